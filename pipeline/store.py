@@ -1,0 +1,269 @@
+"""The SQLite database: every fetch, every distinct version of a page, every change.
+
+One transaction per page (`Store.page_transaction`) so that a run killed at any
+moment leaves either all of a page's rows or none of them. Raw bodies are
+content-addressed and compressed, stored once however many fetches share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import zstandard
+
+from pipeline.config import Source, SourcesConfig
+from pipeline.migrations import migrate
+from pipeline.models import Change, Document
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def doc_hash(doc: Document) -> str:
+    """Identity of what a page says: two fetches with the same hash are one version."""
+    return hashlib.sha256(doc.to_json().encode("utf-8")).hexdigest()
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating and migrating) the database in WAL mode."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    db = sqlite_utils.Database(conn)
+    if str(path) != ":memory:":
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    migrate(db)
+    return db
+
+
+@dataclass(frozen=True)
+class PageRow:
+    id: int
+    source_id: str
+    url: str
+    family: str
+    status: str
+    missing_count: int
+    failures: int
+    etag: str | None
+    last_modified: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PageRow:
+        return cls(
+            id=row["id"],
+            source_id=row["source_id"],
+            url=row["url"],
+            family=row["family"],
+            status=row["status"],
+            missing_count=row["missing_count"] or 0,
+            failures=row["failures"] or 0,
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+        )
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    id: int
+    doc_hash: str
+    document: Document
+
+
+class Store:
+    """The library's one door to the database; the CLI and the run go through it."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        return cls(open_db(path))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- configuration mirrored into tables Datasette shows ---------------------------
+    def sync_sources(self, config: SourcesConfig) -> None:
+        rows = [
+            {
+                "id": s.id,
+                "name": s.label,
+                "family": s.family,
+                "url": s.url,
+                "regions": json.dumps(list(s.regions)),
+                "networks": json.dumps(list(s.networks)),
+                "schedule": s.schedule,
+            }
+            for s in config.sources
+        ]
+        with self.transaction():
+            self.db["sources"].upsert_all(rows, pk="id")
+
+    def sync_taxonomy(self, regions: Sequence[dict], networks: Sequence[dict]) -> None:
+        with self.transaction():
+            self.db["regions"].upsert_all(regions, pk="slug")
+            self.db["networks"].upsert_all(networks, pk="slug")
+
+    # -- runs -------------------------------------------------------------------------
+    def start_run(self) -> int:
+        with self.transaction():
+            table = self.db["runs"].insert({"started": utcnow(), "status": "running"})
+        return int(table.last_pk)
+
+    def finish_run(self, run_id: int, **stats: Any) -> None:
+        with self.transaction():
+            self.db["runs"].update(run_id, {"finished": utcnow(), **stats})
+
+    # -- pages ------------------------------------------------------------------------
+    def page(self, source: Source, url: str, family: str, discovered_from: int | None) -> PageRow:
+        """The page row for (source, url), created on first sight."""
+        found = self._page_row(source.id, url)
+        if found:
+            return found
+        with self.transaction():
+            self.db["pages"].insert(
+                {
+                    "source_id": source.id,
+                    "url": url,
+                    "family": family,
+                    "first_seen": utcnow(),
+                    "status": "active",
+                    "missing_count": 0,
+                    "failures": 0,
+                    "discovered_from": discovered_from,
+                }
+            )
+        row = self._page_row(source.id, url)
+        assert row is not None
+        return row
+
+    def _page_row(self, source_id: str, url: str) -> PageRow | None:
+        rows = list(self.db["pages"].rows_where("source_id = ? and url = ?", [source_id, url]))
+        return PageRow.from_row(rows[0]) if rows else None
+
+    def pages_of(self, source_id: str) -> list[PageRow]:
+        rows = self.db["pages"].rows_where(
+            "source_id = ? and status = 'active'", [source_id], order_by="id"
+        )
+        return [PageRow.from_row(r) for r in rows]
+
+    def update_page(self, page_id: int, **values: Any) -> None:
+        self.db["pages"].update(page_id, values)
+
+    def source_has_history(self, source_id: str) -> bool:
+        """True once any page of the source has a snapshot: later new pages are 'added'."""
+        sql = """select 1 from snapshots join pages on pages.id = snapshots.page_id
+                 where pages.source_id = ? limit 1"""
+        return self.db.execute(sql, [source_id]).fetchone() is not None
+
+    # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
+    def record_fetch(self, **row: Any) -> int:
+        return int(self.db["fetches"].insert({"fetched_at": utcnow(), **row}).last_pk)
+
+    def store_body(self, content: bytes, content_type: str) -> str:
+        digest = hashlib.sha256(content).hexdigest()
+        if not self.db.execute("select 1 from bodies where hash = ?", [digest]).fetchone():
+            data = zstandard.ZstdCompressor(level=10).compress(content)
+            self.db["bodies"].insert(
+                {
+                    "hash": digest,
+                    "content_type": content_type,
+                    "size": len(content),
+                    "compression": "zstd",
+                    "data": data,
+                }
+            )
+        return digest
+
+    def body(self, digest: str) -> bytes:
+        row = self.db["bodies"].get(digest)
+        return zstandard.ZstdDecompressor().decompress(row["data"])
+
+    def latest_snapshot(self, page_id: int) -> SnapshotRow | None:
+        row = self.db.execute(
+            "select id, doc_hash, document from snapshots"
+            " where page_id = ? order by id desc limit 1",
+            [page_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return SnapshotRow(id=row[0], doc_hash=row[1], document=Document.from_json(row[2]))
+
+    def add_snapshot(
+        self, page_id: int, fetch_id: int, doc: Document, digest: str, body_hash: str | None
+    ) -> int:
+        table = self.db["snapshots"].insert(
+            {
+                "page_id": page_id,
+                "fetch_id": fetch_id,
+                "taken_at": utcnow(),
+                "doc_hash": digest,
+                "title": doc.title,
+                "language": doc.language,
+                "text": doc.text,
+                "document": doc.to_json(),
+                "body_hash": body_hash,
+            }
+        )
+        return int(table.last_pk)
+
+    def add_changes(
+        self,
+        run_id: int,
+        page_id: int,
+        snapshot_id: int | None,
+        previous_snapshot_id: int | None,
+        changes: Sequence[Change],
+    ) -> list[int]:
+        ids = []
+        now = utcnow()
+        for change in changes:
+            table = self.db["changes"].insert(
+                {
+                    "run_id": run_id,
+                    "page_id": page_id,
+                    "snapshot_id": snapshot_id,
+                    "previous_snapshot_id": previous_snapshot_id,
+                    "detected_at": now,
+                    "kind": str(change.kind),
+                    "section": change.section,
+                    "before": change.before,
+                    "after": change.after,
+                    "summary": change.summary,
+                    "regions": json.dumps(list(change.regions)),
+                    "networks": json.dumps(list(change.networks)),
+                }
+            )
+            change_id = int(table.last_pk)
+            ids.append(change_id)
+            self.db["change_regions"].insert_all(
+                [{"change_id": change_id, "region": r} for r in change.regions]
+            )
+            self.db["change_networks"].insert_all(
+                [{"change_id": change_id, "network": n} for n in change.networks]
+            )
+        return ids
