@@ -1,0 +1,169 @@
+"""The `sotewatch` command: parses arguments, calls the library, maps errors to exit codes.
+
+Nothing else in the project prints; this module is the one boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, SotewatchError
+
+DEFAULT_DB = Path("sotewatch.db")
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  some sources or pages failed (the rest was done and stored)
+  2  configuration or usage error (the message names file and line)
+  3  another run is in progress on this database
+  4  a digest could not be delivered (it is retried on the next run)"""
+
+
+class SotewatchGroup(click.Group):
+    """Turns our exceptions into a one-line message and their exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except SotewatchError as exc:
+            click.echo(f"sotewatch: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=SotewatchGroup, epilog=EXIT_CODES)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="SOTEWATCH_DB",
+    help="The SQLite database of snapshots and changes.",
+)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text")
+@click.option("-v", "--verbose", is_flag=True, help="Log every page.")
+@click.version_option(package_name="sotewatch")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path, log_format: str, verbose: bool) -> None:
+    """Follow what changes on the web pages of the sote reform and tell each reader
+    what concerns their county and network."""
+    from pipeline import logs
+
+    logs.configure(log_format, verbose)
+    ctx.obj = {"db": db_path}
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Where the digest, feeds and archive are written.",
+)
+@click.pass_context
+def demo(ctx: click.Context, out: Path) -> None:
+    """Run the bundled sample site's two editions through the whole pipeline.
+
+    Serves data/sample_site on 127.0.0.1, runs edition 1 then edition 2 into a
+    fresh database (OUT/demo.db unless --db is given), writes the digest as HTML,
+    text and .eml into OUT and prints a summary."""
+    from pipeline.demo import run_demo
+
+    db = ctx.obj["db"] if ctx.obj["db"] != DEFAULT_DB else out / "demo.db"
+    summary = run_demo(out, db)
+    click.echo(summary.text())
+
+
+@cli.command()
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="sources.toml, or a text file with one URL per line. [default: data/sources.toml]",
+)
+@click.option("--force", is_flag=True, help="Fetch every source, due or not.")
+@click.option("--only", multiple=True, metavar="SOURCE", help="Fetch only this source id.")
+@click.option("--no-send", is_flag=True, help="Do everything but send digests.")
+@click.option("--per-host-delay", type=float, metavar="SECONDS", help="Override config.")
+@click.option("--per-host-limit", type=int, metavar="N", help="Override config.")
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write what the run did as JSON to this file.",
+)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    sources_path: Path | None,
+    force: bool,
+    only: tuple[str, ...],
+    no_send: bool,
+    per_host_delay: float | None,
+    per_host_limit: int | None,
+    summary_json: Path | None,
+) -> None:
+    """The cron entry: fetch the due sources, store and diff, send the due digests."""
+    from pipeline.runner import RunRequest, run_command
+
+    request = RunRequest(
+        db=ctx.obj["db"],
+        sources=sources_path,
+        force=force,
+        only=only,
+        send=not no_send,
+        per_host_delay=per_host_delay,
+        per_host_limit=per_host_limit,
+    )
+    report = run_command(request)
+    if summary_json:
+        summary_json.write_text(json.dumps(report.summary_json(), ensure_ascii=False, indent=2))
+    click.echo(
+        f"run {report.run_id}: {report.fetched} fetched, {report.not_modified} not modified, "
+        f"{report.failed} failed, {report.changes} changes on {len(report.changed)} pages"
+    )
+    if report.failed:
+        for source, url, error in report.errors:
+            click.echo(f"  failed [{source}] {url}: {error}", err=True)
+        ctx.exit(EXIT_SOURCES_FAILED)
+
+
+@cli.command()
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The sources file to check. [default: data/sources.toml]",
+)
+def check(sources_path: Path | None) -> None:
+    """Validate the config files (sources, taxonomy, subscribers) and list the sources."""
+    from pipeline.runner import check_config
+
+    try:
+        lines = check_config(sources_path)
+    except SotewatchError as exc:
+        click.echo(f"sotewatch: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo("\n".join(lines))
+
+
+@cli.command()
+def scrapers() -> None:
+    """List the scraper families, one line each."""
+    from scrapers import REGISTRY, _load_families
+
+    _load_families()
+    for name in sorted(REGISTRY):
+        doc = (REGISTRY[name].__doc__ or "").strip().splitlines()
+        click.echo(f"{name:10} {doc[0] if doc else ''}")
+
+
+def main() -> None:
+    cli(prog_name="sotewatch")

@@ -1,0 +1,55 @@
+"""Log lines for cron (plain or JSON) and a progress bar for people at a terminal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(fmt: str = "text", verbose: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("sotewatch")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+def progress_hook(total: int | None = None) -> tuple[Callable[[Any], None], Callable[[], None]]:
+    """A per-page callback and a closer: a tqdm bar on a terminal, log lines otherwise."""
+    log = logging.getLogger("sotewatch.fetch")
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="page", desc="fetch", leave=False)
+
+        def tick(result: Any) -> None:
+            bar.update(1)
+
+        return tick, bar.close
+
+    def line(result: Any) -> None:
+        log.info("%s %s %s", result.outcome.value, result.status or "-", result.url)
+
+    return line, lambda: None

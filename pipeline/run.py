@@ -1,0 +1,318 @@
+"""One run: fetch the due sources, store what is new, record what changed.
+
+Every page is isolated: whatever goes wrong with one is recorded in `fetches`
+and counted, and the run goes on. Each page's rows are written in one
+transaction, so a run killed at any moment leaves no half-stored page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from pipeline.analyse import Analysis, analyse, tag_all
+from pipeline.config import Settings, Source, SourcesConfig
+from pipeline.diff import diff_documents
+from pipeline.fetch import Fetcher, FetchRequest, FetchResult, Outcome
+from pipeline.models import Document, Link
+from pipeline.schedule import is_due
+from pipeline.store import PageRow, Store, doc_hash
+from pipeline.tag import Tagger
+
+log = logging.getLogger("sotewatch.run")
+
+MAX_DISCOVERY_WAVES = 3
+
+
+@dataclass
+class RunReport:
+    """What a run did; `summary_json` is the scriptable form (`--summary-json`)."""
+
+    run_id: int
+    fetched: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    skipped_sources: list[str] = field(default_factory=list)
+    changed: dict[str, int] = field(default_factory=dict)  # url -> changes, in order seen
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (source, url, error)
+    new_pages: int = 0
+
+    @property
+    def changes(self) -> int:
+        return sum(self.changed.values())
+
+    def summary_json(self) -> dict:
+        return {
+            "fetched": self.fetched,
+            "not_modified": self.not_modified,
+            "failed": self.failed,
+            "changed": [{"url": url, "changes": n} for url, n in self.changed.items()],
+        }
+
+
+@dataclass(frozen=True)
+class _Job:
+    source: Source
+    page: PageRow
+    announce_new: bool
+
+
+ProgressHook = Callable[[FetchResult], None]
+
+
+class Run:
+    """Fetches a set of sources through one Fetcher and writes the results to a Store."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: SourcesConfig,
+        tagger: Tagger,
+        *,
+        settings: Settings | None = None,
+        progress: ProgressHook | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.settings = settings or config.settings
+        self.tagger = tagger
+        self.progress = progress
+        self.report = RunReport(run_id=0)
+
+    async def execute(self, sources: Sequence[Source]) -> RunReport:
+        self.report = RunReport(run_id=self.store.start_run())
+        jobs = [job for source in sources for job in self._jobs_for(source)]
+        async with Fetcher(self.settings) as fetcher:
+            for _wave in range(MAX_DISCOVERY_WAVES + 1):
+                if not jobs:
+                    break
+                discovered = await self._wave(fetcher, jobs)
+                jobs = self._register_discovered(discovered)
+        return self.report
+
+    def _jobs_for(self, source: Source) -> list[_Job]:
+        start = self.store.page(source, source.url, source.family, None)
+        pages = self.store.pages_of(source.id)
+        if start.status != "active":
+            pages = [start, *pages]
+        # The first run of a source sets the baseline; from then on new pages are news.
+        announce = self.store.source_has_history(source.id)
+        return [_Job(source, page, announce) for page in pages]
+
+    async def _wave(self, fetcher: Fetcher, jobs: list[_Job]) -> list[tuple[_Job, list[Link]]]:
+        by_key = {job.page.id: job for job in jobs}
+        requests = [
+            FetchRequest(
+                url=job.page.url,
+                source_id=job.source.id,
+                etag=job.page.etag,
+                last_modified=job.page.last_modified,
+                key=job.page.id,
+            )
+            for job in jobs
+        ]
+        discovered: list[tuple[_Job, list[Link]]] = []
+        async for result in fetcher.fetch_all(requests):
+            job = by_key[result.request.key]  # type: ignore[index]
+            links = self._handle(job, result)
+            if links:
+                discovered.append((job, links))
+            if self.progress:
+                self.progress(result)
+        return discovered
+
+    # -- one page -------------------------------------------------------------------
+    def _handle(self, job: _Job, result: FetchResult) -> list[Link]:
+        """Record one fetch result; returns the links the page offers to watch."""
+        base = {
+            "run_id": self.report.run_id,
+            "page_id": job.page.id,
+            "source_id": job.source.id,
+            "url": result.url,
+            "status_code": result.status,
+            "bytes": result.bytes,
+            "elapsed_ms": round(result.elapsed_ms, 1),
+            "attempts": result.attempts,
+        }
+        if result.outcome == Outcome.OK:
+            return self._handle_ok(job, result, base)
+        with self.store.transaction():
+            if result.outcome == Outcome.NOT_MODIFIED:
+                self.report.not_modified += 1
+                self.store.record_fetch(**base, outcome="not_modified")
+                self.store.update_page(job.page.id, failures=0, missing_count=0)
+            elif result.outcome == Outcome.GONE:
+                self._handle_gone(job, base)
+            else:
+                self._fail(job, base, result.outcome.value, result.error or "failed")
+        return []
+
+    def _handle_ok(self, job: _Job, result: FetchResult, base: dict) -> list[Link]:
+        previous = self.store.latest_snapshot(job.page.id)
+        analysis = analyse(
+            result.page(),
+            family=job.page.family,
+            source=job.source,
+            previous=previous.document if previous else None,
+            announce_new=job.announce_new and job.page.url != job.source.url,
+            tagger=self.tagger,
+        )
+        self.report.fetched += 1
+        with self.store.transaction():
+            if analysis.failure or analysis.document is None:
+                kind = "soft_failure" if analysis.document else "error"
+                self._fail(job, base, kind, analysis.failure or "no document")
+                return []
+            doc = analysis.document
+            digest = doc_hash(doc)
+            page_values = {
+                "failures": 0,
+                "missing_count": 0,
+                "last_seen": _now(),
+                "title": doc.title,
+                "etag": result.etag,
+                "last_modified": result.last_modified,
+            }
+            if previous is not None and previous.doc_hash == digest:
+                self.store.record_fetch(**base, outcome="unchanged")
+            else:
+                self._store_version(job, result, base, analysis, digest, previous)
+            self.store.update_page(job.page.id, **page_values)
+        return list(doc.discovered)
+
+    def _store_version(
+        self, job: _Job, result: FetchResult, base: dict, analysis: Analysis, digest: str, previous
+    ) -> None:
+        body = self.store.store_body(result.content, result.content_type)
+        fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
+        assert analysis.document is not None
+        snapshot_id = self.store.add_snapshot(
+            job.page.id, fetch_id, analysis.document, digest, body
+        )
+        if analysis.changes:
+            self.store.add_changes(
+                self.report.run_id,
+                job.page.id,
+                snapshot_id,
+                previous.id if previous else None,
+                analysis.changes,
+            )
+            self.report.changed[job.page.url] = len(analysis.changes)
+        if previous is None:
+            self.report.new_pages += 1
+
+    def _handle_gone(self, job: _Job, base: dict) -> None:
+        missing = job.page.missing_count + 1
+        self.store.record_fetch(**base, outcome="gone", error="HTTP 404/410: page is gone")
+        previous = self.store.latest_snapshot(job.page.id)
+        if missing < self.settings.removed_after or previous is None:
+            self.store.update_page(job.page.id, missing_count=missing)
+            return
+        doc = previous.document
+        changes = diff_documents(doc, None, page_url=job.page.url, page_title=doc.title)
+        tagged = tag_all(changes, doc.language, job.source, self.tagger)
+        self.store.add_changes(self.report.run_id, job.page.id, None, previous.id, tagged)
+        self.store.update_page(job.page.id, missing_count=missing, status="removed")
+        self.report.changed[job.page.url] = len(tagged)
+
+    def _fail(self, job: _Job, base: dict, outcome: str, error: str) -> None:
+        self.report.failed += 1
+        self.report.errors.append((job.source.id, job.page.url, error))
+        self.store.record_fetch(**base, outcome=outcome, error=error)
+        self.store.update_page(job.page.id, failures=job.page.failures + 1)
+        log.warning("%s %s: %s", job.source.id, job.page.url, error)
+
+    # -- discovery --------------------------------------------------------------------
+    def _register_discovered(self, discovered: list[tuple[_Job, list[Link]]]) -> list[_Job]:
+        """New pages found this wave, in source order so the result is deterministic."""
+        order = {s.id: i for i, s in enumerate(self.config.sources)}
+        discovered.sort(key=lambda item: (order.get(item[0].source.id, 0), item[0].page.id))
+        jobs: list[_Job] = []
+        for parent, links in discovered:
+            source = parent.source
+            for link in _filtered(source, links):
+                if self._tracked(link.url):
+                    continue
+                family = "pdf" if link.kind == "attachment" else source.item_family
+                page = self.store.page(source, link.url, family, parent.page.id)
+                jobs.append(replace(parent, page=page))
+        return jobs
+
+    def _tracked(self, url: str) -> bool:
+        return bool(self.store.db.execute("select 1 from pages where url = ?", [url]).fetchone())
+
+
+def _filtered(source: Source, links: list[Link]) -> list[Link]:
+    kept = []
+    for link in links:
+        if source.url_include and not any(re.search(p, link.url) for p in source.url_include):
+            continue
+        if any(re.search(p, link.url) for p in source.url_exclude):
+            continue
+        if link.url not in {k.url for k in kept}:
+            kept.append(link)
+    return kept[: source.max_items]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def due_sources(
+    store: Store, sources: Sequence[Source], *, now: datetime, force: bool = False
+) -> list[Source]:
+    """Sources whose schedule says they should be fetched now."""
+    if force:
+        return list(sources)
+    due = []
+    for source in sources:
+        row = store.db.execute(
+            "select max(fetched_at) from fetches where source_id = ? and outcome != 'error'",
+            [source.id],
+        ).fetchone()
+        last = datetime.fromisoformat(row[0].replace("Z", "+00:00")) if row and row[0] else None
+        if is_due(source.schedule, last, now):
+            due.append(source)
+    return due
+
+
+def run_sources(
+    store: Store,
+    config: SourcesConfig,
+    tagger: Tagger,
+    *,
+    settings: Settings | None = None,
+    force: bool = False,
+    now: datetime | None = None,
+    progress: ProgressHook | None = None,
+) -> RunReport:
+    """The synchronous entry the CLI and the demo call."""
+    now = now or datetime.now(UTC)
+    store.sync_sources(config)
+    sources = due_sources(store, config.sources, now=now, force=force)
+    run = Run(store, config, tagger, settings=settings, progress=progress)
+    report = asyncio.run(run.execute(sources))
+    report.skipped_sources = [s.id for s in config.sources if s not in sources]
+    exit_code = 1 if report.failed else 0
+    store.finish_run(
+        report.run_id,
+        status="failed" if report.failed else "ok",
+        fetched=report.fetched,
+        not_modified=report.not_modified,
+        failed=report.failed,
+        changes=report.changes,
+        exit_code=exit_code,
+    )
+    return report
+
+
+def latest_document(store: Store, url: str) -> Document | None:
+    row = store.db.execute("select id from pages where url = ?", [url]).fetchone()
+    if not row:
+        return None
+    snap = store.latest_snapshot(row[0])
+    return snap.document if snap else None

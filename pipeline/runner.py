@@ -1,0 +1,134 @@
+"""What the CLI commands do, composed from the library: load config, lock, run, index, send."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
+from pipeline.lock import run_lock
+from pipeline.run import RunReport, run_sources
+from pipeline.store import Store
+from pipeline.tag import Tagger
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger("sotewatch")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    db: Path
+    sources: Path | None = None
+    force: bool = False
+    only: tuple[str, ...] = ()
+    send: bool = True
+    per_host_delay: float | None = None
+    per_host_limit: int | None = None
+    site: str | None = None  # replaces {site} in a sources file (the demo's local server)
+
+
+def load_config(sources: Path | None, taxonomy: Taxonomy, site: str | None = None) -> SourcesConfig:
+    """Sources checked against the taxonomy's slugs and the known scraper families."""
+    from scrapers import REGISTRY, _load_families
+
+    _load_families()
+    return load_sources(
+        sources or DEFAULT_SOURCES,
+        site=site,
+        regions={r.slug for r in taxonomy.regions},
+        networks={n.slug for n in taxonomy.networks},
+        families=set(REGISTRY),
+    )
+
+
+def taxonomy_rows(taxonomy: Taxonomy) -> tuple[list[dict], list[dict]]:
+    """The taxonomy as the `regions` and `networks` tables Datasette shows."""
+    regions = [
+        {
+            "slug": r.slug,
+            "name_fi": r.name_fi,
+            "name_sv": r.name_sv,
+            "brands": json.dumps(list(getattr(r, "brands", ())), ensure_ascii=False),
+            "kind": getattr(r, "kind", "county"),
+        }
+        for r in taxonomy.regions
+    ]
+    networks = [
+        {
+            "slug": n.slug,
+            "name": n.name,
+            "aliases": json.dumps(list(getattr(n, "aliases", ())), ensure_ascii=False),
+        }
+        for n in taxonomy.networks
+    ]
+    return regions, networks
+
+
+def prepare_store(db: Path, taxonomy: Taxonomy) -> Store:
+    store = Store.open(db)
+    store.sync_taxonomy(*taxonomy_rows(taxonomy))
+    return store
+
+
+def run_command(request: RunRequest) -> RunReport:
+    """`sotewatch run`: fetch what is due, store, diff, tag; index for search."""
+    taxonomy = load_taxonomy()
+    config = load_config(request.sources, taxonomy, request.site)
+    if request.only:
+        config = config.only(list(request.only))
+    settings = config.settings
+    if request.per_host_delay is not None:
+        settings = replace(settings, per_host_delay=request.per_host_delay)
+    if request.per_host_limit is not None:
+        settings = replace(settings, per_host_limit=request.per_host_limit)
+    with run_lock(request.db):
+        store = prepare_store(request.db, taxonomy)
+        try:
+            from pipeline.logs import progress_hook
+
+            tick, close = progress_hook()
+            try:
+                report = run_sources(
+                    store,
+                    config,
+                    Tagger(taxonomy),
+                    settings=settings,
+                    force=request.force or bool(request.only),
+                    progress=tick,
+                )
+            finally:
+                close()
+            _index(store)
+        finally:
+            store.close()
+    return report
+
+
+def _index(store: Store) -> None:
+    """Keep full-text search current; absent search support is not a run failure."""
+    try:
+        from pipeline.search import index_new
+    except ImportError:
+        return
+    index_new(store.db)
+
+
+def check_config(sources: Path | None) -> list[str]:
+    """`sotewatch check`: every config file loads; returns lines describing them."""
+    taxonomy = load_taxonomy()
+    config = load_config(sources, taxonomy)
+    lines = [
+        f"taxonomy: {len(taxonomy.regions)} regions, {len(taxonomy.networks)} networks",
+        f"{config.path}: {len(config.sources)} sources",
+    ]
+    for s in config.sources:
+        lines.append(f"  {s.id:32} {s.family:9} {s.schedule:6} {s.url}")
+    subscribers = DATA_DIR / "subscribers.toml"
+    if subscribers.exists():
+        from pipeline.subscribers import load_subscribers
+
+        subs = load_subscribers(subscribers, taxonomy=taxonomy)
+        lines.append(f"{subscribers}: {len(subs)} subscribers")
+    return lines
