@@ -113,12 +113,13 @@ def load_sources(
     seen: dict[str, int] = {}
     for index, entry in enumerate(raw.get("source", [])):
         line = _entry_line(text, index)
-        source = _source(path, line, entry, regions, networks, families)
+        source = _source(path, text, line, entry, regions, networks, families)
+        id_line = _line_in_entry(text, line, "id")
         if source.id in seen:
             raise ConfigError(
-                f"{path}:{line}: source id {source.id!r} already used on line {seen[source.id]}"
+                f"{path}:{id_line}: source id {source.id!r} already used on line {seen[source.id]}"
             )
-        seen[source.id] = line
+        seen[source.id] = id_line
         sources.append(source)
     return SourcesConfig(path, settings, tuple(sources))
 
@@ -134,39 +135,46 @@ def _settings(path: Path, text: str, raw: dict[str, Any]) -> Settings:
 
 def _source(
     path: Path,
+    text: str,
     line: int,
     entry: dict[str, Any],
     regions: set[str] | None,
     networks: set[str] | None,
     families: set[str] | None,
 ) -> Source:
-    where = f"{path}:{line}"
+    def at(key: str) -> str:
+        return f"{path}:{_line_in_entry(text, line, key)}"
+
     allowed = {f.name for f in fields(Source)} - {"line"}
-    unknown = sorted(set(entry) - allowed)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} in [[source]]")
+    for key in entry:
+        if key not in allowed:
+            raise ConfigError(f"{at(key)}: unknown key {key!r} in [[source]]")
     for key in ("id", "url"):
         if not isinstance(entry.get(key), str) or not entry[key]:
-            raise ConfigError(f"{where}: [[source]] needs a string {key!r}")
+            raise ConfigError(f"{path}:{line}: [[source]] needs a string {key!r}")
     if not _ID.match(entry["id"]):
-        raise ConfigError(f"{where}: source id {entry['id']!r} must be lower-case a-z, 0-9, '-'")
-    _check_url(where, entry["url"])
-    try:
-        values = {k: _coerce(Source, k, v) for k, v in entry.items()}
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
-    source = Source(**values, line=line)
-    _check_slugs(where, "region", source.regions, regions)
-    _check_slugs(where, "network", source.networks, networks)
-    for fam in {source.family, source.item_family}:
-        if families is not None and fam not in families:
-            raise ConfigError(f"{where}: unknown scraper family {fam!r}")
-    check_schedule(source.schedule, where=where)
-    for pattern in (*source.ignore, *source.url_include, *source.url_exclude):
+        raise ConfigError(f"{at('id')}: source id {entry['id']!r} must be lower-case a-z, 0-9, '-'")
+    _check_url(at("url"), entry["url"])
+    values = {}
+    for key, value in entry.items():
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"{where}: bad regular expression {pattern!r}: {exc}") from exc
+            values[key] = _coerce(Source, key, value)
+        except ValueError as exc:
+            raise ConfigError(f"{at(key)}: {exc}") from exc
+    source = Source(**values, line=line)
+    _check_slugs(at("regions"), "region", source.regions, regions)
+    _check_slugs(at("networks"), "network", source.networks, networks)
+    for key in ("family", "item_family"):
+        family = getattr(source, key)
+        if families is not None and family not in families:
+            raise ConfigError(f"{at(key)}: unknown scraper family {family!r}")
+    check_schedule(source.schedule, where=at("schedule"))
+    for key in ("ignore", "url_include", "url_exclude"):
+        for pattern in getattr(source, key):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{at(key)}: bad regular expression {pattern!r}: {exc}") from exc
     return source
 
 
@@ -229,6 +237,19 @@ def _entry_line(text: str, index: int) -> int:
             if count == index:
                 return number
     return 0
+
+
+def _line_in_entry(text: str, header_line: int, key: str) -> int:
+    """Line of `key = ...` inside the table that starts at `header_line`."""
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    lines = text.splitlines()
+    for number in range(header_line + 1, len(lines) + 1):
+        line = lines[number - 1]
+        if line.lstrip().startswith("["):
+            break
+        if pattern.match(line):
+            return number
+    return header_line
 
 
 def _key_line(text: str, key: str) -> int:

@@ -1,0 +1,29 @@
+"""Fixtures shared by every test: no proxies, no mail settings, nothing from outside."""
+
+from __future__ import annotations
+
+import pytest
+
+_OUTSIDE_ENV = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SOTEWATCH_DB",
+    "SOTEWATCH_SMTP_HOST",
+    "SOTEWATCH_SMTP_PORT",
+    "SOTEWATCH_SMTP_USER",
+    "SOTEWATCH_SMTP_PASSWORD",
+    "SOTEWATCH_SMTP_TLS",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test never reaches a proxy or a real mail server through the environment."""
+    for name in _OUTSIDE_ENV:
+        monkeypatch.delenv(name, raising=False)

@@ -1,0 +1,67 @@
+"""sources.toml: what loads, and how a mistake is reported (file, line, the culprit)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_sources, url_source_id
+from pipeline.errors import ConfigError
+
+CASES = tomllib.loads((Path(__file__).parent / "data" / "bad_sources.toml").read_text("utf-8"))
+REGIONS = {"lappi", "kainuu"}
+NETWORKS = {"viestintaverkosto"}
+FAMILIES = {"generic", "ministry"}
+
+
+@pytest.mark.parametrize("case", CASES["case"], ids=[c["id"] for c in CASES["case"]])
+def test_bad_sources_are_rejected_naming_file_and_line(case: dict, tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(case["text"].lstrip("\n"), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_sources(path, regions=REGIONS, networks=NETWORKS, families=FAMILIES)
+    message = str(error.value)
+    assert f"{path}:{case['line']}" in message
+    assert case["says"] in message
+
+
+def test_a_good_source_loads_with_its_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[settings]\nper_host_delay = 0\n\n[[source]]\nid = "stm-verkostot"\n'
+        'url = "{site}/stm/verkostot"\nfamily = "ministry"\nnetworks = ["viestintaverkosto"]\n'
+        'schedule = "0 6 * * 1"\n',
+        encoding="utf-8",
+    )
+    config = load_sources(path, site="http://127.0.0.1:8000/", families=FAMILIES)
+    (source,) = config.sources
+    assert source.url == "http://127.0.0.1:8000/stm/verkostot"
+    assert source.networks == ("viestintaverkosto",)
+    assert source.line == 4
+    assert config.settings.per_host_delay == 0.0
+    assert config.settings.per_host_limit == 2
+
+
+def test_a_plain_list_of_urls_makes_one_generic_source_per_url(tmp_path: Path) -> None:
+    path = tmp_path / "urls.txt"
+    path.write_text(
+        "# watched pages\nhttps://stm.fi/a\n\nhttps://soste.fi/b?x=1  # news\n", encoding="utf-8"
+    )
+    config = load_sources(path)
+    assert [s.url for s in config.sources] == ["https://stm.fi/a", "https://soste.fi/b?x=1"]
+    assert all(s.family == "generic" for s in config.sources)
+    assert len({s.id for s in config.sources}) == 2
+
+
+def test_a_bad_url_in_a_url_list_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "urls.txt"
+    path.write_text("https://stm.fi/a\nnot a url\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"{path}:2"):
+        load_sources(path)
+
+
+def test_url_source_ids_are_stable_slugs() -> None:
+    assert url_source_id("https://stm.fi/verkostot?a=1") == "stm-fi-verkostot-a-1"
+    assert url_source_id("https://stm.fi/verkostot") == url_source_id("https://stm.fi/verkostot")
