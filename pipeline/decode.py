@@ -1,0 +1,122 @@
+"""Bytes to text: the right charset, whatever the server claims.
+
+Pure functions, no I/O. Servers often send a default `charset=ISO-8859-1`
+header for pages written in UTF-8, or UTF-8 for pages saved in Windows-1252;
+the page's own `<meta charset>` is usually right. Valid non-ASCII UTF-8 is
+almost never an accident, so it wins; otherwise the declarations are tried in
+order and charset-normalizer guesses last. Latin-1 is read as Windows-1252,
+as browsers do (it is a superset for every byte that matters).
+"""
+
+from __future__ import annotations
+
+import codecs
+from email.message import Message
+
+from bs4.dammit import EncodingDetector
+from charset_normalizer import from_bytes
+
+_TEXT_TYPES = {
+    "application/xhtml+xml",
+    "application/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/json",
+    "application/javascript",
+}
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# The encodings Finnish, Swedish and English pages actually use. Letting the
+# detector consider every code page makes short Latin-1 texts come out as
+# Mac Icelandic or KOI8; the sites we watch never use those.
+_WESTERN = ("cp1252", "iso8859_15", "utf_16", "utf_32")
+# UTF-8 read as Windows-1252: "ä" -> "Ã¤", "–" -> "â€“". Their presence means mojibake.
+_MOJIBAKE = ("Ã¤", "Ã¶", "Ã¥", "Ã„", "Ã–", "Ã…", "Ã©", "â€")
+
+
+def parse_content_type(header: str | None) -> tuple[str, str | None]:
+    """`text/html; charset=ISO-8859-1` -> ("text/html", "iso-8859-1")."""
+    if not header:
+        return "", None
+    message = Message()
+    message["content-type"] = header
+    mime = message.get_content_type().lower()
+    charset = message.get_param("charset")
+    return mime, (str(charset).strip().lower() if charset else None)
+
+
+def is_text_type(mime: str) -> bool:
+    return mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith("+xml")
+
+
+def sniff_type(content: bytes) -> str:
+    """A media type for a response that sent none."""
+    head = content[:512].lstrip()
+    if head.startswith(b"%PDF"):
+        return "application/pdf"
+    if head.startswith(b"<?xml") and b"<html" not in head.lower():
+        return "application/xml"
+    return "text/html"
+
+
+def decode_body(content: bytes, mime: str, header_charset: str | None) -> str:
+    """The text of a text-type body; "" for binaries and empty bodies."""
+    if not content or not is_text_type(mime):
+        return ""
+    for bom, encoding in _BOMS:
+        if content.startswith(bom):
+            return content.decode(encoding, errors="replace")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for encoding in _declared(content, mime, header_charset):
+        try:
+            text = content.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if not looks_mojibake(text):
+            return text
+    best = from_bytes(content, cp_isolation=list(_WESTERN)).best()
+    if best is not None and best.encoding:
+        return str(best)
+    return content.decode("windows-1252", errors="replace")
+
+
+def _declared(content: bytes, mime: str, header_charset: str | None) -> list[str]:
+    """The page's own declaration first (most often right), then the header's."""
+    is_html = "html" in mime
+    found = [
+        EncodingDetector.find_declared_encoding(
+            content, is_html=is_html, search_entire_document=False
+        ),
+        header_charset,
+    ]
+    out: list[str] = []
+    for name in found:
+        normal = _normalise(name)
+        if normal and normal not in out and normal != "utf-8":
+            out.append(normal)
+    return out
+
+
+def _normalise(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        canonical = codecs.lookup(name.strip().strip("'\"")).name
+    except LookupError:
+        return None
+    if canonical in ("latin-1", "iso8859-1", "ascii"):
+        return "cp1252"
+    return canonical
+
+
+def looks_mojibake(text: str) -> bool:
+    """True when the text shows UTF-8 bytes read as a single-byte charset."""
+    return any(marker in text for marker in _MOJIBAKE)

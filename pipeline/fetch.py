@@ -1,0 +1,434 @@
+"""Fetching pages politely, fast, and without trusting the network.
+
+One `Fetcher` is one run: one httpx.AsyncClient (connection reuse, HTTP/2 where
+offered), a per-host gate (at most `per_host_limit` requests in flight and
+`per_host_delay` seconds between request starts), robots.txt read once per
+host, conditional requests, retries with backoff (stamina) and a time budget
+for the whole run. Per-page problems never raise: they come back as a
+`FetchResult` whose `outcome` is ERROR and whose `error` says what went wrong,
+because one failing page must never stop a run.
+
+Redirects are followed by hand so each hop's scheme is checked (a redirect to
+file:// or ftp:// is refused) and each hop passes robots.txt and the host gate.
+Bodies are read as a stream and cut at `max_bytes` of *decompressed* data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import stamina
+
+from pipeline.config import Settings
+from pipeline.decode import decode_body, parse_content_type, sniff_type
+from pipeline.robots import RobotsCache
+from scrapers.base import Page
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_GONE = {404, 410}
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    GONE = "gone"  # a definite 404 or 410
+    ERROR = "error"
+    BLOCKED = "blocked"  # robots.txt disallows it
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    url: str
+    source_id: str
+    etag: str | None = None
+    last_modified: str | None = None  # the server's own Last-Modified, sent back verbatim
+    key: object = None  # opaque to the fetcher, handed back in the result
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    request: FetchRequest
+    url: str  # final URL, after redirects
+    outcome: Outcome
+    status: int | None
+    content: bytes = b""
+    text: str = ""  # decoded body for text types; "" for binaries
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None  # verbatim from the server
+    bytes: int = 0
+    elapsed_ms: float = 0.0
+    attempts: int = 0
+    error: str | None = None
+
+    def page(self) -> Page:
+        return Page(
+            url=self.url,
+            content=self.content,
+            content_type=self.content_type or "text/html",
+            text=self.text,
+            status=self.status or 0,
+        )
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Retry timings; the defaults suit the web, tests shrink them."""
+
+    backoff_initial: float = 1.0
+    backoff_max: float = 30.0
+    backoff_jitter: float = 1.0
+    retry_after_cap: float = 60.0
+
+
+class _RetryableStatus(Exception):
+    """A 429 or 5xx answer: worth another attempt, maybe after Retry-After."""
+
+    def __init__(self, response: _Response, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {response.status}")
+        self.response = response
+        self.retry_after = retry_after
+
+
+class _BodyTooLarge(Exception):
+    """The decompressed body passed max_bytes; never retried."""
+
+
+class _Refused(Exception):
+    """A redirect we will not follow (scheme, loop, count); never retried."""
+
+
+@dataclass(frozen=True)
+class _Response:
+    url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+
+@dataclass
+class _HostGate:
+    """At most `limit` requests in flight to one host, starts `delay` apart."""
+
+    limit: int
+    delay: float
+    semaphore: asyncio.Semaphore = field(init=False)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_start: float = float("-inf")
+
+    def __post_init__(self) -> None:
+        self.semaphore = asyncio.Semaphore(max(1, self.limit))
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self.semaphore:
+            if self.delay > 0:
+                async with self.lock:
+                    wait = self.last_start + self.delay - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    self.last_start = time.monotonic()
+            yield
+
+
+class Fetcher:
+    """One run's worth of HTTP: use as `async with Fetcher(settings) as f`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tuning = tuning or Tuning()
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._gates: dict[str, _HostGate] = {}
+        self._robots = RobotsCache(settings.user_agent)
+        self._deadline = float("inf")
+
+    async def __aenter__(self) -> Fetcher:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            http2=True,
+            transport=self._transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(
+                connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout, pool=None
+            ),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
+            trust_env=False,
+        )
+        self._deadline = time.monotonic() + s.run_budget
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch_all(self, requests: Iterable[FetchRequest]) -> AsyncIterator[FetchResult]:
+        """Fetch everything concurrently (the host gates keep it polite); yield as completed."""
+        tasks = [asyncio.ensure_future(self.fetch(r)) for r in requests]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch one page; per-page problems come back as outcome ERROR, never raised."""
+        started = time.monotonic()
+        counter = _Counter()
+        remaining = self._deadline - started
+        if remaining <= 0:
+            return self._failed(request, started, counter, None, self._budget_message())
+        try:
+            async with asyncio.timeout(remaining):
+                return await self._fetch_chain(request, started, counter)
+        except TimeoutError:
+            return self._failed(request, started, counter, None, self._budget_message())
+        except _RetryableStatus as exc:
+            return self._from_response(request, exc.response, started, counter)
+        except _Refused as exc:
+            return self._failed(request, started, counter, None, str(exc))
+        except _BodyTooLarge as exc:
+            return self._failed(request, started, counter, None, str(exc))
+        except httpx.TimeoutException as exc:
+            return self._failed(request, started, counter, None, _timeout_message(exc, counter))
+        except httpx.HTTPError as exc:
+            message = f"{type(exc).__name__}: {exc or 'connection failed'}"
+            return self._failed(
+                request, started, counter, None, f"{message} (after {counter.n} attempts)"
+            )
+
+    async def _fetch_chain(
+        self, request: FetchRequest, started: float, counter: _Counter
+    ) -> FetchResult:
+        url = request.url
+        seen = {url}
+        for _hop in range(self.settings.max_redirects + 1):
+            _check_scheme(url)
+            if self.settings.respect_robots and not await self._allowed(url):
+                return self._blocked(request, url, started, counter)
+            response = await self._get(url, request, counter)
+            location = response.headers.get("location")
+            if response.status not in _REDIRECTS or not location:
+                return self._from_response(request, response, started, counter)
+            url = urljoin(url, location)
+            if url in seen:
+                raise _Refused(f"redirect loop: {response.url} redirects back to {url}")
+            seen.add(url)
+        raise _Refused(f"too many redirects (more than {self.settings.max_redirects})")
+
+    async def _allowed(self, url: str) -> bool:
+        return await self._robots.allowed(url, self._robots_fetch)
+
+    async def _robots_fetch(self, robots_url: str) -> tuple[int, str]:
+        """robots.txt through the same gate and client; transport errors count as absent."""
+        counter = _Counter()
+        try:
+            response = await self._get(robots_url, None, counter, retry=False)
+        except (httpx.HTTPError, _BodyTooLarge, _RetryableStatus):
+            return 0, ""
+        return response.status, response.content.decode("utf-8", errors="replace")
+
+    async def _get(
+        self,
+        url: str,
+        request: FetchRequest | None,
+        counter: _Counter,
+        *,
+        retry: bool = True,
+    ) -> _Response:
+        headers = _conditional_headers(request)
+        t = self.tuning
+        attempts = max(1, self.settings.retries + 1) if retry else 1
+        async for attempt in stamina.retry_context(
+            on=self._backoff_hook,
+            attempts=attempts,
+            timeout=None,
+            wait_initial=t.backoff_initial,
+            wait_max=t.backoff_max,
+            wait_jitter=t.backoff_jitter,
+        ):
+            with attempt:
+                counter.n += 1
+                return await self._get_once(url, headers)
+        raise AssertionError("unreachable: stamina re-raises the last error")
+
+    def _backoff_hook(self, exc: Exception) -> bool | float:
+        if isinstance(exc, _RetryableStatus):
+            if exc.retry_after is not None:
+                return min(exc.retry_after, self.tuning.retry_after_cap)
+            return True
+        return isinstance(exc, httpx.TransportError)
+
+    async def _get_once(self, url: str, headers: dict[str, str]) -> _Response:
+        assert self._client is not None, "use `async with Fetcher(...)`"
+        async with self._gate(url).slot(), self._client.stream("GET", url, headers=headers) as r:
+            content = await self._read_limited(r)
+            response = _Response(str(r.url), r.status_code, r.headers, content)
+        if r.status_code == 429 or r.status_code >= 500:
+            raise _RetryableStatus(response, _retry_after(r.headers.get("retry-after")))
+        return response
+
+    async def _read_limited(self, response: httpx.Response) -> bytes:
+        limit = self.settings.max_bytes
+        declared = response.headers.get("content-length")
+        encoded = response.headers.get("content-encoding", "identity") != "identity"
+        if declared and declared.isdigit() and int(declared) > limit and not encoded:
+            raise _BodyTooLarge(f"body too large: {declared} bytes declared, limit {limit}")
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise _BodyTooLarge(f"body too large: more than {limit} bytes (decompressed)")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _gate(self, url: str) -> _HostGate:
+        host = _host_key(url)
+        gate = self._gates.get(host)
+        if gate is None:
+            gate = _HostGate(self.settings.per_host_limit, self.settings.per_host_delay)
+            self._gates[host] = gate
+        return gate
+
+    def _budget_message(self) -> str:
+        return f"run time budget of {self.settings.run_budget:g} s used up; not fetched"
+
+    def _from_response(
+        self, request: FetchRequest, response: _Response, started: float, counter: _Counter
+    ) -> FetchResult:
+        status = response.status
+        mime, charset = parse_content_type(response.headers.get("content-type"))
+        if status == 304:
+            outcome, error = Outcome.NOT_MODIFIED, None
+        elif status in _GONE:
+            outcome, error = Outcome.GONE, f"HTTP {status}"
+        elif 200 <= status < 300:
+            outcome, error = Outcome.OK, None
+        else:
+            outcome, error = Outcome.ERROR, f"HTTP {status} (after {counter.n} attempts)"
+        content = response.content if outcome is Outcome.OK else b""
+        mime = mime or (sniff_type(content) if content else "")
+        return FetchResult(
+            request=request,
+            url=response.url,
+            outcome=outcome,
+            status=status,
+            content=content,
+            text=decode_body(content, mime, charset),
+            content_type=mime,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            bytes=len(response.content),
+            elapsed_ms=_ms_since(started),
+            attempts=counter.n,
+            error=error,
+        )
+
+    def _failed(
+        self,
+        request: FetchRequest,
+        started: float,
+        counter: _Counter,
+        status: int | None,
+        error: str,
+    ) -> FetchResult:
+        return FetchResult(
+            request=request,
+            url=request.url,
+            outcome=Outcome.ERROR,
+            status=status,
+            elapsed_ms=_ms_since(started),
+            attempts=counter.n,
+            error=error,
+        )
+
+    def _blocked(
+        self, request: FetchRequest, url: str, started: float, counter: _Counter
+    ) -> FetchResult:
+        return FetchResult(
+            request=request,
+            url=url,
+            outcome=Outcome.BLOCKED,
+            status=None,
+            elapsed_ms=_ms_since(started),
+            attempts=counter.n,
+            error=f"robots.txt disallows {url} for our user agent",
+        )
+
+
+@dataclass
+class _Counter:
+    n: int = 0
+
+
+def _conditional_headers(request: FetchRequest | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if request is not None and request.etag:
+        headers["If-None-Match"] = request.etag
+    if request is not None and request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    return headers
+
+
+def _check_scheme(url: str) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise _Refused(f"refused to follow a redirect to {scheme}:// (only http and https): {url}")
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _timeout_message(exc: httpx.TimeoutException, counter: _Counter) -> str:
+    kind = {
+        httpx.ConnectTimeout: "connect",
+        httpx.ReadTimeout: "read",
+        httpx.WriteTimeout: "write",
+        httpx.PoolTimeout: "pool",
+    }.get(type(exc), "")
+    return f"timed out ({kind} timeout) after {counter.n} attempts".replace("( ", "(")
+
+
+def _ms_since(started: float) -> float:
+    return (time.monotonic() - started) * 1000.0
