@@ -1,0 +1,281 @@
+"""`sotewatch status`: is the watcher healthy, and how big has it grown?
+
+Read-only over the public database (plus the private delivery state, if any), so
+it is safe to call while a run is working: WAL lets it read a consistent view.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+from pipeline.lock import lock_path
+
+RECENT_RUNS = 5
+SUCCESS_OUTCOMES = ("ok", "unchanged", "not_modified")
+
+
+@dataclass(frozen=True)
+class RunLine:
+    id: int
+    started: str
+    finished: str | None
+    status: str  # ok | failed | running | interrupted
+    fetched: int
+    not_modified: int
+    failed: int
+    changes: int
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    id: str
+    name: str
+    schedule: str
+    pages: int
+    last_success: str | None
+    consecutive_failures: int  # the worst page's streak of failed fetches
+    failing_pages: int
+    last_error: str | None
+    last_error_at: str | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.consecutive_failures == 0
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    db_path: Path
+    runs: tuple[RunLine, ...]
+    sources: tuple[SourceHealth, ...]
+    pages: int
+    removed_pages: int
+    snapshots: int
+    changes: int
+    undelivered: int | None  # None: no delivery state to compare with
+    delivered_up_to: int | None
+    db_bytes: int
+    wal_bytes: int
+
+
+def private_db_path(db_path: Path) -> Path:
+    """Subscribers' digests and deliveries live next to the public db, never inside it."""
+    return db_path.with_name(f"{db_path.stem}-private.db")
+
+
+def delivered_watermark(db_path: Path) -> int | None:
+    """The highest change id every subscriber has been sent, or None if nothing records it.
+
+    Changes above it are undelivered: some subscriber still needs them. Prefers the
+    delivery module's own answer; otherwise reads the private state database.
+    """
+    try:
+        from pipeline import deliver  # type: ignore[attr-defined]
+    except ImportError:
+        deliver = None
+    for name in ("delivered_watermark", "delivered_up_to"):
+        func = getattr(deliver, name, None)
+        if callable(func):
+            return func(private_db_path(db_path))
+    return _watermark_from_tables(private_db_path(db_path))
+
+
+def _watermark_from_tables(path: Path) -> int | None:
+    """min over subscribers of the last change id of their last sent digest."""
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+        if not {"digests", "deliveries"} <= tables:
+            return None
+        digest_cols = _columns(conn, "digests")
+        delivery_cols = _columns(conn, "deliveries")
+        last = next((c for c in ("last_change_id", "max_change_id") if c in digest_cols), None)
+        subscriber = next((c for c in ("subscriber_id", "subscriber") if c in delivery_cols), None)
+        if last is None or subscriber is None or "digest_id" not in delivery_cols:
+            return None
+        sent = "and d.status = 'sent'" if "status" in delivery_cols else ""
+        row = conn.execute(
+            f"""select min(last) from (
+                  select d.{subscriber}, max(g.{last}) as last
+                  from deliveries d join digests g on g.id = d.digest_id
+                  where 1 {sent} group by d.{subscriber})"""
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"pragma table_info({table})")}
+
+
+def status_report(db_path: Path) -> StatusReport:
+    """Everything `sotewatch status` shows, gathered in one read transaction."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise ConfigError(f"no database at {db_path}: run `sotewatch run` first")
+    watermark = delivered_watermark(db_path)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        conn.execute("begin")
+        runs = _runs(conn, _lock_holder_alive(db_path))
+        sources = _sources(conn)
+        pages = _count(conn, "select count(*) from pages where status = 'active'")
+        removed = _count(conn, "select count(*) from pages where status != 'active'")
+        snapshots = _count(conn, "select count(*) from snapshots")
+        changes = _count(conn, "select count(*) from changes")
+        undelivered = None
+        if watermark is not None:
+            undelivered = _count(conn, "select count(*) from changes where id > ?", [watermark])
+    finally:
+        conn.close()
+    return StatusReport(
+        db_path=db_path,
+        runs=runs,
+        sources=sources,
+        pages=pages,
+        removed_pages=removed,
+        snapshots=snapshots,
+        changes=changes,
+        undelivered=undelivered,
+        delivered_up_to=watermark,
+        db_bytes=db_path.stat().st_size,
+        wal_bytes=_size(db_path.with_name(db_path.name + "-wal")),
+    )
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: list | None = None) -> int:
+    return int(conn.execute(sql, params or []).fetchone()[0])
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _lock_holder_alive(db_path: Path) -> bool:
+    """Whether the pid recorded in the run lock file is a live process.
+
+    Status must never take the lock itself: a cron run starting at that moment
+    would find it held and exit 3.
+    """
+    try:
+        pid = int(lock_path(db_path).read_text().strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _runs(conn: sqlite3.Connection, holder_alive: bool) -> tuple[RunLine, ...]:
+    rows = conn.execute(
+        """select id, started, finished, status, fetched, not_modified, failed, changes,
+                  exit_code from runs order by id desc limit ?""",
+        [RECENT_RUNS],
+    ).fetchall()
+    lines = []
+    for index, row in enumerate(rows):
+        status = row[3] or "running"
+        # Only the newest run can still be going, and only while a process holds the lock.
+        if status == "running" and (index > 0 or not holder_alive):
+            status = "interrupted"
+        lines.append(
+            RunLine(row[0], row[1], row[2], status, *(int(v or 0) for v in row[4:8]), row[8])
+        )
+    return tuple(lines)
+
+
+def _sources(conn: sqlite3.Connection) -> tuple[SourceHealth, ...]:
+    marks = ",".join("?" * len(SUCCESS_OUTCOMES))
+    rows = conn.execute(
+        f"""select s.id, s.name, s.schedule,
+              (select count(*) from pages p where p.source_id = s.id and p.status = 'active'),
+              (select max(fetched_at) from fetches f
+                 where f.source_id = s.id and f.outcome in ({marks})),
+              (select coalesce(max(failures), 0) from pages p
+                 where p.source_id = s.id and p.status = 'active'),
+              (select count(*) from pages p
+                 where p.source_id = s.id and p.status = 'active' and p.failures > 0)
+            from sources s order by s.id""",
+        list(SUCCESS_OUTCOMES),
+    ).fetchall()
+    health = []
+    for row in rows:
+        error = conn.execute(
+            """select error, fetched_at, url from fetches
+               where source_id = ? and error is not null order by id desc limit 1""",
+            [row[0]],
+        ).fetchone()
+        health.append(
+            SourceHealth(
+                id=row[0],
+                name=row[1] or row[0],
+                schedule=row[2] or "",
+                pages=row[3],
+                last_success=row[4],
+                consecutive_failures=int(row[5]),
+                failing_pages=int(row[6]),
+                last_error=f"{error[2]}: {error[0]}" if error else None,
+                last_error_at=error[1] if error else None,
+            )
+        )
+    return tuple(health)
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def format_status(report: StatusReport) -> str:
+    """The report as the plain text an operator reads in a terminal or a cron mail."""
+    lines = [f"database: {report.db_path} ({human_bytes(report.db_bytes)}"]
+    if report.wal_bytes:
+        lines[0] += f" + {human_bytes(report.wal_bytes)} WAL"
+    lines[0] += ")"
+    undelivered = "unknown (no delivery state yet)"
+    if report.undelivered is not None:
+        undelivered = str(report.undelivered)
+    lines.append(
+        f"pages: {report.pages} active, {report.removed_pages} removed; "
+        f"snapshots: {report.snapshots}; changes: {report.changes}; "
+        f"undelivered changes: {undelivered}"
+    )
+    lines.append("")
+    lines.append("recent runs:" if report.runs else "recent runs: none yet")
+    for run in report.runs:
+        lines.append(
+            f"  #{run.id} {run.started} {run.status:11} {run.fetched} fetched, "
+            f"{run.not_modified} not modified, {run.failed} failed, {run.changes} changes"
+        )
+    lines.append("")
+    lines.append("sources:" if report.sources else "sources: none yet")
+    for s in report.sources:
+        state = "ok" if s.healthy else f"FAILING x{s.consecutive_failures}"
+        lines.append(
+            f"  {s.id:28} {state:12} {s.pages:4} pages  last success: {s.last_success or 'never'}"
+        )
+        if s.failing_pages:
+            lines.append(f"  {'':28} {s.failing_pages} page(s) failing")
+        if s.last_error:
+            lines.append(f"  {'':28} last error {s.last_error_at}: {s.last_error}")
+    return "\n".join(lines)
