@@ -1,0 +1,92 @@
+"""The family for any HTML page, and the base the site-specific families refine."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from bs4 import BeautifulSoup
+
+from pipeline.contacts import parse_contacts
+from pipeline.errors import ExtractionError
+from pipeline.language import detect_language
+from pipeline.models import Contact, Document, Link, Section
+from scrapers import _html, register
+from scrapers._html import Block
+from scrapers._text import published_iso
+from scrapers.base import Page, Scraper
+
+
+@register
+class GenericScraper(Scraper):
+    """Any HTML page: main content without site chrome, sections by heading, contacts, links."""
+
+    name = "generic"
+    exclude: ClassVar[tuple[str, ...]] = ()  # a family's own chrome selectors
+    include: ClassVar[tuple[str, ...]] = ()  # a family's own main-content selectors
+
+    def parse(self, page: Page) -> Document:
+        try:
+            return self._parse(page)
+        except RecursionError:
+            raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
+
+    def _parse(self, page: Page) -> Document:
+        soup = _html.parse(page.content, page.text, page.content_type)
+        meta_published = _meta_published(soup)
+        _html.strip_chrome(soup, (*self.exclude, *self.options.exclude))
+        main = _html.find_main(soup, (*self.options.include, *self.include))
+        title, title_outside = _html.page_title(soup, main)
+        items = _html.blocks(main)
+        if title_outside:
+            items = [Block(1, title), *items]
+        items, published = self.refine(items)
+        sections = self.shape(_html.sections(items), title)
+        return Document(
+            url=page.url,
+            title=title,
+            language=self.language(title, sections),
+            sections=sections,
+            contacts=contacts_of(sections),
+            links=self.links(_html.links(main, soup, page.url)),
+            published=published or meta_published,
+            kind="page",
+        )
+
+    def refine(self, items: list[Block]) -> tuple[list[Block], str | None]:
+        """Hook: drop or read family-specific lines; returns the publication date found."""
+        for item in items:
+            if not item.level and (found := published_iso(item.text)):
+                return items, found
+        return items, None
+
+    def shape(self, sections: tuple[Section, ...], title: str) -> tuple[Section, ...]:
+        """Hook: regroup sections (the county family makes one per county)."""
+        return sections
+
+    def links(self, found: tuple[Link, ...]) -> tuple[Link, ...]:
+        """Hook: what the page's links mean (a listing turns some into items)."""
+        return found
+
+    def language(self, title: str, sections: tuple[Section, ...]) -> str:
+        if self.options.language:
+            return self.options.language
+        text = "\n".join([title, *(p for s in sections for p in s.paragraphs)])
+        return detect_language(text)
+
+
+def contacts_of(sections: tuple[Section, ...]) -> tuple[Contact, ...]:
+    """Contacts of every section, each tagged with the section's heading path."""
+    found: list[Contact] = []
+    for section in sections:
+        found.extend(parse_contacts(section.paragraphs, section.heading))
+    return tuple(found)
+
+
+def _meta_published(soup: BeautifulSoup) -> str | None:
+    for selector in ("meta[property='article:published_time']", "meta[name='dcterms.date']"):
+        found = soup.select(selector)
+        if found:
+            value = str(found[0].get("content", "")).strip()
+            if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+                return value[:16] if "T" in value[:16] else value[:10]
+    return None
