@@ -1,0 +1,357 @@
+"""Each subscriber gets every change that concerns them, exactly once.
+
+The private state database (`<main>-private.db`, never served by Datasette) keeps
+`digests` (what was built for whom, the window of change ids it covers, the
+finished message bytes) and `deliveries` (every attempt: pending, sent, failed).
+
+    window  = (last SENT digest's last_change_id, newest change id now]
+    build   -> record digest + delivery "pending" (one transaction)
+            -> SMTP -> mark "sent" | "failed"
+    next run: a digest without a "sent" delivery is re-sent byte for byte (same
+              Message-ID), never rebuilt; only then does the window move on.
+
+So a failed or killed run delays a change but never drops it, and never sends
+a digest twice, with one window left: if the server accepted a message and the
+process died before "sent" was committed, the next run sends the same bytes
+again. Its Message-ID is the same, so mail clients and Gmail show it once: the
+guarantee is at-most-once *visible*, exactly-once recorded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
+from pipeline.errors import DeliveryError
+from pipeline.mail import Mailer, MailSettings, build_message
+from pipeline.render import DEFAULT_DATASETTE, Entry, SourceHealth, render_digest
+from pipeline.subscribers import Subscriber
+
+
+def state_path_for(main_db: Path | str) -> Path:
+    """sotewatch.db -> sotewatch-private.db, beside it (and outside what Datasette serves)."""
+    path = Path(main_db)
+    return path.with_name(f"{path.stem}-private.db")
+
+
+def due(subscriber: Subscriber, last_sent_at: datetime | None, now: datetime) -> bool:
+    """Daily: once per calendar day. Weekly: once since the latest `weekday` (today included).
+
+    Dates are taken in `now`'s time zone, so a cron run at 07:00 Helsinki time
+    counts as that Helsinki day. A reader never sent anything is due at once.
+    """
+    if last_sent_at is None:
+        return True
+    now, last_sent_at = _aware(now), _aware(last_sent_at)
+    last_day = last_sent_at.astimezone(now.tzinfo).date()
+    today = now.date()
+    if subscriber.frequency == "weekly":
+        slot = today - timedelta(days=(today.weekday() - subscriber.weekday) % 7)
+        return last_day < slot
+    return last_day < today
+
+
+def period_label(subscriber: Subscriber, now: datetime) -> str:
+    if subscriber.frequency == "weekly":
+        year, week, _ = now.isocalendar()
+        return f"{year}-W{week:02d}"
+    return now.date().isoformat()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    subscriber_id: str
+    digest_id: int | None = None
+    changes: int = 0
+    subject: str = ""
+    reason: str = ""  # why skipped or failed; "retry" for a re-sent digest
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[Outcome] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+
+    def raise_for_failures(self) -> None:
+        """For the CLI: any failure is exit 4, after every subscriber had their turn."""
+        if self.failed:
+            detail = "; ".join(f"{o.subscriber_id}: {o.reason}" for o in self.failed)
+            raise DeliveryError(f"{len(self.failed)} digest(s) not delivered: {detail}")
+
+
+class StateDB:
+    """The private tables; every method is one committed step."""
+
+    def __init__(self, path: Path | str) -> None:
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self._create()
+
+    def _create(self) -> None:
+        self.db["digests"].create(
+            {
+                "id": int,
+                "subscriber_id": str,
+                "period": str,
+                "first_change_id": int,
+                "last_change_id": int,
+                "changes": int,
+                "created": str,
+                "subject": str,
+                "message_id": str,
+                "message": bytes,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        self.db["deliveries"].create(
+            {
+                "id": int,
+                "digest_id": int,
+                "subscriber_id": str,
+                "attempt": int,
+                "status": str,  # pending | sent | failed
+                "error": str,
+                "at": str,
+            },
+            pk="id",
+            foreign_keys=[("digest_id", "digests", "id")],
+            if_not_exists=True,
+        )
+        self.db["deliveries"].create_index(["digest_id"], if_not_exists=True)
+        self.db["digests"].create_index(["subscriber_id", "id"], if_not_exists=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def unsent(self, subscriber_id: str) -> dict[str, Any] | None:
+        """The digest built for this reader that no attempt has delivered yet."""
+        rows = self.db.query(
+            """select * from digests d where subscriber_id = ? and not exists
+               (select 1 from deliveries where digest_id = d.id and status = 'sent')
+               order by id limit 1""",
+            [subscriber_id],
+        )
+        return next(iter(rows), None)
+
+    def last_sent(self, subscriber_id: str) -> tuple[int, datetime] | None:
+        """(last_change_id, when it was sent) of the reader's newest delivered digest."""
+        row = self.db.execute(
+            """select d.last_change_id, max(x.at) from digests d
+               join deliveries x on x.digest_id = d.id and x.status = 'sent'
+               where d.subscriber_id = ? group by d.id order by d.id desc limit 1""",
+            [subscriber_id],
+        ).fetchone()
+        return (int(row[0]), datetime.fromisoformat(row[1])) if row else None
+
+    def record_digest(self, row: dict[str, Any], at: str) -> tuple[int, int]:
+        """The digest and its first (pending) delivery, committed before any byte is sent."""
+        with self.transaction():
+            digest_id = int(self.db["digests"].insert(row).last_pk)
+            delivery_id = self._attempt(digest_id, row["subscriber_id"], 1, at)
+        return digest_id, delivery_id
+
+    def start_attempt(self, digest: dict[str, Any], at: str) -> int:
+        """A new attempt for an unsent digest; earlier pending ones were interrupted."""
+        with self.transaction():
+            self.db.execute(
+                """update deliveries set status = 'failed',
+                   error = 'interrupted: the run ended before the result was recorded'
+                   where digest_id = ? and status = 'pending'""",
+                [digest["id"]],
+            )
+            attempts = self.db.execute(
+                "select coalesce(max(attempt), 0) from deliveries where digest_id = ?",
+                [digest["id"]],
+            ).fetchone()[0]
+            return self._attempt(digest["id"], digest["subscriber_id"], attempts + 1, at)
+
+    def _attempt(self, digest_id: int, subscriber_id: str, attempt: int, at: str) -> int:
+        row = {"digest_id": digest_id, "subscriber_id": subscriber_id, "attempt": attempt}
+        table = self.db["deliveries"].insert({**row, "status": "pending", "error": "", "at": at})
+        return int(table.last_pk)
+
+    def finish(self, delivery_id: int, status: str, at: str, error: str = "") -> None:
+        with self.transaction():
+            self.db["deliveries"].update(delivery_id, {"status": status, "error": error, "at": at})
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every subscriber's turn in one `deliver_due` call shares."""
+
+    state: StateDB
+    mailer: Mailer
+    settings: MailSettings
+    names: Names
+    now: datetime
+    datasette_base: str
+    health: Sequence[SourceHealth | tuple[str, int, str]]
+    changes: Sequence[ChangeRecord]
+    until_id: int
+    send_empty: bool
+    entries: dict[int, Entry]
+
+
+def deliver_due(
+    main_db: sqlite_utils.Database,
+    state_db_path: Path | str,
+    subscribers: Sequence[Subscriber],
+    mailer: Mailer,
+    *,
+    now: datetime,
+    datasette_base: str = DEFAULT_DATASETTE,
+    health: Sequence[SourceHealth | tuple[str, int, str]] = (),
+    force: bool = False,
+    send_empty: bool = False,
+    names: Names | None = None,
+    settings: MailSettings | None = None,
+) -> DeliveryReport:
+    """Send every due digest (and re-send every unsent one); one reader's failure
+    never stops the others. `force` ignores the schedule, never the window."""
+    state = StateDB(state_db_path)
+    until_id = newest_change_id(main_db)
+    starts = [_window_start(state, s) for s in subscribers]
+    run = _Run(
+        state=state,
+        mailer=mailer,
+        settings=settings or MailSettings.from_env(),
+        names=names or Names.load(),
+        now=now,
+        datasette_base=datasette_base,
+        health=health,
+        changes=load_changes(main_db, min(starts, default=0), until_id),
+        until_id=until_id,
+        send_empty=send_empty,
+        entries={},
+    )
+    report = DeliveryReport()
+    try:
+        for subscriber in subscribers:
+            _turn(run, subscriber, force, report)
+    finally:
+        mailer.close()
+        state.close()
+    return report
+
+
+def _window_start(state: StateDB, subscriber: Subscriber) -> int:
+    last = state.last_sent(subscriber.id)
+    return last[0] if last else 0
+
+
+def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport) -> None:
+    pending = run.state.unsent(subscriber.id)
+    if pending is not None:
+        delivery_id = run.state.start_attempt(pending, _iso(run.now))
+        outcome = Outcome(subscriber.id, pending["id"], pending["changes"], pending["subject"])
+        _send(run, subscriber, pending["message"], delivery_id, outcome, report, "retry")
+        return
+    last = run.state.last_sent(subscriber.id)
+    if not force and not due(subscriber, last[1] if last else None, run.now):
+        report.skipped.append(Outcome(subscriber.id, reason="not due"))
+        return
+    built = _build(run, subscriber, last[0] if last else 0)
+    if built is None:
+        report.skipped.append(Outcome(subscriber.id, reason="no changes"))
+        return
+    row, message = built
+    digest_id, delivery_id = run.state.record_digest(row, _iso(run.now))
+    outcome = Outcome(subscriber.id, digest_id, row["changes"], row["subject"])
+    _send(run, subscriber, message, delivery_id, outcome, report, "")
+
+
+def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, bytes] | None:
+    """Render and wrap this reader's digest for (after_id, until_id]; None if nothing to say."""
+    records = [r for r in run.changes if after_id < r.id <= run.until_id]
+    digest = build_digest(records, subscriber.follow, subscriber.language, run.names)
+    if digest.empty and not run.send_empty:
+        return None
+    header, footer_url = run.settings.unsubscribe_targets(subscriber.id)
+    period = period_label(subscriber, run.now)
+    rendered = render_digest(
+        digest,
+        names=run.names,
+        datasette_base=run.datasette_base,
+        health=run.health,
+        subscriber=subscriber,
+        unsubscribe=footer_url,
+        period=period,
+        entries=run.entries,
+    )
+    msg = build_message(
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        to_addr=subscriber.email,
+        to_name=subscriber.name,
+        settings=run.settings,
+        date=run.now,
+        list_unsubscribe=header,
+    )
+    row = {
+        "subscriber_id": subscriber.id,
+        "period": period,
+        "first_change_id": after_id + 1,
+        "last_change_id": run.until_id,
+        "changes": digest.count,
+        "created": _iso(run.now),
+        "subject": rendered.subject,
+        "message_id": msg["Message-ID"],
+        "message": msg.as_bytes(),
+    }
+    return row, row["message"]
+
+
+def _send(
+    run: _Run,
+    subscriber: Subscriber,
+    message: bytes,
+    delivery_id: int,
+    outcome: Outcome,
+    report: DeliveryReport,
+    reason: str,
+) -> None:
+    try:
+        run.mailer.send(message, run.settings.sender, [subscriber.email])
+    except DeliveryError as exc:
+        run.state.finish(delivery_id, "failed", _iso(run.now), str(exc))
+        report.failed.append(_with(outcome, str(exc)))
+        return
+    run.state.finish(delivery_id, "sent", _iso(run.now))
+    report.sent.append(_with(outcome, reason))
+
+
+def _with(outcome: Outcome, reason: str) -> Outcome:
+    return Outcome(
+        outcome.subscriber_id, outcome.digest_id, outcome.changes, outcome.subject, reason
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A naive time is taken as UTC, so stored and given times always compare."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return _aware(moment).isoformat(timespec="seconds")

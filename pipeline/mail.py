@@ -1,0 +1,240 @@
+"""MIME messages for digests, and the mailers that send them (SMTP, or .eml files).
+
+Every header value goes through `header_safe`: control characters (CR, LF, ...)
+become spaces and "=?" is broken with a zero-width space, because Python's email
+package decodes encoded words in a value it is given, so a scraped
+"=?utf-8?b?...?=" carrying an encoded CRLF would otherwise become a real
+"Bcc:" header. Envelope addresses are checked before any byte is sent.
+
+Settings come from the environment (README "Mail"):
+    SOTEWATCH_SMTP_HOST, SOTEWATCH_SMTP_PORT, SOTEWATCH_SMTP_USER, SOTEWATCH_SMTP_PASSWORD,
+    SOTEWATCH_SMTP_TLS (starttls | tls | none), SOTEWATCH_MAIL_FROM,
+    SOTEWATCH_MAIL_FROM_NAME, SOTEWATCH_UNSUBSCRIBE (mailto: or http(s) URL, "{id}" is
+    replaced by the subscriber id).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
+
+from pipeline.errors import ConfigError, DeliveryError
+from pipeline.subscribers import is_valid_address
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_TLS_MODES = {"starttls": 587, "tls": 465, "ssl": 465, "implicit": 465, "none": 25}
+
+
+def header_safe(value: str, limit: int = 250) -> str:
+    """One line of literal text: no CR/LF, no controls, no encoded word a reader decodes."""
+    text = " ".join(_CONTROL.sub(" ", value).split())
+    text = text.replace("=?", "=\u200b?").replace("?=", "?\u200b=")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Who the digests come from and how a reader leaves."""
+
+    sender: str = "sotewatch@localhost"
+    sender_name: str = "sotewatch"
+    unsubscribe: str = ""  # mailto:... or https://...{id}; default: mailto the sender
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MailSettings:
+        env = os.environ if env is None else env
+        settings = cls(
+            sender=env.get("SOTEWATCH_MAIL_FROM", cls.sender),
+            sender_name=env.get("SOTEWATCH_MAIL_FROM_NAME", cls.sender_name),
+            unsubscribe=env.get("SOTEWATCH_UNSUBSCRIBE", ""),
+        )
+        if not is_valid_address(settings.sender):
+            raise ConfigError(f"SOTEWATCH_MAIL_FROM: invalid address {settings.sender!r}")
+        return settings
+
+    def unsubscribe_targets(self, subscriber_id: str) -> tuple[str, str]:
+        """(List-Unsubscribe header value, http(s) URL for the footer or '')."""
+        if self.unsubscribe.startswith(("http://", "https://")):
+            url = self.unsubscribe.replace("{id}", quote(subscriber_id, safe=""))
+            return f"<{url}>", url
+        target = self.unsubscribe or f"mailto:{self.sender}"
+        target = target.replace("{id}", quote(subscriber_id, safe=""))
+        if target.startswith("mailto:") and "?" not in target:
+            target += "?subject=" + quote(f"unsubscribe {subscriber_id}")
+        return f"<{target}>", ""
+
+    @property
+    def domain(self) -> str:
+        return self.sender.rsplit("@", 1)[1]
+
+
+def build_message(
+    *,
+    subject: str,
+    html: str,
+    text: str,
+    to_addr: str,
+    to_name: str,
+    settings: MailSettings,
+    date: datetime,
+    list_unsubscribe: str,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message: text first, HTML preferred, UTF-8 throughout."""
+    if not is_valid_address(to_addr):
+        raise DeliveryError(f"invalid recipient address {to_addr!r}")
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = header_safe(subject)
+    msg["From"] = _address(settings.sender_name, settings.sender)
+    msg["To"] = _address(to_name, to_addr)
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id or make_msgid(idstring="sotewatch", domain=settings.domain)
+    msg["List-Unsubscribe"] = header_safe(list_unsubscribe, 500)
+    if list_unsubscribe.startswith("<http"):
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text, subtype="plain", charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8")
+    return msg
+
+
+def _address(name: str, addr: str) -> Address:
+    user, domain = addr.rsplit("@", 1)
+    return Address(display_name=header_safe(name, 100), username=user, domain=domain)
+
+
+class Mailer(Protocol):
+    """Hands one finished message to the world; raises DeliveryError when it could not."""
+
+    def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SMTPSettings:
+    host: str
+    port: int
+    user: str = ""
+    password: str = ""
+    tls: str = "starttls"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SMTPSettings:
+        env = os.environ if env is None else env
+        host = env.get("SOTEWATCH_SMTP_HOST", "")
+        if not host:
+            raise ConfigError("SOTEWATCH_SMTP_HOST is not set (or use --dry-run)")
+        tls = env.get("SOTEWATCH_SMTP_TLS", "starttls").lower()
+        if tls not in _TLS_MODES:
+            raise ConfigError(f"SOTEWATCH_SMTP_TLS={tls!r}: use starttls, tls or none")
+        port = env.get("SOTEWATCH_SMTP_PORT", "") or str(_TLS_MODES[tls])
+        if not port.isdigit():
+            raise ConfigError(f"SOTEWATCH_SMTP_PORT={port!r} is not a port number")
+        user, password = env.get("SOTEWATCH_SMTP_USER", ""), env.get("SOTEWATCH_SMTP_PASSWORD", "")
+        if user and tls == "none" and not _loopback(host):
+            raise ConfigError("refusing to send the SMTP password unencrypted to a remote host")
+        return cls(host, int(port), user, password, tls)
+
+
+class SMTPMailer:
+    """One connection per run, opened on the first message, with STARTTLS or implicit TLS."""
+
+    def __init__(self, settings: SMTPSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        try:
+            if s.tls in ("tls", "ssl", "implicit"):
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=context
+                )
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.tls == "starttls":
+                    smtp.starttls(context=context)
+            if s.user:
+                smtp.login(s.user, s.password)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+        return smtp
+
+    def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            refused = self._smtp.sendmail(sender, list(recipients), message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError(f"recipient refused: {_refusal(exc.recipients)}") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"server said {exc.smtp_code} {exc.smtp_error!r}") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise DeliveryError(f"sending failed: {exc}") from exc
+        if refused:
+            raise DeliveryError(f"recipient refused: {_refusal(refused)}")
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._smtp.quit()
+            self._smtp = None
+
+    def _drop(self) -> None:
+        try:
+            if self._smtp is not None:
+                self._smtp.close()
+        finally:
+            self._smtp = None
+
+
+class DryRunMailer:
+    """Writes each message as an .eml file named after its Message-ID (a re-send overwrites)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.written: list[Path] = []
+
+    def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        match = re.search(rb"^Message-ID:\s*<([^>]+)>", message, re.MULTILINE | re.IGNORECASE)
+        stem = match.group(1).decode("ascii", "replace") if match else f"{len(self.written)}"
+        path = self.out_dir / (re.sub(r"[^A-Za-z0-9._-]+", "_", stem) + ".eml")
+        path.write_bytes(message)
+        self.written.append(path)
+
+    def close(self) -> None:
+        return None
+
+
+def _refusal(refused: Mapping[str, tuple[int, bytes]]) -> str:
+    return "; ".join(
+        f"{addr} ({code} {msg.decode('utf-8', 'replace')})" for addr, (code, msg) in refused.items()
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
