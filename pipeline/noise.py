@@ -1,0 +1,132 @@
+"""Noise rules: text that changes on every visit without the page saying anything new.
+
+A page's "last updated" line, a visitor counter or a leaked form token would make
+every fetch look like an edit. The rules below remove such text from a Document
+before the diff sees it: the global ones apply to every source, the per-source
+ones come from the `ignore` regexes in sources.toml. Headings are left alone
+(they are a section's identity); a paragraph that is nothing but noise is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from pipeline.errors import ConfigError
+from pipeline.models import Document, Section
+
+_MONTHS = (
+    "tammikuuta|helmikuuta|maaliskuuta|huhtikuuta|toukokuuta|kesäkuuta|heinäkuuta"
+    "|elokuuta|syyskuuta|lokakuuta|marraskuuta|joulukuuta"
+    "|januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
+    "|january|february|march|may|june|july|august|october"
+)
+_DATE = (
+    r"(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{2}-\d{2}"
+    rf"|\d{{1,2}}\.?\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}})"
+)
+_TIME = r"(?:[,\s]+(?:klo\.?|kl\.?|at)?\s*\d{1,2}[.:]\d{2}(?:[.:]\d{2})?)?"
+_SEP = r"\s*:?\s*"
+
+
+@dataclass(frozen=True)
+class NoiseRule:
+    """One kind of noise: a name for tests and logs, and the regex whose matches are removed."""
+
+    name: str
+    pattern: re.Pattern[str]
+
+    def apply(self, text: str) -> str:
+        return self.pattern.sub(" ", text)
+
+
+_SEGMENT_START = r"(?:^|(?<=[|·•–—,;]))\s*"
+_SEGMENT_END = r"\s*(?=$|[|·•–—,;])"
+
+
+def _rule(name: str, regex: str) -> NoiseRule:
+    """A rule matching `regex` only as a whole line or a segment between separators ("|", "·"),
+    so "Lakia päivitetty 1.3.2024 koskemaan ..." inside a sentence is never touched."""
+    return NoiseRule(
+        name, re.compile(_SEGMENT_START + regex + _SEGMENT_END, re.IGNORECASE | re.MULTILINE)
+    )
+
+
+GLOBAL_RULES: tuple[NoiseRule, ...] = (
+    _rule(
+        "updated-date-fi", rf"(?:sivua\s+|sivu\s+)?(?:viimeksi\s+)?päivitetty{_SEP}{_DATE}{_TIME}"
+    ),
+    _rule("updated-label-fi", r"(?:sivua\s+|viimeksi\s+)?päivitetty\s*:?"),
+    _rule("published-date-fi", rf"julkaistu{_SEP}{_DATE}{_TIME}"),
+    _rule("updated-date-sv", rf"(?:sidan\s+)?(?:senast\s+)?uppdaterad{_SEP}{_DATE}{_TIME}"),
+    _rule("updated-label-sv", r"(?:sidan\s+)?(?:senast\s+)?uppdaterad\s*:?"),
+    _rule("published-date-sv", rf"publicerad{_SEP}{_DATE}{_TIME}"),
+    _rule("updated-date-en", rf"(?:page\s+)?(?:last\s+)?(?:updated|modified){_SEP}{_DATE}{_TIME}"),
+    _rule(
+        "visitor-counter",
+        r"(?:kävijöitä|kävijämäärä|käyntejä|sivun\s+katselukerrat|katselukertoja|lukukertoja"
+        r"|besökare|antal\s+besök|visitors|page\s+views)\s*:?\s*\d[\d \u00a0]*",
+    ),
+    _rule("read-count", r"(?:luettu|läst|read)\s+\d+\s+(?:kertaa|gånger|times)"),
+    NoiseRule(
+        "form-token",
+        re.compile(
+            r"\b(?:csrf[\w-]*|form_build_id|form_token|authenticity_token"
+            r"|__requestverificationtoken)\s*[:=]\s*\S+|\bform-[A-Za-z0-9_-]{16,}",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+_LEFTOVER = re.compile(r"^[\s\W_]*$")
+_SPACES = re.compile(r"[ \t\u00a0]{2,}")
+_EDGE_PUNCT = re.compile(r"^[\s|·•–—,;:/-]+|[\s|·•–—,;:/-]+$")
+
+
+def compile_patterns(patterns: Sequence[str], *, source: str) -> list[re.Pattern[str]]:
+    """Compile a source's `ignore` regexes, naming the source and pattern when one is invalid."""
+    compiled: list[re.Pattern[str]] = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as error:
+            raise ConfigError(
+                f"invalid ignore pattern {pattern!r}: {error}", source=source
+            ) from None
+    return compiled
+
+
+@lru_cache(maxsize=256)
+def _source_rules(patterns: tuple[str, ...]) -> tuple[NoiseRule, ...]:
+    compiled = compile_patterns(patterns, source="ignore")
+    return tuple(NoiseRule(f"ignore:{p.pattern}", p) for p in compiled)
+
+
+def clean_text(text: str, rules: Sequence[NoiseRule]) -> str:
+    """The text with every rule's matches removed and the seams tidied."""
+    cleaned = text
+    for rule in rules:
+        cleaned = rule.apply(cleaned)
+    if cleaned == text:
+        return text
+    if _LEFTOVER.match(cleaned):
+        return ""
+    lines = (_EDGE_PUNCT.sub("", _SPACES.sub(" ", line)) for line in cleaned.splitlines())
+    return "\n".join(line for line in lines if line and not _LEFTOVER.match(line))
+
+
+def apply_noise(doc: Document, extra_patterns: Sequence[str] = ()) -> Document:
+    """The Document without noise: global rules plus the source's own `ignore` regexes."""
+    rules = GLOBAL_RULES + _source_rules(tuple(extra_patterns))
+    sections = tuple(_clean_section(section, rules) for section in doc.sections)
+    title = clean_text(doc.title, rules)
+    if title == doc.title and sections == doc.sections:
+        return doc
+    return replace(doc, title=title, sections=sections)
+
+
+def _clean_section(section: Section, rules: Sequence[NoiseRule]) -> Section:
+    paragraphs = tuple(p for p in (clean_text(p, rules) for p in section.paragraphs) if p)
+    return section if paragraphs == section.paragraphs else replace(section, paragraphs=paragraphs)

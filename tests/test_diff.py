@@ -1,0 +1,186 @@
+"""The diff reports what a page says differently, once, in the kinds a reader filters by.
+
+Table cases live in tests/data/diff_cases.toml ([[diff]]); the properties below
+hold for any pair of Documents hypothesis invents.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.diff import diff_documents
+from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
+from pipeline.worddiff import meaningful_key
+
+CASES = tomllib.loads((Path(__file__).parent / "data" / "diff_cases.toml").read_text("utf-8"))
+URL = "https://example.org/sivu"
+
+
+def document(raw: dict[str, Any] | None) -> Document | None:
+    if raw is None:
+        return None
+    return Document(
+        url=URL,
+        title=raw.get("title", ""),
+        language=raw.get("language", "fi"),
+        sections=tuple(
+            Section(tuple(s["path"]), tuple(s["paragraphs"])) for s in raw.get("sections", ())
+        ),
+        contacts=tuple(Contact(**c) for c in raw.get("contacts", ())),
+        links=tuple(Link(**link) for link in raw.get("links", ())),
+    )
+
+
+def diff(old: Document | None, new: Document | None) -> list[Change]:
+    return diff_documents(old, new, page_url=URL, page_title="Sivu")
+
+
+def fits(expected: dict[str, Any], change: Change) -> bool:
+    if change.kind != expected["kind"] or change.section != expected["section"]:
+        return False
+    if any(
+        getattr(change, f) != expected[f] for f in ("summary", "before", "after") if f in expected
+    ):
+        return False
+    said = "\n".join((change.before, change.after, change.summary))
+    return all(word in said for word in expected.get("mentions", ()))
+
+
+@pytest.mark.parametrize("case", CASES["diff"], ids=lambda case: case["id"])
+def test_table_case(case: dict[str, Any]) -> None:
+    changes = diff(document(case.get("old")), document(case.get("new")))
+    shown = "\n".join(
+        f"{c.kind} [{c.section}] {c.summary!r} {c.before!r} -> {c.after!r}" for c in changes
+    )
+    assert len(changes) == len(case["expect"]), shown
+    for expected in case["expect"]:
+        assert any(fits(expected, change) for change in changes), f"{expected}\nnot in:\n{shown}"
+
+
+def test_every_change_kind_has_a_table_case() -> None:
+    covered = {e["kind"] for case in CASES["diff"] for e in case["expect"]}
+    assert covered == set(ChangeKind)
+
+
+def test_no_document_on_either_side_is_no_change() -> None:
+    assert diff(None, None) == []
+
+
+# --- properties ------------------------------------------------------------------------
+
+SENTENCES = [
+    "Verkosto kokoaa alueiden viestijät.",
+    "Johtoryhmä johtaa valmistelua.",
+    "Sote-uudistus etenee Pohjois-Karjalassa.",
+    "Kokous pidetään 12.3.2024.",
+    "Avustusta myönnetään 1,5 miljoonaa euroa.",
+    "Neuvonta palvelee numerossa 0295 163 000.",
+    "Palaute osoitteeseen palaute(at)example.fi.",
+    "Seurantaryhmä tukee toimeenpanoa alueilla.",
+]
+HEADINGS = ["Verkostot", "Viestintäverkosto", "Johtoryhmä", "Jaostot", "Seurantaryhmä", "Rahoitus"]
+
+
+@st.composite
+def paragraphs(draw: st.DrawFn) -> str:
+    """A sentence, sometimes re-cased, re-punctuated or given a word of its own."""
+    text = draw(st.sampled_from(SENTENCES))
+    twist = draw(st.sampled_from(["as-is", "upper", "no-dot", "word", "number"]))
+    if twist == "upper":
+        return text.upper()
+    if twist == "no-dot":
+        return text.rstrip(".")
+    if twist == "word":
+        return f"{text} {draw(st.sampled_from(['Lisäksi', 'tarvittaessa', 'Kainuussa']))}"
+    if twist == "number":
+        return f"{text} {draw(st.integers(0, 20))}"
+    return text
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> Document:
+    """Contact-free pages with unique headings (what the apply property speaks of)."""
+    headings = draw(st.lists(st.sampled_from(HEADINGS), unique=True, max_size=4))
+    sections = tuple(
+        Section((heading,), tuple(draw(st.lists(paragraphs(), max_size=5)))) for heading in headings
+    )
+    return Document(url=URL, title="Sivu", sections=sections)
+
+
+@given(documents())
+def test_a_document_does_not_differ_from_itself(doc: Document) -> None:
+    assert diff(doc, doc) == []
+
+
+@given(documents(), documents())
+def test_the_diff_is_deterministic(old: Document, new: Document) -> None:
+    assert diff(old, new) == diff(old, new)
+
+
+def apply_changes(
+    old: Document, changes: list[Change]
+) -> tuple[dict[str, Counter[str]], Counter[str]]:
+    """What `changes` say the new page holds: per section heading, the multiset of what its
+    paragraphs say (meaningful_key: case, spacing and punctuation aside), moved paragraphs
+    left where they were; and the moves, as a multiset of (destination heading, key).
+    """
+    sections = {s.heading: Counter(meaningful_key(p) for p in s.paragraphs) for s in old.sections}
+    moves: Counter[tuple[str, str]] = Counter()
+    for change in changes:
+        before, after = meaningful_key(change.before), meaningful_key(change.after)
+        if change.kind == ChangeKind.SECTION_REMOVED:
+            del sections[change.section]
+        elif change.kind == ChangeKind.SECTION_ADDED:
+            added = change.after.split("\n\n") if change.after else []
+            sections[change.section] = Counter(meaningful_key(p) for p in added)
+        elif change.kind == ChangeKind.SECTION_RENAMED:
+            sections[change.after] = sections.pop(change.before)
+        elif change.kind == ChangeKind.TEXT_MOVED:
+            assert before == after, change
+            moves[(change.section, after)] += 1
+        else:
+            assert change.kind in (
+                ChangeKind.TEXT_REMOVED,
+                ChangeKind.TEXT_ADDED,
+                ChangeKind.TEXT_EDITED,
+            )
+            assert before != after, f"a change that says nothing new: {change}"
+            target = sections[change.section]
+            if change.before:
+                assert target[before] > 0, change
+                target[before] -= 1
+            if change.after:
+                target[after] += 1
+    return sections, moves
+
+
+@settings(max_examples=300)
+@given(documents(), documents())
+def test_applying_the_changes_to_the_old_page_gives_the_new_one(
+    old: Document, new: Document
+) -> None:
+    """Applying every change but the moves to the old page gives the new page's sections,
+    each holding what the new one says, except where a paragraph moved between sections:
+    the page as a whole says exactly the same, and every paragraph a section still lacks
+    is one a move brought into that section."""
+    sections, moves = apply_changes(old, diff(old, new))
+    actual = {s.heading: Counter(meaningful_key(p) for p in s.paragraphs) for s in new.sections}
+    assert set(sections) == set(actual)
+    assert sum(sections.values(), Counter()) == sum(actual.values(), Counter())
+    lacking = Counter(
+        {
+            (heading, key): n
+            for heading in actual
+            for key, n in (actual[heading] - sections[heading]).items()
+        }
+    )
+    assert lacking - moves == Counter()
+    for heading, key in moves:
+        assert actual[heading][key] > 0
