@@ -29,7 +29,14 @@ import httpx
 import stamina
 
 from pipeline.config import Settings
-from pipeline.decode import decode_body, parse_content_type, sniff_type
+from pipeline.decode import (
+    BodyTooLarge,
+    BoundedDecoder,
+    UnsupportedEncoding,
+    decode_body,
+    parse_content_type,
+    sniff_type,
+)
 from pipeline.robots import RobotsCache
 from scrapers.base import Page
 
@@ -88,6 +95,7 @@ class Tuning:
     backoff_max: float = 30.0
     backoff_jitter: float = 1.0
     retry_after_cap: float = 60.0
+    crawl_delay_cap: float = 30.0  # a robots.txt Crawl-delay is honoured up to this
 
 
 class _RetryableStatus(Exception):
@@ -97,10 +105,6 @@ class _RetryableStatus(Exception):
         super().__init__(f"HTTP {response.status}")
         self.response = response
         self.retry_after = retry_after
-
-
-class _BodyTooLarge(Exception):
-    """The decompressed body passed max_bytes; never retried."""
 
 
 class _Refused(Exception):
@@ -211,7 +215,7 @@ class Fetcher:
             return self._from_response(request, exc.response, started, counter)
         except _Refused as exc:
             return self._failed(request, started, counter, None, str(exc))
-        except _BodyTooLarge as exc:
+        except (BodyTooLarge, UnsupportedEncoding) as exc:
             return self._failed(request, started, counter, None, str(exc))
         except httpx.TimeoutException as exc:
             return self._failed(request, started, counter, None, _timeout_message(exc, counter))
@@ -226,8 +230,8 @@ class Fetcher:
     ) -> FetchResult:
         url = request.url
         seen = {url}
-        for _hop in range(self.settings.max_redirects + 1):
-            _check_scheme(url)
+        for hop in range(self.settings.max_redirects + 1):
+            _check_scheme(url, redirected=hop > 0)
             if self.settings.respect_robots and not await self._allowed(url):
                 return self._blocked(request, url, started, counter)
             response = await self._get(url, request, counter)
@@ -241,14 +245,20 @@ class Fetcher:
         raise _Refused(f"too many redirects (more than {self.settings.max_redirects})")
 
     async def _allowed(self, url: str) -> bool:
-        return await self._robots.allowed(url, self._robots_fetch)
+        """robots.txt's verdict; its Crawl-delay, if longer than ours, slows that host."""
+        allowed = await self._robots.allowed(url, self._robots_fetch)
+        crawl_delay = self._robots.crawl_delay(url)
+        if crawl_delay:
+            gate = self._gate(url)
+            gate.delay = max(gate.delay, min(crawl_delay, self.tuning.crawl_delay_cap))
+        return allowed
 
     async def _robots_fetch(self, robots_url: str) -> tuple[int, str]:
         """robots.txt through the same gate and client; transport errors count as absent."""
         counter = _Counter()
         try:
             response = await self._get(robots_url, None, counter, retry=False)
-        except (httpx.HTTPError, _BodyTooLarge, _RetryableStatus):
+        except (httpx.HTTPError, BodyTooLarge, UnsupportedEncoding, _RetryableStatus):
             return 0, ""
         return response.status, response.content.decode("utf-8", errors="replace")
 
@@ -293,18 +303,14 @@ class Fetcher:
         return response
 
     async def _read_limited(self, response: httpx.Response) -> bytes:
+        """The body, decompressed by us so the limit holds on what we keep in memory."""
         limit = self.settings.max_bytes
-        declared = response.headers.get("content-length")
-        encoded = response.headers.get("content-encoding", "identity") != "identity"
-        if declared and declared.isdigit() and int(declared) > limit and not encoded:
-            raise _BodyTooLarge(f"body too large: {declared} bytes declared, limit {limit}")
-        chunks: list[bytes] = []
-        total = 0
-        async for chunk in response.aiter_bytes():
-            total += len(chunk)
-            if total > limit:
-                raise _BodyTooLarge(f"body too large: more than {limit} bytes (decompressed)")
-            chunks.append(chunk)
+        encoding = response.headers.get("content-encoding")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit and not encoding:
+            raise BodyTooLarge(f"body too large: {declared} bytes declared, limit {limit}")
+        decoder = BoundedDecoder(encoding, limit)
+        chunks = [decoder.feed(chunk) async for chunk in response.aiter_raw()]
         return b"".join(chunks)
 
     def _gate(self, url: str) -> _HostGate:
@@ -395,10 +401,13 @@ def _conditional_headers(request: FetchRequest | None) -> dict[str, str]:
     return headers
 
 
-def _check_scheme(url: str) -> None:
+def _check_scheme(url: str, *, redirected: bool) -> None:
     scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
+    if scheme in ("http", "https"):
+        return
+    if redirected:
         raise _Refused(f"refused to follow a redirect to {scheme}:// (only http and https): {url}")
+    raise _Refused(f"refused to fetch a {scheme}:// URL (only http and https): {url}")
 
 
 def _host_key(url: str) -> str:

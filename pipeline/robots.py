@@ -29,9 +29,14 @@ class RobotsCache:
         rules = await self._rules_for(url, get)
         return rules is None or rules.can_fetch(url, self.user_agent)
 
+    def crawl_delay(self, url: str) -> float | None:
+        """The Crawl-delay robots.txt asks of us, once `allowed` has read it."""
+        rules = self._rules.get(_origin(url))
+        delay = rules.crawl_delay(self.user_agent) if rules is not None else None
+        return float(delay) if delay else None
+
     async def _rules_for(self, url: str, get: RobotsGetter) -> Protego | None:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        origin = _origin(url)
         if origin in self._rules:
             return self._rules[origin]
         lock = self._locks.setdefault(origin, asyncio.Lock())
@@ -40,3 +45,8 @@ class RobotsCache:
                 status, text = await get(f"{origin}/robots.txt")
                 self._rules[origin] = Protego.parse(text) if 200 <= status < 300 else None
         return self._rules[origin]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

@@ -6,13 +6,15 @@ Each fault is a route, so a test reads like the fault it checks:
     /slow?seconds=S              waits S seconds before answering
     /reset                       drops the connection with a TCP reset, no answer
     /flaky/<name>?fail=N&status=C   answers C (default 500) N times, then 200
-    /retry-after/<name>?seconds=S   answers 429 with Retry-After: S once, then 200
+    /retry-after/<name>?seconds=S[&date=1]  429 with Retry-After (seconds or a date) once, then 200
     /loop/a, /loop/b             redirect to each other forever
     /chain/<n>                   redirects n times, then 200
     /redirect?to=URL             one 302 to any URL (file://, ftp://, ...)
-    /big?mb=M                    M megabytes of HTML, streamed
+    /big?mb=M[&chunked=1]        M megabytes of HTML, streamed (chunked: no Content-Length)
     /bomb?mb=M                   a gzip body that inflates to M megabytes
     /charset/<case>              bodies in other encodings (see CHARSET_CASES)
+    /gzipped/<name>, /deflated/zlib, /deflated/raw   compressed pages
+    /brotli                      a Content-Encoding we never asked for
     /empty                       200 with no body
     /maintenance                 200 with a Finnish service-break notice
     /status/<code>               that status, with a small body
@@ -35,6 +37,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from email.utils import formatdate
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -94,6 +97,7 @@ class FaultServer(ThreadingHTTPServer):
         self.in_flight = 0
         self.max_in_flight = 0
         self.starts: list[float] = []
+        self.robots_txt = ROBOTS_TXT  # a test may set its own before fetching
 
     @property
     def base_url(self) -> str:
@@ -149,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, path: str, query: dict[str, str], count: int) -> None:
         head, _, rest = path.lstrip("/").partition("/")
         if path == "/robots.txt":
-            return self._send(200, ROBOTS_TXT.encode(), "text/plain")
+            return self._send(200, self.server.robots_txt.encode(), "text/plain")
         handler = _ROUTES.get(head)
         if handler is None:
             return self._send(404, b"<h1>not found</h1>", "text/html")
@@ -208,8 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, page_html(name).encode(), "text/html; charset=utf-8")
 
     def retry_after(self, name: str, query: dict[str, str], count: int) -> None:
+        """?seconds=S sends delta-seconds; ?date=1 sends the same as an HTTP date."""
         if count == 1:
-            retry = {"Retry-After": query.get("seconds", "1")}
+            seconds = query.get("seconds", "1")
+            value = seconds
+            if query.get("date") == "1":
+                value = formatdate(time.time() + float(seconds), usegmt=True)
+            retry = {"Retry-After": value}
             return self._send(429, b"<h1>slow down</h1>", "text/html", retry)
         self._send(200, page_html(name).encode(), "text/html; charset=utf-8")
 
@@ -225,16 +234,23 @@ class _Handler(BaseHTTPRequestHandler):
         self._redirect(query["to"])
 
     def big(self, rest: str, query: dict[str, str], count: int) -> None:
+        """With ?chunked=1 no Content-Length warns the client: it must count as it reads."""
         size = int(float(query.get("mb", "30")) * (1 << 20))
+        chunked = query.get("chunked") == "1"
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(size))
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(size))
         self.end_headers()
         block = b"<p>" + b"x" * 65529 + b"</p>"
+        frame = b"%x\r\n%s\r\n" % (len(block), block) if chunked else block
         try:
             for _ in range(size // len(block)):
-                self.wfile.write(block)
-            self.wfile.write(b"x" * (size % len(block)))
+                self.wfile.write(frame)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client stopped reading: expected
 
@@ -272,6 +288,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = gzip.compress(page_html(name).encode())
         self._send(200, body, "text/html; charset=utf-8", {"Content-Encoding": "gzip"})
 
+    def deflated(self, kind: str, query: dict[str, str], count: int) -> None:
+        """/deflated/zlib is RFC 'deflate'; /deflated/raw is what some IIS servers send."""
+        wbits = zlib.MAX_WBITS if kind == "zlib" else -zlib.MAX_WBITS
+        compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
+        body = compressor.compress(page_html(kind).encode()) + compressor.flush()
+        self._send(200, body, "text/html; charset=utf-8", {"Content-Encoding": "deflate"})
+
+    def brotli(self, name: str, query: dict[str, str], count: int) -> None:
+        """An encoding we never asked for (the bytes are not even brotli)."""
+        self._send(200, b"\x1b\x00\x00", "text/html", {"Content-Encoding": "br"})
+
 
 _ROUTES = {
     "page": _Handler.page,
@@ -291,6 +318,8 @@ _ROUTES = {
     "private": _Handler.private,
     "concurrent": _Handler.concurrent,
     "gzipped": _Handler.gzipped,
+    "deflated": _Handler.deflated,
+    "brotli": _Handler.brotli,
 }
 
 

@@ -218,3 +218,82 @@ async def test_the_run_budget_fails_remaining_fetches_fast(fault_server):
         assert result.outcome is Outcome.ERROR
         assert result.error == "run time budget of 0.5 s used up; not fetched"
     assert fault_server.hits("/page/later") == 0
+
+
+async def test_a_streamed_body_without_length_is_cut_off_while_reading(fault_server):
+    result = await fetch(fault_server, "/big?mb=30&chunked=1")
+    assert result.outcome is Outcome.ERROR
+    assert result.error == "body too large: more than 1000000 bytes (decompressed)"
+
+
+@pytest.mark.parametrize("kind", ["zlib", "raw"])
+async def test_deflate_bodies_are_decompressed_with_or_without_zlib_header(fault_server, kind):
+    result = await fetch(fault_server, f"/deflated/{kind}")
+    assert result.outcome is Outcome.OK
+    assert FINNISH in result.text
+
+
+async def test_an_encoding_we_never_asked_for_is_an_error(fault_server):
+    result = await fetch(fault_server, "/brotli/x")
+    assert result.outcome is Outcome.ERROR
+    assert result.error == "unsupported Content-Encoding 'br'"
+
+
+async def test_retry_after_as_an_http_date_is_honoured(fault_server):
+    result = await fetch(fault_server, "/retry-after/pvm?seconds=2&date=1")
+    assert result.outcome is Outcome.OK
+    first, second = fault_server.starts[-2:]
+    assert second - first >= 0.9  # an HTTP date has one-second resolution
+
+
+async def test_retry_after_is_capped(fault_server):
+    tuning = dataclasses.replace(QUICK_RETRIES, retry_after_cap=0.2)
+    async with Fetcher(FAST, tuning=tuning) as fetcher:
+        url = fault_server.url("/retry-after/huomenna?seconds=86400")
+        result = await fetcher.fetch(FetchRequest(url, "s"))
+    assert result.outcome is Outcome.OK
+    assert result.attempts == 2
+
+
+async def test_a_non_http_url_is_refused_before_any_request(fault_server):
+    async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
+        result = await fetcher.fetch(FetchRequest("ftp://127.0.0.1/pub/x.pdf", "s"))
+    assert result.outcome is Outcome.ERROR
+    assert result.error.startswith("refused to fetch a ftp:// URL")
+    assert result.attempts == 0
+
+
+async def test_robots_txt_crawl_delay_spaces_out_requests(fault_server):
+    fault_server.robots_txt = "User-agent: *\nCrawl-delay: 0.3\n"
+    requests = [FetchRequest(fault_server.url(f"/page/{i}"), "s") for i in range(3)]
+    async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
+        results = [r async for r in fetcher.fetch_all(requests)]
+    assert all(r.outcome is Outcome.OK for r in results)
+    page_starts = fault_server.starts[1:]  # the first request was robots.txt
+    gaps = [b - a for a, b in zip(page_starts, page_starts[1:], strict=False)]
+    assert len(gaps) == 2 and min(gaps) >= 0.25
+
+
+async def test_per_host_delay_spaces_out_requests(fault_server):
+    settings = dataclasses.replace(FAST, per_host_delay=0.2, respect_robots=False)
+    requests = [FetchRequest(fault_server.url(f"/page/{i}"), "s") for i in range(3)]
+    async with Fetcher(settings, tuning=QUICK_RETRIES) as fetcher:
+        results = [r async for r in fetcher.fetch_all(requests)]
+    assert all(r.outcome is Outcome.OK for r in results)
+    starts = fault_server.starts
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.15
+
+
+async def test_one_failing_page_does_not_stop_the_others(fault_server):
+    paths = ["/reset", "/status/404", "/page/hyva", "/loop/a", "/private/x", "/maintenance"]
+    requests = [FetchRequest(fault_server.url(p), "s", key=p) for p in paths]
+    async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
+        outcomes = {r.request.key: r.outcome async for r in fetcher.fetch_all(requests)}
+    assert outcomes == {
+        "/reset": Outcome.ERROR,
+        "/status/404": Outcome.GONE,
+        "/page/hyva": Outcome.OK,
+        "/loop/a": Outcome.ERROR,
+        "/private/x": Outcome.BLOCKED,
+        "/maintenance": Outcome.OK,  # a soft failure is the analyser's verdict, not the fetcher's
+    }
