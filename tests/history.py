@@ -68,13 +68,13 @@ class History:
                 Change(ChangeKind.TEXT_EDITED, page.url, "Sivu", "Otsikko", "vanha", text)
                 for _ in range(changes if previous else 0)
             ]
-            kept = Change(ChangeKind.PAGE_ADDED, page.url, "Sivu", after=text)
+            added = Change(ChangeKind.PAGE_ADDED, page.url, "Sivu", after=text)
             ids = self.store.add_changes(
-                self.run_id,
+                self.run_id or None,  # type: ignore[arg-type]
                 page.id,
                 snapshot_id,
                 previous.id if previous else None,
-                made or ([kept] if changes and previous is None else []),
+                made or ([added] if changes and previous is None else []),
             )
         self._set("snapshots", "taken_at", snapshot_id, when)
         for change_id in ids:
