@@ -116,6 +116,7 @@ def prune_db(
         _mark_kept_snapshots(db, cutoff, PERIODS[then], delivered_up_to)
         repointed = _repoint_changes(db)
         snapshots = db.execute("delete from snapshots where id not in _keep").rowcount
+        _drop_from_search(db)
         fetches = _delete_fetches(db, cutoff)
         bodies = _delete_orphan_bodies(db)
         db.execute("drop table _keep")
@@ -178,6 +179,12 @@ def _repoint_changes(db: sqlite_utils.Database) -> int:
            where previous_snapshot_id is not null and previous_snapshot_id not in _keep"""
     ).rowcount
     return after + before
+
+
+def _drop_from_search(db: sqlite_utils.Database) -> None:
+    """The search index must not find versions that are gone (see pipeline.search)."""
+    if "snapshots_fts" in db.table_names():
+        db.execute("delete from snapshots_fts where rowid not in (select id from snapshots)")
 
 
 def _delete_fetches(db: sqlite_utils.Database, cutoff: str) -> int:

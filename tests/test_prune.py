@@ -266,3 +266,14 @@ def test_weekly_keeps_at_most_one_old_version_per_week_per_page(h: History) -> N
         per_week[(page_id, datetime.fromisoformat(taken).strftime("%Y-%W"))] += 1
     assert max(per_week.values()) <= 2  # the last of the week, plus the page's first ever
     assert sum(per_week.values()) < 2 * (100 // 7 + 4)
+
+
+def test_search_no_longer_finds_pruned_versions(h: History) -> None:
+    from pipeline.search import index_new
+
+    daily_page(h, "stm", range(300, 200, -1))
+    index_new(h.store.db)
+    report = run_prune(h, delivered_up_to=max_change(h))
+    assert report.snapshots_deleted > 0
+    indexed = {r[0] for r in h.store.db.execute("select rowid from snapshots_fts")}
+    assert indexed == set(snapshots(h))
