@@ -1,0 +1,81 @@
+"""HTML news listings: every item a "date title" paragraph and a link to watch."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import Tag
+
+from pipeline.errors import ExtractionError
+from pipeline.models import Document, Link, Section
+from scrapers import _html, register
+from scrapers._discovery import wanted
+from scrapers._text import DATE, clean
+from scrapers.base import Page
+from scrapers.generic import GenericScraper
+
+_DATE = re.compile(DATE)
+_ITEM_TAGS = ["article", "li", "tr", "dt"]
+_MIN_TITLE = 12  # characters: shorter link texts are "Lue lisää", page numbers, icons
+
+
+@register
+class ListingScraper(GenericScraper):
+    """HTML news listing: each item a "date title" paragraph and a Link(kind="item") to watch."""
+
+    name = "listing"
+
+    def parse(self, page: Page) -> Document:
+        try:
+            soup = _html.parse(page.content, page.text, page.content_type)
+            _html.strip_chrome(soup, self.options.exclude)
+            main = _html.find_main(soup, self.options.include)
+            title, _ = _html.page_title(soup, main)
+            found = items(main, soup, page.url)
+        except RecursionError:
+            raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
+        chosen = wanted([link for link, _ in found], self.options)
+        dates = {link.url: date for link, date in found}
+        lines = tuple(clean(f"{dates[link.url]} {link.text}") for link in chosen)
+        attachments = tuple(
+            link for link in _html.links(main, soup, page.url) if link.kind == "attachment"
+        )
+        sections = (Section((title,) if title else (), lines),)
+        return Document(
+            url=page.url,
+            title=title,
+            language=self.language(title, sections),
+            sections=sections,
+            contacts=(),
+            links=(*chosen, *attachments),
+            published=None,
+            kind="listing",
+        )
+
+
+def items(main: Tag, soup: Tag, page_url: str) -> list[tuple[Link, str]]:
+    """(item link, date as written) for each news item in `main`, in page order."""
+    base = page_url
+    found: list[tuple[Link, str]] = []
+    seen: set[str] = set()
+    for anchor in main.find_all("a", href=True):
+        url = _html.absolute(base, str(anchor["href"]))
+        container = _container(anchor, main)
+        heading = container.find(["h2", "h3", "h4"]) if container is not main else None
+        text = clean((heading or anchor).get_text(" "))
+        if not url or url in seen or url == page_url or len(text) < _MIN_TITLE:
+            continue
+        seen.add(url)
+        date = _DATE.search(container.get_text(" ")) if container is not main else None
+        kind = "attachment" if _html.is_attachment(url) else "item"
+        found.append((Link(url=url, text=text, kind=kind), date.group(0) if date else ""))
+    return found
+
+
+def _container(anchor: Tag, main: Tag) -> Tag:
+    for parent in anchor.parents:
+        if parent is main or not isinstance(parent, Tag):
+            break
+        if parent.name in _ITEM_TAGS:
+            return parent
+    return main
