@@ -1,0 +1,138 @@
+"""Upgrading: a database made by the first release opens with today's code, keeps its
+history, and every command works on it. Migrations run automatically on open."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from pipeline.migrations import MIGRATIONS, m001_initial
+from pipeline.models import Document, Section
+from pipeline.prune import prune
+from pipeline.status import status_report
+from pipeline.store import Store, doc_hash
+
+SCHEMA_001 = Path(__file__).parent / "data" / "schema_001.sql"
+OLD_DOC = Document(
+    url="https://stm.fi/verkostot",
+    title="Verkostot",
+    sections=(Section(("Viestintäverkosto",), ("Verkosto kokoontuu kuukausittain.",)),),
+)
+
+
+def first_release_db(path: Path) -> None:
+    """A database exactly as release 1 left it: schema 001 and one page's history."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executescript(SCHEMA_001.read_text(encoding="utf-8"))
+        conn.execute("create table _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        conn.execute("insert into _migrations values ('001_initial', '2026-01-05 06:00:00')")
+        conn.execute(
+            "insert into sources (id, name, family, url, schedule) values"
+            " ('stm-verkostot', 'STM', 'ministry', 'https://stm.fi/verkostot', '1d')"
+        )
+        conn.execute("insert into regions (slug, name_fi) values ('lappi', 'Lappi')")
+        conn.execute(
+            "insert into runs (id, started, finished, status, exit_code) values"
+            " (1, '2026-01-05T06:00:00Z', '2026-01-05T06:01:00Z', 'ok', 0)"
+        )
+        conn.execute(
+            "insert into pages (id, source_id, url, family, status, missing_count, failures)"
+            " values (1, 'stm-verkostot', 'https://stm.fi/verkostot', 'ministry', 'active', 0, 0)"
+        )
+        conn.execute(
+            "insert into fetches (id, run_id, page_id, source_id, url, fetched_at, status_code,"
+            " outcome) values (1, 1, 1, 'stm-verkostot', 'https://stm.fi/verkostot',"
+            " '2026-01-05T06:00:30Z', 200, 'ok')"
+        )
+        conn.execute(
+            "insert into snapshots (id, page_id, fetch_id, taken_at, doc_hash, title, language,"
+            " text, document) values (1, 1, 1, '2026-01-05T06:00:30Z', ?, ?, 'fi', ?, ?)",
+            [doc_hash(OLD_DOC), OLD_DOC.title, OLD_DOC.text, OLD_DOC.to_json()],
+        )
+        conn.execute(
+            "insert into changes (id, run_id, page_id, snapshot_id, detected_at, kind, after,"
+            " regions, networks) values (1, 1, 1, 1, '2026-01-05T06:00:30Z', 'page_added',"
+            " 'Verkosto kokoontuu', '[\"lappi\"]', '[]')"
+        )
+        conn.execute("insert into change_regions values (1, 'lappi')")
+    conn.close()
+
+
+def test_migration_001_still_makes_the_frozen_first_release_schema() -> None:
+    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    m001_initial(db)
+    made = [r[0] for r in db.execute("select sql from sqlite_master where sql is not null")]
+    frozen = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    frozen.conn.executescript(SCHEMA_001.read_text(encoding="utf-8"))
+    kept = [r[0] for r in frozen.execute("select sql from sqlite_master where sql is not null")]
+    assert made == kept
+
+
+def test_opening_a_first_release_database_applies_every_later_migration(tmp_path: Path) -> None:
+    path = tmp_path / "sotewatch.db"
+    first_release_db(path)
+    store = Store.open(path)
+    try:
+        applied = [r["name"] for r in store.db["_migrations"].rows]
+        assert applied == [name for name, _ in MIGRATIONS]
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        store.close()
+
+
+def test_the_old_history_is_intact_and_the_new_code_builds_on_it(tmp_path: Path) -> None:
+    path = tmp_path / "sotewatch.db"
+    first_release_db(path)
+    store = Store.open(path)
+    try:
+        assert store.latest_snapshot(1).document == OLD_DOC
+        newer = Document(url=OLD_DOC.url, title="Verkostot", sections=())
+        run_id = store.start_run()
+        with store.transaction():
+            fetch_id = store.record_fetch(
+                run_id=run_id,
+                page_id=1,
+                source_id="stm-verkostot",
+                url=OLD_DOC.url,
+                status_code=200,
+                outcome="ok",
+            )
+            store.add_snapshot(1, fetch_id, newer, doc_hash(newer), None)
+        assert store.latest_snapshot(1).document == newer
+    finally:
+        store.close()
+
+
+def test_status_search_and_prune_work_on_an_upgraded_database(tmp_path: Path) -> None:
+    from pipeline.search import index_new
+
+    path = tmp_path / "sotewatch.db"
+    first_release_db(path)
+    store = Store.open(path)
+    stats = index_new(store.db)
+    store.close()
+    assert (stats.snapshots, stats.changes) == (1, 1)
+    report = status_report(path)
+    assert (report.pages, report.snapshots, report.changes) == (1, 1, 1)
+    assert report.runs[0].status == "ok"
+    pruned = prune(path, now=datetime(2027, 1, 1, tzinfo=UTC))
+    assert pruned.snapshots_deleted == 0  # a page's only version is also its latest
+
+
+def test_opening_twice_applies_nothing_the_second_time(tmp_path: Path) -> None:
+    from pipeline.migrations import migrate
+
+    path = tmp_path / "sotewatch.db"
+    first_release_db(path)
+    Store.open(path).close()
+    store = Store.open(path)
+    try:
+        assert migrate(store.db) == []
+    finally:
+        store.close()
