@@ -15,6 +15,7 @@ Settings come from the environment (README "Mail"):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ipaddress
 import os
@@ -42,7 +43,7 @@ _TLS_MODES = {"starttls": 587, "tls": 465, "ssl": 465, "implicit": 465, "none": 
 def header_safe(value: str, limit: int = 250) -> str:
     """One line of literal text: no CR/LF, no controls, no encoded word a reader decodes."""
     text = " ".join(_CONTROL.sub(" ", value).split())
-    text = text.replace("=?", "=\u200b?").replace("?=", "?\u200b=")
+    text = text.replace("=?", "=\u200b?")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -107,8 +108,9 @@ def build_message(
     if list_unsubscribe.startswith("<http"):
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(text, subtype="plain", charset="utf-8")
-    msg.add_alternative(html, subtype="html", charset="utf-8")
+    # quoted-printable: 7-bit safe for any relay, still readable in the raw source
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
 
 
@@ -171,10 +173,14 @@ class SMTPMailer:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.tls == "starttls":
                     smtp.starttls(context=context)
-            if s.user:
-                smtp.login(s.user, s.password)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+        try:
+            if s.user:
+                _login(smtp, s.user, s.password)
+        except (OSError, smtplib.SMTPException) as exc:
+            smtp.close()
+            raise DeliveryError(f"cannot log in to {s.host}:{s.port}: {exc}") from exc
         return smtp
 
     def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
@@ -223,6 +229,18 @@ class DryRunMailer:
 
     def close(self) -> None:
         return None
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII; a UTF-8 password goes as AUTH PLAIN (RFC 4616)."""
+    if (user + password).isascii():
+        smtp.login(user, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def _refusal(refused: Mapping[str, tuple[int, bytes]]) -> str:
