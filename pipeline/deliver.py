@@ -355,3 +355,28 @@ def _aware(moment: datetime) -> datetime:
 
 def _iso(moment: datetime) -> str:
     return _aware(moment).isoformat(timespec="seconds")
+
+
+def delivered_watermark(state_db_path: Path | str) -> int | None:
+    """The highest change id every recorded subscriber has been sent (for status/prune).
+
+    A subscriber with a digest that was never delivered holds it at 0: nothing
+    they have not been sent may be pruned. None when there is no state database.
+    """
+    path = Path(state_db_path)
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            """select min(sent) from (
+                 select d.subscriber_id, coalesce(max(case when x.status = 'sent'
+                        then d.last_change_id end), 0) as sent
+                 from digests d left join deliveries x on x.digest_id = d.id
+                 group by d.subscriber_id)"""
+        ).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return int(row[0]) if row and row[0] is not None else None
