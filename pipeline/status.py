@@ -71,51 +71,12 @@ def private_db_path(db_path: Path) -> Path:
 def delivered_watermark(db_path: Path) -> int | None:
     """The highest change id every subscriber has been sent, or None if nothing records it.
 
-    Changes above it are undelivered: some subscriber still needs them. Prefers the
-    delivery module's own answer; otherwise reads the private state database.
+    Changes above it are undelivered: some subscriber still needs them. The
+    delivery module owns the private state database, so it answers.
     """
-    try:
-        from pipeline import deliver  # type: ignore[attr-defined]
-    except ImportError:
-        deliver = None
-    for name in ("delivered_watermark", "delivered_up_to"):
-        func = getattr(deliver, name, None)
-        if callable(func):
-            return func(private_db_path(db_path))
-    return _watermark_from_tables(private_db_path(db_path))
+    from pipeline.deliver import delivered_watermark as from_state
 
-
-def _watermark_from_tables(path: Path) -> int | None:
-    """min over subscribers of the last change id of their last sent digest."""
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
-        if not {"digests", "deliveries"} <= tables:
-            return None
-        digest_cols = _columns(conn, "digests")
-        delivery_cols = _columns(conn, "deliveries")
-        last = next((c for c in ("last_change_id", "max_change_id") if c in digest_cols), None)
-        subscriber = next((c for c in ("subscriber_id", "subscriber") if c in delivery_cols), None)
-        if last is None or subscriber is None or "digest_id" not in delivery_cols:
-            return None
-        sent = "and d.status = 'sent'" if "status" in delivery_cols else ""
-        row = conn.execute(
-            f"""select min(last) from (
-                  select d.{subscriber}, max(g.{last}) as last
-                  from deliveries d join digests g on g.id = d.digest_id
-                  where 1 {sent} group by d.{subscriber})"""
-        ).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {r[1] for r in conn.execute(f"pragma table_info({table})")}
+    return from_state(private_db_path(db_path))
 
 
 def status_report(db_path: Path) -> StatusReport:

@@ -6,7 +6,6 @@ the timestamps, because the store stamps rows with the wall clock.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,17 +109,21 @@ class History:
 
 def write_deliveries(private_db: Path, sent: dict[str, int]) -> None:
     """A private state db in which each subscriber's last sent digest ended at a change id."""
-    conn = sqlite3.connect(private_db)
-    with conn:
-        conn.execute("create table digests (id integer primary key, last_change_id integer)")
-        conn.execute(
-            "create table deliveries (id integer primary key, digest_id integer,"
-            " subscriber_id text, status text)"
-        )
-        for number, (subscriber, last) in enumerate(sent.items(), start=1):
-            conn.execute("insert into digests values (?, ?)", [number, last])
-            conn.execute(
-                "insert into deliveries (digest_id, subscriber_id, status) values (?, ?, 'sent')",
-                [number, subscriber],
-            )
-    conn.close()
+    from pipeline.deliver import StateDB
+
+    state = StateDB(private_db)
+    for subscriber, last in sent.items():
+        row = {
+            "subscriber_id": subscriber,
+            "period": "2026-05-31",
+            "first_change_id": 1,
+            "last_change_id": last,
+            "changes": last,
+            "created": stamp(NOW),
+            "subject": "Muutoksia",
+            "message_id": f"<{subscriber}@example.org>",
+            "message": b"",
+        }
+        _, delivery_id = state.record_digest(row, stamp(NOW))
+        state.finish(delivery_id, "sent", stamp(NOW))
+    state.close()

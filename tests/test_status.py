@@ -135,3 +135,17 @@ def test_status_reads_while_a_run_holds_a_write_transaction(world: History, tmp_
 )
 def test_human_bytes(size: int, text: str) -> None:
     assert human_bytes(size) == text
+
+
+def test_a_digest_never_delivered_keeps_every_change_undelivered(
+    world: History, tmp_path: Path
+) -> None:
+    from pipeline.deliver import StateDB
+
+    db = tmp_path / "watch.db"
+    write_deliveries(private_db_path(db), {"aino": 4})
+    state = StateDB(private_db_path(db))
+    row = {"subscriber_id": "bertil", "last_change_id": 4, "message": b"", "changes": 4}
+    state.record_digest(row, "2026-06-01T06:00:00Z")  # pending: the SMTP server refused it
+    state.close()
+    assert status_report(db).undelivered == 4
