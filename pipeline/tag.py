@@ -1,0 +1,378 @@
+"""Tagging: which counties and networks a passage or a change concerns. Pure, no I/O.
+
+A passage is split into tokens and sentences; each token is normalised to the base words
+it can be a form of (a dict lookup in the generated forms of pipeline/lexicon.py, or a
+pluggable lemmatiser for comparison); names are matched longest first; then the rules of
+data/taxonomy.toml decide: shared-head enumerations, the Uusimaa umbrella, Helsinki only
+as an organiser, bare group names only when tied to the national reform.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import simplemma
+
+from pipeline.lexicon import Entry, Lexicon, build_lexicon
+from pipeline.models import Change
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+_TOKEN = re.compile(r"\w+(?:[-‐–]\w+)*(?:-(?!\w))?(?::\w+)?|,")
+_SENTENCE_END = re.compile(r"[.!?]\s|\n")
+_REGION_KINDS = ("region", "umbrella", "helsinki")
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Region and network slugs; `|` unites two sets of tags."""
+
+    regions: frozenset[str] = frozenset()
+    networks: frozenset[str] = frozenset()
+
+    def __or__(self, other: Tags) -> Tags:
+        return Tags(self.regions | other.regions, self.networks | other.networks)
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # as written, colon suffix removed ("HUS:n" → "HUS")
+    low: str
+    sentence: int
+    first: bool  # first word of its sentence
+    dangling: bool  # "Etelä-" in "Etelä- ja Pohjois-Savossa"
+
+
+@dataclass
+class Mention:
+    entry: Entry
+    base: str  # the base word matched first ("pohjois-savo"), for shared heads
+    start: int
+    end: int  # exclusive
+
+
+@dataclass
+class _Passage:
+    """One passage during tagging: tokens, their bases, mentions and features."""
+
+    tokens: list[Token]
+    bases: list[frozenset[str]]
+    mentions: list[Mention] = field(default_factory=list)
+    owner_of: dict[int, Mention] = field(default_factory=dict)  # token → region mention
+    features: list[set[tuple[str, str]]] = field(default_factory=list)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words (hyphenated compounds whole, dangling prefixes kept) and commas, with sentences."""
+    tokens: list[Token] = []
+    sentence, last_end, first = 0, 0, True
+    for match in _TOKEN.finditer(text):
+        if tokens and _SENTENCE_END.search(text, last_end, match.start() + 1):
+            sentence, first = sentence + 1, True
+        raw = match.group().replace("‐", "-").replace("–", "-").split(":", 1)[0]
+        tokens.append(Token(raw, raw.lower(), sentence, first and raw != ",", raw.endswith("-")))
+        first = first and raw == ","
+        last_end = match.end()
+    return tokens
+
+
+class Tagger:
+    """Tags passages and changes with region and network slugs from a taxonomy."""
+
+    def __init__(self, taxonomy: Taxonomy, *, lemmatiser: Callable[[str, str], str] | None = None):
+        self.taxonomy = taxonomy
+        self.lexicon: Lexicon = build_lexicon(taxonomy)
+        self._lemmatiser = lemmatiser
+        self._cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._jaostot = frozenset(n.slug for n in taxonomy.networks if n.topic)
+        self._networks = {n.slug: n for n in taxonomy.networks}
+        self._umbrellas = {u.slug: u.covers for u in taxonomy.umbrellas}
+        rules = taxonomy.rules
+        self._prefixes = frozenset(rules.shared_head_prefixes)
+        self._prefixes_sv = frozenset(rules.shared_head_prefixes_sv)
+
+    # -- public -----------------------------------------------------------------------
+
+    def tag_text(self, text: str, lang: str = "fi") -> Tags:
+        """Tags of one passage on its own (no page or source context)."""
+        return self._tag(text, lang, context_tie=False)[0]
+
+    def tag_change(
+        self,
+        change: Change,
+        *,
+        lang: str = "fi",
+        defaults: Tags = Tags(frozenset(), frozenset()),  # noqa: B008 - frozen, shared safely
+    ) -> Change:
+        """Tags from the change's texts, its page title and heading path, and the defaults."""
+        context = " / ".join(part for part in (change.page_title, change.section) if part)
+        context_tags, context_tie = self._tag(context, lang, context_tie=False)
+        body = "\n".join(part for part in (change.before, change.after, change.summary) if part)
+        body_tags, _ = self._tag(body, lang, context_tie=context_tie)
+        tags = body_tags | context_tags | defaults
+        return change.tagged(tuple(tags.regions), tuple(tags.networks))
+
+    # -- pipeline ---------------------------------------------------------------------
+
+    def _tag(self, text: str, lang: str, *, context_tie: bool) -> tuple[Tags, bool]:
+        tokens = tokenize(text)
+        passage = _Passage(tokens, [self._bases(t.low, lang) for t in tokens])
+        self._find_mentions(passage)
+        self._find_features(passage)
+        regions = self._regions(passage)
+        networks, tied = self._network_tags(passage, context_tie)
+        return Tags(frozenset(regions), frozenset(networks)), tied
+
+    def _bases(self, low: str, lang: str) -> frozenset[str]:
+        key = (low, lang)
+        found = self._cache.get(key)
+        if found is None:
+            if self._lemmatiser is None:
+                found = frozenset(self.lexicon.forms.get(low, ())) | {low}
+            else:
+                found = frozenset({low, self._lemmatiser(low, lang).lower()})
+            self._cache[key] = found
+        return found
+
+    def _match(self, passage: _Passage, start: int, entry: Entry) -> int | None:
+        """End of `entry`'s phrase if it matches at `start`, else None."""
+        tokens, bases = passage.tokens, passage.bases
+        end = start + len(entry.words)
+        if end > len(tokens):
+            return None
+        for offset, word in enumerate(entry.words):
+            token = tokens[start + offset]
+            if word.base not in bases[start + offset] or token.sentence != tokens[start].sentence:
+                return None
+            if word.case == "cap" and not token.text[:1].isupper():
+                return None
+            if word.case == "upper" and not token.text.startswith(word.orig):
+                return None
+        if entry.singular_only and _plural_nen(tokens[end - 1].low):
+            return None
+        return end
+
+    def _find_mentions(self, passage: _Passage) -> None:
+        """Names left to right, longest first; a matched phrase consumes its tokens."""
+        table = self.lexicon.mentions
+        i = 0
+        while i < len(passage.tokens):
+            best: tuple[int, Entry, str] | None = None
+            for base in passage.bases[i]:
+                for entry in table.get(base, ()):
+                    end = self._match(passage, i, entry)
+                    if end is not None and (best is None or end > best[0]):
+                        best = (end, entry, base)
+                    elif end is not None and end == best[0] and entry.kind == "exclude":
+                        best = (end, entry, base)  # an exclusion beats a name of equal length
+            if best is None:
+                i += 1
+                continue
+            end, entry, base = best
+            if not (entry.ambiguous and passage.tokens[i].first):
+                mention = Mention(entry, base, i, end)
+                passage.mentions.append(mention)
+                for j in range(i, end):
+                    passage.owner_of[j] = mention
+            i = end
+
+    def _find_features(self, passage: _Passage) -> None:
+        """Mark tokens that are reform ties, owners, organiser heads, topics, coordinators."""
+        passage.features = [set() for _ in passage.tokens]
+        table = self.lexicon.features
+        for i, bases in enumerate(passage.bases):
+            for base in bases:
+                for entry in table.get(base, ()):
+                    end = self._match(passage, i, entry)
+                    if end is not None:
+                        for j in range(i, end):
+                            passage.features[j].add((entry.kind, entry.key))
+
+    # -- regions ----------------------------------------------------------------------
+
+    def _regions(self, passage: _Passage) -> set[str]:
+        found: set[str] = set()
+        for mention in passage.mentions:
+            kind, key = mention.entry.kind, mention.entry.key
+            if kind == "region":
+                found.add(key)
+            elif kind == "umbrella":
+                found.update(self._umbrellas[key])
+            elif kind == "helsinki" and self._organiser(passage, mention):
+                found.add(key)
+            if kind in ("region", "umbrella"):
+                found.update(self._shared_heads(passage, mention))
+        return found
+
+    def _shared_heads(self, passage: _Passage, mention: Mention) -> set[str]:
+        """'Etelä- ja Pohjois-Savossa': the dangling 'Etelä-' borrows the head 'Savo'."""
+        tokens, names = passage.tokens, self.lexicon.region_names
+        first_word = mention.entry.words[0].base if mention.entry.words else mention.base
+        if mention.entry.lang == "sv" and first_word in self._prefixes_sv:
+            head = " ".join(w.base for w in mention.entry.words[1:])
+            joiner, prefixes = " ", self._prefixes_sv
+        elif "-" in first_word and first_word.split("-", 1)[0] in self._prefixes:
+            head, joiner, prefixes = first_word.split("-", 1)[1], "-", self._prefixes
+        else:
+            return set()
+        found: set[str] = set()
+        j = mention.start - 1
+        while j >= 0 and tokens[j].sentence == tokens[mention.start].sentence:
+            word = tokens[j].low.rstrip("-")
+            if ("coord", "") in passage.features[j]:
+                j -= 1
+                continue
+            if word not in prefixes or (joiner == "-") != tokens[j].dangling:
+                break
+            candidate = names.get(word + joiner + head)
+            if candidate:
+                found.add(candidate)
+            j -= 1
+        return found
+
+    def _organiser(self, passage: _Passage, mention: Mention) -> bool:
+        """Helsinki as organiser (R4): before a head or verb, or listed beside counties/HUS."""
+        tokens, features = passage.tokens, passage.features
+        nxt, prev = mention.end, mention.start - 1
+        same = tokens[mention.start].sentence
+        if nxt < len(tokens) and tokens[nxt].sentence == same:
+            if features[nxt] & {("head", ""), ("verb", "")}:
+                return True
+            if ("coord", "") in features[nxt] and self._peer(passage, nxt + 1, same):
+                return True
+        if prev >= 1 and ("coord", "") in features[prev] and tokens[prev].sentence == same:
+            return self._peer(passage, prev - 1, same)
+        return False
+
+    def _peer(self, passage: _Passage, j: int, sentence: int) -> bool:
+        if not 0 <= j < len(passage.tokens) or passage.tokens[j].sentence != sentence:
+            return False
+        mention = passage.owner_of.get(j)
+        if mention and mention.entry.kind in ("region", "umbrella"):
+            return True
+        token = passage.tokens[j]
+        return ("peer", "") in passage.features[j] or (
+            token.dangling and token.low[:-1] in self._prefixes
+        )
+
+    # -- networks ---------------------------------------------------------------------
+
+    def _network_tags(self, passage: _Passage, context_tie: bool) -> tuple[set[str], bool]:
+        """Names always; weak unless someone else's; bare only when tied (R9)."""
+        found: set[str] = set()
+        counted: dict[int, bool] = {}  # sentence → a national network was named there
+        pending: list[Mention] = []
+        for mention in passage.mentions:
+            entry = mention.entry
+            if entry.kind == "network" and entry.strength == "names":
+                found.add(entry.key)
+                counted[passage.tokens[mention.start].sentence] = True
+            elif entry.kind in ("network", "jaosto"):
+                pending.append(mention)
+        weak_first = sorted(
+            pending, key=lambda m: m.entry.kind != "jaosto" and m.entry.strength == "bare"
+        )
+        for mention in weak_first:  # weak names and jaostot first: they can tie bare ones
+            slugs = self._resolve(passage, mention, context_tie, counted)
+            found.update(slugs)
+            if slugs:
+                counted[passage.tokens[mention.start].sentence] = True
+        tied = context_tie or bool(counted) or any(("tie", "") in f for f in passage.features)
+        return found, tied
+
+    def _resolve(
+        self, passage: _Passage, mention: Mention, context_tie: bool, counted: dict[int, bool]
+    ) -> set[str]:
+        sentence = passage.tokens[mention.start].sentence
+        in_sentence = [i for i, t in enumerate(passage.tokens) if t.sentence == sentence]
+        feats = set().union(*(passage.features[i] for i in in_sentence))
+        before = passage.features[mention.start - 1] if mention.start > 0 else set()
+        owner_before = (
+            mention.start > 0
+            and passage.tokens[mention.start - 1].sentence == sentence
+            and (("owner", "") in before or self._region_at(passage, mention.start - 1))
+        )
+        entry = mention.entry
+        slugs = (
+            [entry.key] if entry.kind == "network" else self._jaosto_slugs(passage, mention, feats)
+        )
+        result: set[str] = set()
+        for slug in slugs:
+            network = self._networks[slug]
+            direct_tie = ("tie", slug) in before or (
+                ("tie", "") in before and not network.ties_only
+            )
+            tie = ("tie", slug) in feats or (
+                not network.ties_only
+                and (("tie", "") in feats or counted.get(sentence) or context_tie)
+            )
+            strength = "weak" if entry.kind == "jaosto" and _has_topic(feats) else entry.strength
+            weak_ok = strength == "weak" and not self._possessed(passage, in_sentence)
+            if direct_tie or (not owner_before and (tie or weak_ok)):
+                result.add(slug)
+        return result
+
+    def _jaosto_slugs(self, passage: _Passage, mention: Mention, feats: set) -> list[str]:
+        """A jaosto with its topic in the sentence is that jaosto; plural 'jaostot' all four."""
+        topics = sorted(key for kind, key in feats if kind == "topic")
+        if topics:
+            return topics
+        low = passage.tokens[mention.start].low
+        return sorted(self._jaostot) if _plural_jaosto(low) else []
+
+    @staticmethod
+    def _region_at(passage: _Passage, j: int) -> bool:
+        mention = passage.owner_of.get(j)
+        return mention is not None and mention.entry.kind in _REGION_KINDS
+
+    def _possessed(self, passage: _Passage, in_sentence: list[int]) -> bool:
+        """'Hyvinvointialueella toimii henkilöstöjaosto': an owner in the adessive has it."""
+        for i in in_sentence:
+            owner = ("owner", "") in passage.features[i] or self._region_at(passage, i)
+            if owner and passage.tokens[i].low.endswith(("lla", "llä", "ssa", "ssä")):
+                return True
+        return False
+
+
+def _has_topic(feats: set[tuple[str, str]]) -> bool:
+    return any(kind == "topic" for kind, _ in feats)
+
+
+def _plural_nen(low: str) -> bool:
+    """Plural forms of a -nen word (keskisuomalaiset, -laisten, -laisia)."""
+    return low.endswith(("set", "sten")) or "isi" in low[-6:]
+
+
+def _plural_jaosto(low: str) -> bool:
+    return low.startswith("jaosto") and (low[6:7] in ("i", "t", "j") or low == "jaostoa")
+
+
+# -- lemmas for full-text search -----------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _default_lexicon() -> Lexicon:
+    return build_lexicon(load_taxonomy())
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(low: str, lang: str) -> str:
+    known = _default_lexicon().forms.get(low)
+    if known:
+        return min(known, key=len)
+    try:
+        return simplemma.lemmatize(low, lang=lang).lower()
+    except ValueError:  # a language simplemma does not know
+        return low
+
+
+def lemmas(text: str, lang: str) -> list[str]:
+    """Base forms of a text's words, for full-text search ("Lapissa" → "lappi")."""
+    return [_lemma(t.low, lang) for t in tokenize(text) if t.low != ","]
+
+
+def tag_all(tagger: Tagger, texts: Iterable[tuple[str, str]]) -> list[Tags]:
+    """Tags of many (text, lang) pairs; a convenience for evaluation and benches."""
+    return [tagger.tag_text(text, lang) for text, lang in texts]
