@@ -294,8 +294,10 @@ def is_attachment(url: str, mime: str = "") -> bool:
     return urlsplit(url).path.lower().endswith(".pdf") or "pdf" in mime.lower()
 
 
-def _walk(element: Tag, out: list[Block]) -> None:
-    buffer: list[str] = []
+def _walk(element: Tag, out: list[Block], buffer: list[str] | None = None) -> None:
+    """Read `element`'s children; inline text gathers in `buffer` until a block ends it."""
+    own = buffer is None
+    buffer = [] if buffer is None else buffer
     for child in element.children:
         if isinstance(child, _SKIP_STRINGS):
             continue
@@ -303,7 +305,8 @@ def _walk(element: Tag, out: list[Block]) -> None:
             buffer.append(str(child))
         elif isinstance(child, Tag):
             _visit(child, buffer, out)
-    _flush(buffer, out)
+    if own:
+        _flush(buffer, out)
 
 
 def _visit(child: Tag, buffer: list[str], out: list[Block]) -> None:
@@ -321,10 +324,11 @@ def _visit(child: Tag, buffer: list[str], out: list[Block]) -> None:
         row = " | ".join(c for c in cells if c)
         if row:
             out.append(Block(0, row))
-    elif name in BLOCKS or _has_block(child):
+    elif name in BLOCKS:
         _flush(buffer, out)
         _walk(child, out)
-        _flush(buffer, out)
+    elif _has_block(child):  # an unclosed <b> or <a> around blocks: read through it
+        _walk(child, out, buffer)
     else:
         buffer.append(_inline_text(child))
 

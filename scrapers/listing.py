@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bs4 import Tag
 
@@ -37,9 +38,13 @@ class ListingScraper(GenericScraper):
         chosen = wanted([link for link, _ in found], self.options)
         dates = {link.url: date for link, date in found}
         lines = tuple(clean(f"{dates[link.url]} {link.text}") for link in chosen)
-        attachments = tuple(
-            link for link in _html.links(main, soup, page.url) if link.kind == "attachment"
-        )
+        listed = {link.url for link in chosen}
+        unlisted = [
+            link
+            for link in _html.links(main, soup, page.url)
+            if link.kind == "attachment" and link.url not in listed
+        ]
+        attachments = tuple(wanted(unlisted, replace(self.options, max_items=len(unlisted))))
         sections = (Section((title,) if title else (), lines),)
         return Document(
             url=page.url,
