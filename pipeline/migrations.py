@@ -152,8 +152,87 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+_FTS = "tokenize = 'unicode61 remove_diacritics 0'"  # ä, ö, å stay distinct from a, o
+
+M002_SEARCH = [
+    # Full-text search; rowid = snapshots.id / changes.id. `lemmas` holds the base
+    # forms of the text's words, so "Lappi" finds a text that says "Lapissa".
+    f"create virtual table snapshots_fts using fts5(title, text, lemmas, {_FTS})",
+    "create virtual table changes_fts using fts5("
+    f"page_title, section, summary, before, after, lemmas, {_FTS})",
+    """create view latest_snapshots as
+    select p.id as page_id, s.id as snapshot_id, p.source_id, s.title, p.url, s.language,
+        s.taken_at, p.status, p.last_seen,
+        (select count(*) from snapshots v where v.page_id = p.id) as versions, s.text
+    from pages p
+    join snapshots s on s.id = (select max(id) from snapshots where page_id = p.id)""",
+    """create view change_log as
+    select c.id as change_id, c.detected_at, p.source_id,
+        coalesce((select title from snapshots t where t.page_id = c.page_id
+                  order by t.id desc limit 1), p.title, p.url) as page_title,
+        c.kind, c.section, c.summary, c.regions, c.networks, c.before, c.after,
+        p.url as page_url, c.page_id, c.snapshot_id, c.previous_snapshot_id, c.run_id
+    from changes c join pages p on p.id = c.page_id""",
+    """create view page_versions as
+    select s.page_id, s.id as snapshot_id, s.taken_at, s.title, p.url, s.language,
+        length(s.text) as characters,
+        (select count(*) from changes c where c.snapshot_id = s.id) as changes,
+        (select max(id) from snapshots o where o.page_id = s.page_id and o.id < s.id)
+            as previous_snapshot_id,
+        (select min(id) from snapshots o where o.page_id = s.page_id and o.id > s.id)
+            as next_snapshot_id
+    from snapshots s join pages p on p.id = s.page_id""",
+    """create view contacts_now as
+    select p.id as page_id, s.title as page_title, p.url as page_url, s.id as snapshot_id,
+        s.taken_at as as_of,
+        json_extract(j.value, '$.name') as name,
+        json_extract(j.value, '$.title') as title,
+        json_extract(j.value, '$.organisation') as organisation,
+        json_extract(j.value, '$.phone') as phone,
+        json_extract(j.value, '$.email') as email,
+        json_extract(j.value, '$.section') as section
+    from pages p
+    join snapshots s on s.id = (select max(id) from snapshots where page_id = p.id)
+    join json_each(s.document, '$.contacts') j
+    where p.status = 'active'""",
+    """create view contact_history as
+    select s.page_id, p.url as page_url,
+        json_extract(j.value, '$.name') as name,
+        json_extract(j.value, '$.title') as title,
+        json_extract(j.value, '$.organisation') as organisation,
+        json_extract(j.value, '$.phone') as phone,
+        json_extract(j.value, '$.email') as email,
+        json_extract(j.value, '$.section') as section,
+        min(s.taken_at) as first_seen, max(s.taken_at) as last_seen,
+        count(*) as versions,
+        max(s.id) = (select max(id) from snapshots l where l.page_id = s.page_id) as current
+    from snapshots s join pages p on p.id = s.page_id
+    join json_each(s.document, '$.contacts') j
+    group by 1, 2, 3, 4, 5, 6, 7, 8""",
+    """create view weekly_activity as
+    select date(c.detected_at, 'weekday 0', '-6 days') as week, 'region' as dimension,
+        cr.region as slug, coalesce(r.name_fi, cr.region) as name, count(*) as changes
+    from changes c join change_regions cr on cr.change_id = c.id
+    left join regions r on r.slug = cr.region
+    group by 1, 2, 3, 4
+    union all
+    select date(c.detected_at, 'weekday 0', '-6 days'), 'network', cn.network,
+        coalesce(n.name, cn.network), count(*)
+    from changes c join change_networks cn on cn.change_id = c.id
+    left join networks n on n.slug = cn.network
+    group by 1, 2, 3, 4""",
+]
+
+
+def m002_search(db: sqlite_utils.Database) -> None:
+    """Full-text search tables (filled by `pipeline.search.index_new`) and reader views."""
+    for statement in M002_SEARCH:
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
+    ("002_search", m002_search),
 ]
 
 

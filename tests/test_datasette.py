@@ -1,0 +1,320 @@
+"""Browsing in Datasette: search in any inflection, facets, readable diffs and snapshots,
+an activity chart, a read-only server, and no private data.
+
+Everything goes through Datasette's in-process client against the app that
+`sotewatch browse` serves (`pipeline.browse.make_app`), on a history written
+through `Store` (tests/datasette_history.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from datasette_history import SCRIPT, SUBSCRIBER_EMAIL, HistoryDb, build
+
+from pipeline.browse import browse_command_args, check_servable, make_app
+from pipeline.errors import ConfigError
+from pipeline.search import fts_query, index_new
+from pipeline.store import Store
+
+CASES = tomllib.loads((Path(__file__).parent / "data" / "datasette_search.toml").read_text())
+PAGES = ("networks", "kainuu", "hame", "osterbotten")
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> HistoryDb:
+    return build(tmp_path_factory.mktemp("datasette"))
+
+
+@pytest.fixture
+def app(history: HistoryDb):
+    return make_app(history.path)
+
+
+async def get_json(app, path: str):
+    response = await app.client.get(path)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def get_html(app, path: str) -> BeautifulSoup:
+    response = await app.client.get(path)
+    assert response.status_code == 200, response.text
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def page_ids(history: HistoryDb, keys) -> set[int]:
+    return {history.ids[f"{key}_page"] for key in keys}
+
+
+# -- search ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES["case"], ids=[c["id"] for c in CASES["case"]])
+async def test_search_canned_query_finds_forms(app, history, case):
+    rows = await get_json(app, f"/sotewatch/search.json?_shape=array&q={case['q']}")
+    found = {row["page_id"] for row in rows}
+    assert page_ids(history, case["finds"]) <= found
+    assert not page_ids(history, case["misses"]) & found
+
+
+@pytest.mark.parametrize("case", CASES["case"], ids=[c["id"] for c in CASES["case"]])
+async def test_search_page_lists_the_same_pages(app, history, case):
+    soup = await get_html(app, f"/-/sotewatch/search?q={case['q']}")
+    titles = {a.get_text() for a in soup.select("ul.sw-hits a[href*='/snapshot/']")}
+    expected = {history.titles[key] for key in case["finds"]}
+    assert expected <= titles
+    assert not {history.titles[key] for key in case["misses"]} & titles
+
+
+async def test_search_page_marks_the_inflected_word_that_matched(app):
+    soup = await get_html(app, "/-/sotewatch/search?q=Lappi")
+    marked = {m.get_text() for m in soup.select("ul.sw-hits mark")}
+    assert {"Lapissa", "Lapin"} <= marked
+
+
+async def test_table_search_on_snapshots_uses_the_lemma_column(app, history):
+    rows = await get_json(app, "/sotewatch/snapshots.json?_search=Kainuu&_shape=array")
+    assert {row["page_id"] for row in rows} == page_ids(history, ["kainuu"])
+
+
+async def test_change_search_finds_a_change_by_base_form(app, history):
+    rows = await get_json(app, "/sotewatch/search_changes.json?_shape=array&q=Lappi")
+    assert [row["change_id"] for row in rows] == [history.ids["text_change"]]
+
+
+def test_query_keeps_the_typed_form_and_adds_base_forms():
+    assert fts_query("Lapissa") == '("Lapissa" OR "Lappi")'
+    assert fts_query("") == '""'
+
+
+# -- indexing ----------------------------------------------------------------------
+
+
+def test_index_new_is_incremental_and_idempotent(tmp_path):
+    history = build(tmp_path)
+    store = Store.open(history.path)
+    try:
+        again = index_new(store.db)
+        assert (again.snapshots, again.changes, again.dropped) == (0, 0, 0)
+        gone = history.ids["contact_change"]
+        store.db.execute("delete from change_networks where change_id = ?", [gone])
+        store.db.execute("delete from changes where id = ?", [gone])
+        after_delete = index_new(store.db)
+        assert (after_delete.snapshots, after_delete.changes, after_delete.dropped) == (0, 0, 1)
+        count = store.db.execute("select count(*) from snapshots_fts").fetchone()[0]
+        assert count == store.db["snapshots"].count
+    finally:
+        store.close()
+
+
+# -- tables, views, facets, labels -------------------------------------------------
+
+
+async def test_change_log_facets_count_regions_networks_and_kinds(app):
+    data = await get_json(app, "/sotewatch/change_log.json")
+    facets = data["facet_results"]
+    regions = {f["value"]: f["count"] for f in facets["regions"]["results"]}
+    networks = {f["value"]: f["count"] for f in facets["networks"]["results"]}
+    kinds = {f["value"]: f["count"] for f in facets["kind"]["results"]}
+    sources = {f["value"]: f["count"] for f in facets["source_id"]["results"]}
+    assert regions == {"lappi": 1, "kainuu": 1, "kanta-hame": 1, "pohjanmaa": 1}
+    assert networks == {"viestintaverkosto": 1}
+    assert kinds == {"page_added": 3, "text_edited": 1, "contact_replaced": 1}
+    assert sources == {"stm-verkostot": 2, "soste": 3}
+    assert "detected_at" in facets
+
+
+async def test_change_log_filters_by_county(app, history):
+    rows = await get_json(
+        app, "/sotewatch/change_log.json?_shape=array&regions__arraycontains=lappi"
+    )
+    assert [row["change_id"] for row in rows] == [history.ids["text_change"]]
+
+
+async def test_a_change_row_shows_its_page_title(app, history):
+    path = f"/sotewatch/changes.json?_labels=on&_shape=array&id={history.ids['text_change']}"
+    [row] = await get_json(app, path)
+    assert row["page_id"]["label"] == "Sote-uudistuksen verkostot"
+
+
+async def test_canned_query_changes_for_a_network_since_a_date(app, history):
+    base = "/sotewatch/changes_for_network.json?_shape=array&network=viestintaverkosto"
+    assert [r["change_id"] for r in await get_json(app, f"{base}&since=2026-03-01")] == [
+        history.ids["contact_change"]
+    ]
+    assert await get_json(app, f"{base}&since=2026-04-01") == []
+
+
+async def test_latest_version_of_each_page(app, history):
+    rows = await get_json(app, "/sotewatch/latest_snapshots.json?_shape=array")
+    latest = {row["page_id"]: row["snapshot_id"] for row in rows}
+    assert latest[history.ids["networks_page"]] == history.ids["second_version"]
+    assert len(latest) == len(PAGES)
+
+
+async def test_contacts_now_and_their_history(app):
+    now = await get_json(app, "/sotewatch/contacts_now.json?_shape=array")
+    assert [c["name"] for c in now] == ["Antti Esimerkki"]
+    past = await get_json(app, "/sotewatch/contact_history.json?_shape=array&_sort=first_seen")
+    assert [(c["name"], c["current"]) for c in past] == [
+        ("Maija Testinen", 0),
+        ("Antti Esimerkki", 1),
+    ]
+
+
+async def test_every_version_of_one_page(app, history):
+    path = "/sotewatch/page_history.json?_shape=array&page=https://stm.example/verkostot"
+    rows = await get_json(app, path)
+    assert [r["snapshot_id"] for r in rows] == [
+        history.ids["second_version"],
+        history.ids["first_version"],
+    ]
+
+
+# -- the plugin's pages ------------------------------------------------------------
+
+
+async def test_change_page_shows_a_word_diff_with_insertions_and_deletions(app, history):
+    soup = await get_html(app, f"/-/sotewatch/change/{history.ids['contact_change']}")
+    assert soup.h1.get_text() == "Sote-uudistuksen verkostot"
+    deleted = [d.get_text() for d in soup.select(".sw-diff del")]
+    inserted = [i.get_text() for i in soup.select(".sw-diff ins")]
+    assert deleted == ["Maija Testinen", "viestintäpäällikkö"]
+    assert inserted == ["Antti Esimerkki", "erityisasiantuntija"]
+    before, after = BeautifulSoup(str(soup.select_one(".sw-diff")), "html.parser"), soup
+    for tag in before.select("ins"):
+        tag.decompose()
+    for tag in after.select(".sw-diff del"):
+        tag.decompose()
+    assert before.get_text() == "Maija Testinen, viestintäpäällikkö"
+    assert after.select_one(".sw-diff").get_text() == "Antti Esimerkki, erityisasiantuntija"
+    assert "Viestintäverkosto" in soup.select_one(".sw-tags").get_text()
+    hrefs = {a.get_text(): a["href"] for a in soup.select("nav.sw-nav a")}
+    assert hrefs["← Version before"] == f"/-/sotewatch/snapshot/{history.ids['first_version']}"
+    assert hrefs["Version after →"] == f"/-/sotewatch/snapshot/{history.ids['second_version']}"
+    assert (
+        hrefs["Next change on this page →"] == f"/-/sotewatch/change/{history.ids['text_change']}"
+    )
+
+
+async def test_change_page_shows_a_script_in_scraped_text_as_text(app, history):
+    response = await app.client.get(f"/-/sotewatch/change/{history.ids['text_change']}")
+    assert SCRIPT not in response.text
+    assert "&lt;script&gt;alert(" in response.text
+    ins = BeautifulSoup(response.text, "html.parser").select_one(".sw-diff ins")
+    assert ins.find("script") is None and SCRIPT in ins.get_text()
+
+
+async def test_snapshot_page_renders_sections_contacts_and_escapes(app, history):
+    response = await app.client.get(f"/-/sotewatch/snapshot/{history.ids['second_version']}")
+    assert SCRIPT not in response.text
+    soup = BeautifulSoup(response.text, "html.parser")
+    headings = [h.get_text() for h in soup.select(".sw-section h3")]
+    assert headings == ["Viestintäverkosto", "Alueellinen valmistelu"]
+    assert "Antti Esimerkki" in soup.table.get_text()
+    nav = {a.get_text(): a["href"] for a in soup.select("nav.sw-nav a")}
+    assert nav["← Previous version"] == f"/-/sotewatch/snapshot/{history.ids['first_version']}"
+
+
+async def test_page_history_lists_versions_newest_first_with_their_changes(app, history):
+    soup = await get_html(app, f"/-/sotewatch/page/{history.ids['networks_page']}")
+    versions = soup.select(".sw-version")
+    assert [v.h2.a["href"].rsplit("/", 1)[1] for v in versions] == [
+        str(history.ids["second_version"]),
+        str(history.ids["first_version"]),
+    ]
+    assert len(versions[0].select("li")) == 2
+
+
+async def test_activity_page_draws_counties_and_networks_by_week(app):
+    soup = await get_html(app, "/-/sotewatch/activity?weeks=52")
+    county, network = soup.select(".sw-chart svg")
+    titles = {t.get_text() for t in county.select("rect title")}
+    assert "Lapin hyvinvointialue, week of 2026-03-16: 1 change" in titles
+    assert "Kainuun hyvinvointialue, week of 2026-03-30: 1 change" in titles
+    assert "Kainuun hyvinvointialue, week of 2026-03-16: 0 changes" in titles
+    weeks = {t.split("week of ")[1][:10] for t in titles}
+    assert weeks == {"2026-03-16", "2026-03-23", "2026-03-30", "2026-04-06"}
+    assert "Viestintäverkosto" in network.get_text()
+
+
+async def test_unknown_ids_are_404(app):
+    for path in ("/-/sotewatch/change/999", "/-/sotewatch/snapshot/999", "/-/sotewatch/page/9"):
+        assert (await app.client.get(path)).status_code == 404
+
+
+async def test_views_link_ids_to_the_readable_pages(app, history):
+    soup = await get_html(app, "/sotewatch/change_log")
+    hrefs = {a["href"] for a in soup.select("td a")}
+    assert f"/-/sotewatch/change/{history.ids['text_change']}" in hrefs
+    assert f"/-/sotewatch/page/{history.ids['networks_page']}" in hrefs
+
+
+# -- privacy and safety ------------------------------------------------------------
+
+
+async def test_only_the_public_database_is_served(app, history):
+    databases = await get_json(app, "/-/databases.json")
+    assert [db["name"] for db in databases] == ["sotewatch"]
+    for path in ("/", "/-/metadata.json", "/sotewatch.json", "/-/sotewatch/search?q=salainen"):
+        response = await app.client.get(path)
+        assert SUBSCRIBER_EMAIL not in response.text
+
+
+def test_a_database_with_private_tables_is_refused(history):
+    with pytest.raises(ConfigError, match="subscribers"):
+        check_servable(history.private)
+    with pytest.raises(ConfigError, match="no such database"):
+        make_app(history.path.with_name("missing.db"))
+
+
+async def test_the_served_database_cannot_be_written(app):
+    db = app.get_database("sotewatch")
+    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+        await db.execute_write("insert into sources (id, name) values ('x', 'x')")
+    response = await app.client.get("/sotewatch.json?sql=delete+from+sources")
+    assert response.status_code == 400
+
+
+async def test_serving_works_while_a_run_holds_a_write_transaction(tmp_path):
+    history = build(tmp_path)
+    app = make_app(history.path)
+    writer = sqlite3.connect(history.path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("insert into sources (id, name) values ('new', 'Uncommitted')")
+        rows = await get_json(app, "/sotewatch/sources.json?_shape=array")
+        assert "new" not in {row["id"] for row in rows}
+        writer.execute("COMMIT")
+        rows = await get_json(app, "/sotewatch/sources.json?_shape=array")
+        assert "new" in {row["id"] for row in rows}
+    finally:
+        writer.close()
+
+
+def test_metadata_holds_no_secret():
+    text = (Path(__file__).parent.parent / "data" / "datasette" / "metadata.yml").read_text()
+    for word in ("password", "secret:", "smtp", "@example.org", "token"):
+        assert word not in text.lower()
+
+
+def test_browse_command_serves_one_file_read_only_with_the_project_files(tmp_path):
+    args = browse_command_args(tmp_path / "x.db", port=8123, host="127.0.0.1")
+    assert args[1:5] == ["-m", "datasette", "serve", str(tmp_path / "x.db")]
+    assert "--immutable" not in args and "-i" not in args  # a run may write while we serve
+    joined = " ".join(args)
+    for part in (
+        "--metadata",
+        "--plugins-dir",
+        "--template-dir",
+        "--port 8123",
+        "allow_download off",
+    ):
+        assert part in joined
+    assert json.dumps(args).count(".db") == 1
