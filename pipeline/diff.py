@@ -9,8 +9,10 @@ Steps, each a small function below:
 2. Inside a matched section the paragraphs are aligned (SequenceMatcher over
    the paragraph strings, only on the stretch between the common head and tail).
    In each replaced block, paragraphs that say the same thing (whitespace,
-   punctuation or case aside) are not changes; the others are paired by
-   similarity into *edits*; the leftovers are added or removed.
+   punctuation or case aside) are not changes, nor is a paragraph split into
+   consecutive ones or joined from them; the others are paired by
+   similarity into *edits* (a lone paragraph replaced by a lone paragraph needs
+   less shared wording); the leftovers are added or removed.
 3. A removed and an added paragraph that say the same thing, anywhere on the
    page, are one *moved* paragraph.
 4. Contacts are records compared per section: same person with another title,
@@ -24,9 +26,15 @@ Contact / paragraph rule (scrapers also keep contact lines as paragraph text):
 a text change is covered by a contact change, and dropped, when its section is
 the contact's section or one of them contains the other (heading-path prefix),
 and its before or after text contains the name or e-mail ("(at)" read as "@")
-of a person in that contact change. Contacts of an added or removed section
-are covered by the section change in the same way. So each fact is told once,
-as the record, whatever markup the page used for its contact block.
+of a person in that contact change, or it is a contact block's label
+("Lisätietoja", "Mer information") added or removed there. Contacts of an added
+or removed section are covered by the section change in the same way. So each
+fact is told once, as the record, whatever markup the page used for its
+contact block.
+
+Listing / feed rule: a text change whose before and after each name an item of
+the list (a Link of kind "item", old side for before, new side for after) is
+dropped: the item is its own page, reported as added or removed there.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from pipeline.worddiff import (
 
 RENAME_SIMILARITY = 0.5  # share of wording a renamed section keeps
 EDIT_SIMILARITY = 0.5  # share of wording an edited paragraph keeps
+LONE_EDIT_SIMILARITY = 0.25  # ... when it is the only paragraph replaced at that place
 _MAX_PAIRINGS = 20_000  # similarity comparisons per replaced block before pairing in order
 _SNIPPET = 120
 
@@ -88,6 +97,9 @@ class _Page:
         return Change(kind, self.url, self.title, section, before, after, summary)
 
 
+_Item = tuple[int, str]  # (position in the section, paragraph text)
+
+
 @dataclass(frozen=True)
 class _Loose:
     """A paragraph removed from or added to a matched section, before moves are found."""
@@ -125,6 +137,7 @@ def diff_documents(
     covered = [c for c in section_changes if c.kind != ChangeKind.SECTION_RENAMED]
     contact_changes = [c for c in contact_changes if not _covered_by_sections(c, covered)]
     text_changes = _drop_covered(text_changes, contact_changes, old.contacts + new.contacts)
+    text_changes = _drop_item_lines(text_changes, old.links, new.links)
     changes = _title_changes(page, old.title, new.title) + section_changes + text_changes
     changes += contact_changes + _attachment_changes(page, old.links, new.links)
     return _in_page_order(changes, new.sections, old.sections)
@@ -295,52 +308,115 @@ def align_paragraphs(
 
 
 def _pair_block(
-    gone: list[tuple[int, str]], came: list[tuple[int, str]]
-) -> tuple[list[tuple[str, str]], list[tuple[int, str]], list[tuple[int, str]]]:
-    """Within one replaced block: same-saying paragraphs cancel, similar ones are edits."""
-    by_key: dict[str, deque[int]] = defaultdict(deque)
-    for index, (_, text) in enumerate(came):
-        by_key[meaningful_key(text)].append(index)
-    used_new: set[int] = set()
-    left_old = []
-    for position, text in gone:
-        candidates = by_key.get(meaningful_key(text))
-        if candidates:
-            used_new.add(candidates.popleft())
-        else:
-            left_old.append((position, text))
-    left_new = [item for index, item in enumerate(came) if index not in used_new]
-    pairs = _pair_similar([t for _, t in left_old], [t for _, t in left_new])
-    paired_old = {i for i, _ in pairs}
-    paired_new = {j for _, j in pairs}
-    edits = [(left_old[i][1], left_new[j][1]) for i, j in sorted(pairs)]
-    removed = [item for i, item in enumerate(left_old) if i not in paired_old]
-    added = [item for j, item in enumerate(left_new) if j not in paired_new]
+    gone: list[_Item], came: list[_Item]
+) -> tuple[list[tuple[str, str]], list[_Item], list[_Item]]:
+    """Within one replaced block: paragraphs that say the same thing cancel (also when one
+    was split into consecutive ones, or several joined), similar ones are edits; an edit
+    may span a paragraph and the consecutive ones it was split into (texts joined by a
+    blank line, as in a section's text)."""
+    gone, came = _cancel_same(gone, came)
+    gone, came = _cancel_reflowed(gone, came)
+    came, gone = _cancel_reflowed(came, gone)
+    threshold = LONE_EDIT_SIMILARITY if len(gone) == len(came) == 1 else EDIT_SIMILARITY
+    pairs = _pair_similar(gone, came, threshold)
+    paired_old = {i for run, _ in pairs for i in run}
+    paired_new = {j for _, run in pairs for j in run}
+    edits = [(_joined(gone, old), _joined(came, new)) for old, new in sorted(pairs)]
+    removed = [item for i, item in enumerate(gone) if i not in paired_old]
+    added = [item for j, item in enumerate(came) if j not in paired_new]
     return edits, removed, added
 
 
-def _pair_similar(old: list[str], new: list[str]) -> list[tuple[int, int]]:
-    """Best-first pairs of paragraphs similar enough to be one edited paragraph."""
+def _joined(items: list[_Item], run: tuple[int, ...]) -> str:
+    return "\n\n".join(items[i][1] for i in run)
+
+
+def _cancel_same(gone: list[_Item], came: list[_Item]) -> tuple[list[_Item], list[_Item]]:
+    by_key: dict[str, deque[int]] = defaultdict(deque)
+    for index, (_, text) in enumerate(came):
+        by_key[meaningful_key(text)].append(index)
+    used: set[int] = set()
+    left = []
+    for item in gone:
+        candidates = by_key.get(meaningful_key(item[1]))
+        if candidates:
+            used.add(candidates.popleft())
+        else:
+            left.append(item)
+    return left, [item for index, item in enumerate(came) if index not in used]
+
+
+def _cancel_reflowed(whole: list[_Item], parts: list[_Item]) -> tuple[list[_Item], list[_Item]]:
+    """Drop each paragraph of `whole` that consecutive `parts` say together, and those parts."""
+    keys = [meaningful_key(text) for _, text in parts]
+    used: set[int] = set()
+    left = []
+    for item in whole:
+        run = _run_spelling(meaningful_key(item[1]), parts, keys, used)
+        if run:
+            used.update(run)
+        else:
+            left.append(item)
+    return left, [item for index, item in enumerate(parts) if index not in used]
+
+
+def _run_spelling(key: str, parts: list[_Item], keys: list[str], used: set[int]) -> list[int]:
+    """Indexes of two or more adjacent paragraphs whose keys joined are `key`, if any."""
+    for start in range(len(parts)):
+        joined, run = "", []
+        for index in range(start, len(parts)):
+            adjacent = not run or parts[index][0] == parts[run[-1]][0] + 1
+            if index in used or not keys[index] or not adjacent:
+                break
+            if not key.startswith(joined + keys[index]):
+                break
+            joined += keys[index]
+            run.append(index)
+            if joined == key:
+                return run if len(run) > 1 else []
+    return []
+
+
+_Run = tuple[int, ...]  # indexes of consecutive paragraphs in a block
+
+
+def _pair_similar(old: list[_Item], new: list[_Item], threshold: float) -> list[tuple[_Run, _Run]]:
+    """Best-first pairs, one paragraph to one or to a run of consecutive ones, similar
+    enough to be one edited passage."""
     if not old or not new:
         return []
     if len(old) * len(new) > _MAX_PAIRINGS:
-        candidates = [(i, i) for i in range(min(len(old), len(new)))]
+        candidates = [((i,), (i,)) for i in range(min(len(old), len(new)))]
     else:
-        candidates = [(i, j) for i in range(len(old)) for j in range(len(new))]
+        candidates = [(a, b) for a in _runs(old) for b in _runs(new) if len(a) == 1 or len(b) == 1]
     scored = []
-    for i, j in candidates:
-        score = similarity(old[i], new[j])
-        if score >= EDIT_SIMILARITY:
-            scored.append((-score, i, j))
+    for run_old, run_new in candidates:
+        score = similarity(_joined(old, run_old), _joined(new, run_new))
+        if score >= threshold:
+            scored.append((-score, len(run_old) + len(run_new), run_old, run_new))
     used_old: set[int] = set()
     used_new: set[int] = set()
     pairs = []
-    for _, i, j in sorted(scored):
-        if i not in used_old and j not in used_new:
-            used_old.add(i)
-            used_new.add(j)
-            pairs.append((i, j))
+    for _, _, run_old, run_new in sorted(scored):
+        if used_old.isdisjoint(run_old) and used_new.isdisjoint(run_new):
+            used_old.update(run_old)
+            used_new.update(run_new)
+            pairs.append((run_old, run_new))
     return pairs
+
+
+def _runs(items: list[_Item], longest: int = 3) -> list[_Run]:
+    """Every single paragraph, and runs of up to `longest` consecutive ones."""
+    runs = []
+    for start in range(len(items)):
+        run = [start]
+        runs.append((start,))
+        for index in range(start + 1, min(start + longest, len(items))):
+            if items[index][0] != items[run[-1]][0] + 1:
+                break
+            run.append(index)
+            runs.append(tuple(run))
+    return runs
 
 
 def _pair_moves(
@@ -537,10 +613,41 @@ def _drop_covered(
         t
         for t in texts
         if not any(
-            _related(section, t.section) and (_mentions(t.before, m) or _mentions(t.after, m))
+            _related(section, t.section)
+            and (_mentions(t.before, m) or _mentions(t.after, m) or _is_label(t))
             for section, m in covers
         )
     ]
+
+
+def _drop_item_lines(texts: list[Change], old: Sequence[Link], new: Sequence[Link]) -> list[Change]:
+    """A listing's or feed's line announcing an item (a Link of kind "item") is no news of its
+    own: the item is a page, reported when it is added or removed."""
+    before = {meaningful_key(link.text) for link in old if link.kind == "item" and link.text}
+    after = {meaningful_key(link.text) for link in new if link.kind == "item" and link.text}
+    if not before and not after:
+        return texts
+    return [
+        t
+        for t in texts
+        if not (
+            (not t.before or _names_one_of(t.before, before))
+            and (not t.after or _names_one_of(t.after, after))
+        )
+    ]
+
+
+def _names_one_of(text: str, keys: set[str]) -> bool:
+    key = meaningful_key(text)
+    return any(item in key for item in keys)
+
+
+def _is_label(change: Change) -> bool:
+    """A contact block's own label ("Lisätietoja:") that came or went with its contacts."""
+    text = change.after if change.kind == ChangeKind.TEXT_ADDED else change.before
+    if change.kind not in (ChangeKind.TEXT_ADDED, ChangeKind.TEXT_REMOVED):
+        return False
+    return " ".join(text.split()).casefold().rstrip(":") in _GENERIC_HEADINGS
 
 
 def _covered_by_sections(contact: Change, sections: list[Change]) -> bool:

@@ -88,11 +88,14 @@ SENTENCES = [
 HEADINGS = ["Verkostot", "Viestintäverkosto", "Johtoryhmä", "Jaostot", "Seurantaryhmä", "Rahoitus"]
 
 
+TWISTS = ["as-is", "upper", "no-dot", "word", "number"]
+
+
 @st.composite
-def paragraphs(draw: st.DrawFn) -> str:
-    """A sentence, sometimes re-cased, re-punctuated or given a word of its own."""
+def paragraphs(draw: st.DrawFn, twists: list[str]) -> str:
+    """A sentence, sometimes re-cased, re-punctuated, given a word of its own or joined."""
     text = draw(st.sampled_from(SENTENCES))
-    twist = draw(st.sampled_from(["as-is", "upper", "no-dot", "word", "number"]))
+    twist = draw(st.sampled_from(twists))
     if twist == "upper":
         return text.upper()
     if twist == "no-dot":
@@ -101,15 +104,18 @@ def paragraphs(draw: st.DrawFn) -> str:
         return f"{text} {draw(st.sampled_from(['Lisäksi', 'tarvittaessa', 'Kainuussa']))}"
     if twist == "number":
         return f"{text} {draw(st.integers(0, 20))}"
+    if twist == "joined":  # two sentences as one paragraph: the other page may split them
+        return f"{text} {draw(st.sampled_from(SENTENCES))}"
     return text
 
 
 @st.composite
-def documents(draw: st.DrawFn) -> Document:
+def documents(draw: st.DrawFn, twists: list[str] = [*TWISTS, "joined"]) -> Document:  # noqa: B006
     """Contact-free pages with unique headings (what the apply property speaks of)."""
     headings = draw(st.lists(st.sampled_from(HEADINGS), unique=True, max_size=4))
     sections = tuple(
-        Section((heading,), tuple(draw(st.lists(paragraphs(), max_size=5)))) for heading in headings
+        Section((heading,), tuple(draw(st.lists(paragraphs(twists), max_size=5))))
+        for heading in headings
     )
     return Document(url=URL, title="Sivu", sections=sections)
 
@@ -122,6 +128,11 @@ def test_a_document_does_not_differ_from_itself(doc: Document) -> None:
 @given(documents(), documents())
 def test_the_diff_is_deterministic(old: Document, new: Document) -> None:
     assert diff(old, new) == diff(old, new)
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """A change's text may span consecutive paragraphs (one split in two), blank-line joined."""
+    return [meaningful_key(p) for p in text.split("\n\n")] if text else []
 
 
 def apply_changes(
@@ -138,8 +149,7 @@ def apply_changes(
         if change.kind == ChangeKind.SECTION_REMOVED:
             del sections[change.section]
         elif change.kind == ChangeKind.SECTION_ADDED:
-            added = change.after.split("\n\n") if change.after else []
-            sections[change.section] = Counter(meaningful_key(p) for p in added)
+            sections[change.section] = Counter(paragraphs_of(change.after))
         elif change.kind == ChangeKind.SECTION_RENAMED:
             sections[change.after] = sections.pop(change.before)
         elif change.kind == ChangeKind.TEXT_MOVED:
@@ -153,34 +163,59 @@ def apply_changes(
             )
             assert before != after, f"a change that says nothing new: {change}"
             target = sections[change.section]
-            if change.before:
-                assert target[before] > 0, change
-                target[before] -= 1
-            if change.after:
-                target[after] += 1
+            for paragraph in paragraphs_of(change.before):
+                assert target[paragraph] > 0, change
+                target[paragraph] -= 1
+            target.update(paragraphs_of(change.after))
     return sections, moves
 
 
-@settings(max_examples=300)
-@given(documents(), documents())
-def test_applying_the_changes_to_the_old_page_gives_the_new_one(
-    old: Document, new: Document
+def lacking_and_surplus(
+    said: dict[str, Counter[str]], actual: dict[str, Counter[str]], moves: Counter[tuple[str, str]]
 ) -> None:
-    """Applying every change but the moves to the old page gives the new page's sections,
-    each holding what the new one says, except where a paragraph moved between sections:
-    the page as a whole says exactly the same, and every paragraph a section still lacks
-    is one a move brought into that section."""
-    sections, moves = apply_changes(old, diff(old, new))
-    actual = {s.heading: Counter(meaningful_key(p) for p in s.paragraphs) for s in new.sections}
-    assert set(sections) == set(actual)
-    assert sum(sections.values(), Counter()) == sum(actual.values(), Counter())
+    """The page as a whole says the same; each section lacks only what moves brought in."""
+    assert set(said) == set(actual)
+    assert sum(said.values(), Counter()) == sum(actual.values(), Counter())
     lacking = Counter(
         {
             (heading, key): n
             for heading in actual
-            for key, n in (actual[heading] - sections[heading]).items()
+            for key, n in (actual[heading] - said[heading]).items()
         }
     )
     assert lacking - moves == Counter()
     for heading, key in moves:
         assert actual[heading][key] > 0
+
+
+def paragraph_keys(doc: Document) -> dict[str, Counter[str]]:
+    return {s.heading: Counter(meaningful_key(p) for p in s.paragraphs) for s in doc.sections}
+
+
+def letters(sections: dict[str, Counter[str]]) -> dict[str, Counter[str]]:
+    return {h: Counter("".join(k * n for k, n in keys.items())) for h, keys in sections.items()}
+
+
+@settings(max_examples=300)
+@given(documents(TWISTS), documents(TWISTS))
+def test_applying_the_changes_to_the_old_page_gives_the_new_one(
+    old: Document, new: Document
+) -> None:
+    """Applying every change but the moves to the old page gives the new page's sections,
+    each holding the same paragraphs as the new one (case, spacing, punctuation aside), except
+    where a paragraph moved between sections: the page as a whole holds the same paragraphs,
+    and every paragraph a section still lacks is one a move brought into that section."""
+    said, moves = apply_changes(old, diff(old, new))
+    lacking_and_surplus(said, paragraph_keys(new), moves)
+
+
+@settings(max_examples=300)
+@given(documents(), documents())
+def test_applying_the_changes_holds_up_to_paragraph_breaks(old: Document, new: Document) -> None:
+    """Where paragraphs were split or joined (no change of their own), the same holds for
+    what each section says letter by letter rather than paragraph by paragraph."""
+    said, moves = apply_changes(old, diff(old, new))
+    letter_moves: Counter[tuple[str, str]] = Counter()
+    for (heading, key), count in moves.items():
+        letter_moves.update({(heading, char): n * count for char, n in Counter(key).items()})
+    lacking_and_surplus(letters(said), letters(paragraph_keys(new)), letter_moves)
