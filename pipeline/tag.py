@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import simplemma
 
@@ -21,8 +22,10 @@ from pipeline.models import Change
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 _TOKEN = re.compile(r"\w+(?:[-‐–]\w+)*(?:-(?!\w))?(?::\w+)?|,")
-_SENTENCE_END = re.compile(r"[.!?]\s|\n")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+_DASHES = str.maketrans({"‐": "-", "–": "-"})
 _REGION_KINDS = ("region", "umbrella", "helsinki")
+_Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,10 @@ class Tags:
         return Tags(self.regions | other.regions, self.networks | other.networks)
 
 
-@dataclass(frozen=True)
-class Token:
-    text: str  # as written, colon suffix removed ("HUS:n" → "HUS")
+class Token(NamedTuple):
+    """A word as written (colon suffix removed: "HUS:n" → "HUS"), in lower case, in its sentence."""
+
+    text: str
     low: str
     sentence: int
     first: bool  # first word of its sentence
@@ -67,14 +71,14 @@ class _Passage:
 def tokenize(text: str) -> list[Token]:
     """Words (hyphenated compounds whole, dangling prefixes kept) and commas, with sentences."""
     tokens: list[Token] = []
-    sentence, last_end, first = 0, 0, True
-    for match in _TOKEN.finditer(text):
-        if tokens and _SENTENCE_END.search(text, last_end, match.start() + 1):
-            sentence, first = sentence + 1, True
-        raw = match.group().replace("‐", "-").replace("–", "-").split(":", 1)[0]
-        tokens.append(Token(raw, raw.lower(), sentence, first and raw != ",", raw.endswith("-")))
-        first = first and raw == ","
-        last_end = match.end()
+    for sentence, chunk in enumerate(_SENTENCES.split(text.translate(_DASHES))):
+        first = True
+        for raw in _TOKEN.findall(chunk):
+            if ":" in raw:
+                raw = raw.split(":", 1)[0]
+            comma = raw == ","
+            tokens.append(Token(raw, raw.lower(), sentence, first and not comma, raw[-1] == "-"))
+            first = first and comma
     return tokens
 
 
@@ -85,7 +89,7 @@ class Tagger:
         self.taxonomy = taxonomy
         self.lexicon: Lexicon = build_lexicon(taxonomy)
         self._lemmatiser = lemmatiser
-        self._cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._cache: dict[tuple[str, str], _Lookup] = {}
         self._jaostot = frozenset(n.slug for n in taxonomy.networks if n.topic)
         self._networks = {n.slug: n for n in taxonomy.networks}
         self._umbrellas = {u.slug: u.covers for u in taxonomy.umbrellas}
@@ -118,22 +122,27 @@ class Tagger:
 
     def _tag(self, text: str, lang: str, *, context_tie: bool) -> tuple[Tags, bool]:
         tokens = tokenize(text)
-        passage = _Passage(tokens, [self._bases(t.low, lang) for t in tokens])
-        self._find_mentions(passage)
-        self._find_features(passage)
+        lookups = [self._lookup(t.low, lang) for t in tokens]
+        passage = _Passage(tokens, [look[0] for look in lookups])
+        self._find_mentions(passage, [look[1] for look in lookups])
+        self._find_features(passage, [look[2] for look in lookups])
         regions = self._regions(passage)
         networks, tied = self._network_tags(passage, context_tie)
         return Tags(frozenset(regions), frozenset(networks)), tied
 
-    def _bases(self, low: str, lang: str) -> frozenset[str]:
+    def _lookup(self, low: str, lang: str) -> _Lookup:
+        """A word's base forms and the mention and feature patterns that start with them."""
         key = (low, lang)
         found = self._cache.get(key)
         if found is None:
             if self._lemmatiser is None:
-                found = frozenset(self.lexicon.forms.get(low, ())) | {low}
+                bases = frozenset(self.lexicon.forms.get(low, ())) | {low}
             else:
-                found = frozenset({low, self._lemmatiser(low, lang).lower()})
-            self._cache[key] = found
+                bases = frozenset({low, self._lemmatiser(low, lang).lower()})
+            lex = self.lexicon
+            mentions = tuple((e, b) for b in bases for e in lex.mentions.get(b, ()))
+            features = tuple(e for b in bases for e in lex.features.get(b, ()))
+            found = self._cache[key] = (bases, mentions, features)
         return found
 
     def _match(self, passage: _Passage, start: int, entry: Entry) -> int | None:
@@ -154,19 +163,17 @@ class Tagger:
             return None
         return end
 
-    def _find_mentions(self, passage: _Passage) -> None:
+    def _find_mentions(self, passage: _Passage, candidates: list[tuple]) -> None:
         """Names left to right, longest first; a matched phrase consumes its tokens."""
-        table = self.lexicon.mentions
         i = 0
         while i < len(passage.tokens):
             best: tuple[int, Entry, str] | None = None
-            for base in passage.bases[i]:
-                for entry in table.get(base, ()):
-                    end = self._match(passage, i, entry)
-                    if end is not None and (best is None or end > best[0]):
-                        best = (end, entry, base)
-                    elif end is not None and end == best[0] and entry.kind == "exclude":
-                        best = (end, entry, base)  # an exclusion beats a name of equal length
+            for entry, base in candidates[i]:
+                end = self._match(passage, i, entry)
+                if end is not None and (best is None or end > best[0]):
+                    best = (end, entry, base)
+                elif end is not None and end == best[0] and entry.kind == "exclude":
+                    best = (end, entry, base)  # an exclusion beats a name of equal length
             if best is None:
                 i += 1
                 continue
@@ -178,17 +185,15 @@ class Tagger:
                     passage.owner_of[j] = mention
             i = end
 
-    def _find_features(self, passage: _Passage) -> None:
+    def _find_features(self, passage: _Passage, candidates: list[tuple]) -> None:
         """Mark tokens that are reform ties, owners, organiser heads, topics, coordinators."""
         passage.features = [set() for _ in passage.tokens]
-        table = self.lexicon.features
-        for i, bases in enumerate(passage.bases):
-            for base in bases:
-                for entry in table.get(base, ()):
-                    end = self._match(passage, i, entry)
-                    if end is not None:
-                        for j in range(i, end):
-                            passage.features[j].add((entry.kind, entry.key))
+        for i, entries in enumerate(candidates):
+            for entry in entries:
+                end = self._match(passage, i, entry)
+                if end is not None:
+                    for j in range(i, end):
+                        passage.features[j].add((entry.kind, entry.key))
 
     # -- regions ----------------------------------------------------------------------
 
