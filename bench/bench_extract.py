@@ -1,0 +1,178 @@
+"""Which extractor keeps content and drops chrome best: ours or trafilatura?
+
+Two corpora:
+- the sample site (both editions, every HTML page, served with fresh chrome): the
+  ground truth is the page's content file (edition-N/<path>.html holds the content
+  only; the server wraps it in the site's chrome), so every other line is chrome;
+- the stored real page texts of ../shared/seeds (soteuudistus.fi, soste.fi, stm.fi):
+  only their text is stored, so each is served as flat HTML (one <p> per line, no
+  semantic tags at all: the hardest case, where only text rules can tell chrome),
+  with its chrome lines labelled below.
+
+For each extractor: chrome lines leaked into the output and content lines lost.
+Run: .venv/bin/python bench/bench_extract.py   (also part of `make bench`)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.sample_site import SITE_ROOT, SampleSite  # noqa: E402
+from scrapers import Page, get_scraper  # noqa: E402
+from scrapers._text import clean  # noqa: E402
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+# Stored real pages: (file prefix, family, chrome lines by their start). The chrome is
+# what a reader of that page would not call its content: the breadcrumb, the publisher /
+# date / type header of a press release, and its tag list.
+REAL_PAGES = [
+    ("000", "ministry", []),
+    ("001", "ngo", ["Etusivu / Uutiset /"]),
+    ("002", "ministry", []),
+    ("003", "ministry", ["Sosiaali- ja terveysministeriöValtiovarainministeriö", "Tiedote",
+                         "Maakuntauudistuksen valmistelu Sote-uudistuksen valmistelu"]),
+]  # fmt: skip
+Extractor = Callable[[str, str, str], list[str]]
+
+
+def ours(family: str) -> Extractor:
+    def run(url: str, markup: str, page_family: str) -> list[str]:
+        scraper = get_scraper(page_family if family == "family" else "generic")
+        doc = scraper.parse(Page(url, markup.encode("utf-8"), "text/html; charset=utf-8"))
+        return [clean(x) for x in doc.text.split("\n\n") if clean(x)]
+
+    return run
+
+
+def trafilatura_extractor(**options: bool) -> Extractor:
+    import trafilatura
+
+    def run(url: str, markup: str, page_family: str) -> list[str]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            text = trafilatura.extract(markup, url=url, include_tables=True, **options) or ""
+        return [clean(line) for line in text.splitlines() if clean(line)]
+
+    return run
+
+
+EXTRACTORS: dict[str, Extractor] = {
+    "sotewatch (source's family)": ours("family"),
+    "sotewatch generic": ours("generic"),
+    "trafilatura": trafilatura_extractor(),
+    "trafilatura favor_recall": trafilatura_extractor(favor_recall=True),
+    "trafilatura favor_precision": trafilatura_extractor(favor_precision=True),
+}
+
+
+def lines_of(markup: str) -> list[str]:
+    soup = BeautifulSoup(markup, "lxml")
+    for tag in soup(["script", "style"]):
+        tag.decompose()
+    return [clean(x) for x in soup.get_text("\n").splitlines() if clean(x)]
+
+
+# Lines of a page's own content that are metadata, not text: a date or time alone, the
+# item type, the publishing ministries, "Julkaistu ... | Päivitetty ...". A family moves
+# them into Document.published or drops them; the text diff must not see them.
+METADATA = re.compile(
+    r"^(?:\d{1,2}\.\d{1,2}\.\d{4}(?: \d{1,2}\.\d{2})?|Tiedote|Pressmeddelande|[\w-]*ministeriö"
+    r"|(?:Julkaistu|Päivitetty|Uppdaterad|Publicerad)\b.*)$"
+)
+
+
+def score(output: list[str], content: list[str], chrome: list[str]) -> tuple[int, int, int]:
+    """(chrome lines leaked, content lines lost, metadata lines left in the text).
+
+    A content line is kept when the output holds it whole (lines may be split or
+    joined differently, so by substring); a chrome line leaks when an output line is
+    or contains it. Chrome lines that are also part of a content line (a menu entry
+    "Neuvottelukunta" under a heading that says it too) cannot be told apart and
+    are not counted."""
+    joined = " ".join(output)
+    text = [line for line in content if not METADATA.match(line)]
+    metadata = [line for line in content if METADATA.match(line)]
+    lost = sum(line not in joined for line in text)
+    kept_metadata = sum(line in output for line in metadata)
+    telling = [line for line in chrome if not any(line in c for c in content)]
+    leaked = sum(
+        any(line == out or (len(line) >= 12 and line in out) for out in output) for line in telling
+    )
+    return leaked, lost, kept_metadata
+
+
+def sample_cases() -> list[tuple[str, str, str, list[str], list[str]]]:
+    """(url, served html, family, content lines, chrome lines) per page and edition."""
+    sources = __import__("tomllib").loads((SITE_ROOT / "sources.toml").read_text("utf-8"))
+    families = {s["url"].removeprefix("{site}"): s["family"] for s in sources["source"]}
+    cases = []
+    with SampleSite(edition=1) as site:
+        for edition in (1, 2):
+            site.edition = edition
+            root = SITE_ROOT / f"edition-{edition}"
+            for file in sorted(root.rglob("*.html")):
+                path = "/" + file.relative_to(root).as_posix().removesuffix(".html")
+                served = httpx.get(site.base_url + path).text
+                body = lines_of(file.read_text("utf-8"))
+                content = body[1:]  # the h1 is the title: extractors report it apart
+                chrome = [x for x in lines_of(served) if x not in body and x != body[0]]
+                family = families.get(path, "ministry")
+                cases.append((site.base_url + path, served, family, content, chrome))
+    return cases
+
+
+def real_cases() -> list[tuple[str, str, str, list[str], list[str]]]:
+    cases = []
+    for prefix, family, chrome_starts in REAL_PAGES:
+        found = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+        if not found:
+            continue
+        lines = [clean(x) for x in found[0].read_text("utf-8").splitlines() if clean(x)]
+        title, rest = lines[0], lines[1:]
+        chrome = [x for x in rest if any(x.startswith(s) for s in chrome_starts)]
+        content = [x for x in rest if x not in chrome]
+        paragraphs = "".join(f"<p>{html.escape(x)}</p>\n" for x in rest)
+        markup = f"<html><body><div><h1>{html.escape(title)}</h1>\n{paragraphs}</div></body></html>"
+        cases.append((f"https://example.org/{prefix}", markup, family, content, chrome))
+    return cases
+
+
+def report(name: str, cases: list[tuple[str, str, str, list[str], list[str]]]) -> None:
+    content_total = sum(len(c[3]) for c in cases)
+    chrome_total = sum(len(c[4]) for c in cases)
+    print(
+        f"\n{name}: {len(cases)} pages, {content_total} content lines, {chrome_total} chrome lines"
+    )
+    print(f"  {'extractor':<30} {'chrome leaked':>14} {'content lost':>13} {'metadata kept':>14}")
+    for label, extract in EXTRACTORS.items():
+        totals = [0, 0, 0]
+        for url, markup, family, content, chrome in cases:
+            figures = score(extract(url, markup, family), content, chrome)
+            totals = [a + b for a, b in zip(totals, figures, strict=True)]
+        leaked, lost, metadata = totals
+        print(f"  {label:<30} {leaked:>14} {lost:>13} {metadata:>14}")
+
+
+def main() -> int:
+    report("sample site (data/sample_site, both editions, HTML pages)", sample_cases())
+    real = real_cases()
+    if real:
+        report("stored real page texts (../shared/seeds, as flat HTML)", real)
+    else:
+        print("\nstored real page texts: ../shared/seeds not found, skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
