@@ -2,7 +2,7 @@
 
 Pure: two Documents in, a list of `Change`s out; no I/O, no clock.
 
-Steps, each a small function below:
+Steps (paragraph alignment in pipeline.align, contact records in pipeline.contactdiff):
 1. Sections are matched by heading path. An unmatched old section and an
    unmatched new one whose wording is mostly the same are one *renamed* section;
    the rest are *added* or *removed* (one change each, with the section's text).
@@ -39,11 +39,18 @@ dropped: the item is its own page, reported as added or removed there.
 
 from __future__ import annotations
 
-import difflib
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pipeline.align import align_paragraphs
+from pipeline.contactdiff import (
+    CONTACT_BLOCK_HEADINGS,
+    PageRef,
+    contact_changes,
+    contact_line,
+    section_label,
+)
 from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
 from pipeline.worddiff import (
     changed_phrases,
@@ -54,50 +61,10 @@ from pipeline.worddiff import (
 )
 
 RENAME_SIMILARITY = 0.5  # share of wording a renamed section keeps
-EDIT_SIMILARITY = 0.5  # share of wording an edited paragraph keeps
-LONE_EDIT_SIMILARITY = 0.25  # ... when it is the only paragraph replaced at that place
-_MAX_PAIRINGS = 20_000  # similarity comparisons per replaced block before pairing in order
+# Sections are compared by shared paragraphs (cheap), and also word by word while
+# candidates x characters stay under this budget (SequenceMatcher is quadratic at worst).
+_RENAME_WORD_BUDGET = 200_000
 _SNIPPET = 120
-
-# Headings of a contact block, which say nothing about whose contacts they are.
-_GENERIC_HEADINGS = frozenset(
-    {
-        *("lisätietoja", "lisätiedot", "yhteystiedot", "yhteyshenkilöt", "yhteyshenkilö"),
-        *("mer information", "ytterligare information", "kontakt", "kontaktuppgifter"),
-        *("kontaktpersoner", "further information", "more information", "contact", "contacts"),
-    }
-)
-
-_FIELD_NAMES = {
-    "fi": {
-        "title": "tehtävä",
-        "organisation": "organisaatio",
-        "phone": "puhelin",
-        "email": "sähköposti",
-    },
-    "sv": {"title": "titel", "organisation": "organisation", "phone": "telefon", "email": "e-post"},
-    "en": {"title": "title", "organisation": "organisation", "phone": "phone", "email": "email"},
-}
-
-
-@dataclass(frozen=True)
-class _Page:
-    url: str
-    title: str
-    language: str
-
-    def change(
-        self,
-        kind: ChangeKind,
-        section: str = "",
-        before: str = "",
-        after: str = "",
-        summary: str = "",
-    ) -> Change:
-        return Change(kind, self.url, self.title, section, before, after, summary)
-
-
-_Item = tuple[int, str]  # (position in the section, paragraph text)
 
 
 @dataclass(frozen=True)
@@ -115,12 +82,12 @@ def diff_documents(
     """The changes that turn `old` into `new`; a missing side means the page came or went."""
     if old is None and new is None:
         return []
-    language = (new or old).language  # type: ignore[union-attr]
-    page = _Page(page_url, page_title, language)
+    page = PageRef(page_url, page_title, (new or old).language)  # type: ignore[union-attr]
     if old is None:
+        assert new is not None
         return [
             page.change(ChangeKind.PAGE_ADDED, after=new.text, summary=f"New page: {page_title}")
-        ]  # type: ignore[union-attr]
+        ]
     if new is None:
         return [
             page.change(
@@ -133,13 +100,16 @@ def diff_documents(
     section_changes = _section_changes(page, added, removed, renamed)
     text_changes = _text_changes(page, pairs + [(o, n) for o, n in renamed])
     rename_map = {o.heading: n.heading for o, n in renamed}
-    contact_changes = _contact_changes(page, old.contacts, new.contacts, rename_map)
     covered = [c for c in section_changes if c.kind != ChangeKind.SECTION_RENAMED]
-    contact_changes = [c for c in contact_changes if not _covered_by_sections(c, covered)]
-    text_changes = _drop_covered(text_changes, contact_changes, old.contacts + new.contacts)
+    people = [
+        c
+        for c in contact_changes(page, old.contacts, new.contacts, rename_map)
+        if not _covered_by_sections(c, covered)
+    ]
+    text_changes = _drop_covered(text_changes, people, old.contacts + new.contacts)
     text_changes = _drop_item_lines(text_changes, old.links, new.links)
     changes = _title_changes(page, old.title, new.title) + section_changes + text_changes
-    changes += contact_changes + _attachment_changes(page, old.links, new.links)
+    changes += people + _attachment_changes(page, old.links, new.links)
     return _in_page_order(changes, new.sections, old.sections)
 
 
@@ -177,13 +147,22 @@ def _keyed(sections: Sequence[Section]) -> list[tuple[tuple[tuple[str, ...], int
 
 def _pair_renames(removed: list[Section], added: list[Section]) -> list[tuple[Section, Section]]:
     """Greedy best-first pairing of sections whose wording is mostly the same."""
+    if not removed or not added:
+        return []
+    keys_old = [Counter(meaningful_key(p) for p in s.paragraphs) for s in removed]
+    keys_new = [Counter(meaningful_key(p) for p in s.paragraphs) for s in added]
+    wordwise = len(removed) * len(added) * max(len(s.text) for s in added) <= _RENAME_WORD_BUDGET
     scored = []
     for i, old in enumerate(removed):
         for j, new in enumerate(added):
-            if old.paragraphs and new.paragraphs:
-                score = similarity(old.text, new.text)
-                if score >= RENAME_SIMILARITY:
-                    scored.append((-score, i, j))
+            if not old.paragraphs or not new.paragraphs:
+                continue
+            shared = sum((keys_old[i] & keys_new[j]).values())
+            score = shared / max(len(old.paragraphs), len(new.paragraphs))
+            if score < RENAME_SIMILARITY and wordwise:
+                score = max(score, similarity(old.text, new.text))
+            if score >= RENAME_SIMILARITY:
+                scored.append((-score, i, j))
     used_old: set[int] = set()
     used_new: set[int] = set()
     pairs = []
@@ -196,7 +175,7 @@ def _pair_renames(removed: list[Section], added: list[Section]) -> list[tuple[Se
 
 
 def _section_changes(
-    page: _Page,
+    page: PageRef,
     added: list[Section],
     removed: list[Section],
     renamed: list[tuple[Section, Section]],
@@ -229,7 +208,7 @@ def _section_changes(
     return changes
 
 
-def _title_changes(page: _Page, old: str, new: str) -> list[Change]:
+def _title_changes(page: PageRef, old: str, new: str) -> list[Change]:
     if not has_meaningful_difference(old, new):
         return []
     return [page.change(ChangeKind.TEXT_EDITED, "", old, new, f"Title: {old} → {new}")]
@@ -238,7 +217,7 @@ def _title_changes(page: _Page, old: str, new: str) -> list[Change]:
 # --- paragraphs -------------------------------------------------------------------------
 
 
-def _text_changes(page: _Page, pairs: Iterable[tuple[Section, Section]]) -> list[Change]:
+def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> list[Change]:
     changes: list[Change] = []
     gone: list[_Loose] = []
     came: list[_Loose] = []
@@ -276,149 +255,6 @@ def _text_changes(page: _Page, pairs: Iterable[tuple[Section, Section]]) -> list
     return changes
 
 
-def align_paragraphs(
-    old: Sequence[str], new: Sequence[str]
-) -> tuple[list[tuple[str, str]], list[tuple[int, str]], list[tuple[int, str]]]:
-    """(edited pairs, removed (index, text), added (index, text)) between two paragraph lists.
-
-    Only the stretch between the common head and tail is aligned, so a long
-    section with one edit costs little more than comparing it for equality.
-    """
-    head = 0
-    while head < min(len(old), len(new)) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    a, b = old[head : len(old) - tail], new[head : len(new) - tail]
-    edits: list[tuple[str, str]] = []
-    removed: list[tuple[int, str]] = []
-    added: list[tuple[int, str]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(b) > 5000)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        block_edits, block_removed, block_added = _pair_block(
-            [(head + i, a[i]) for i in range(i1, i2)], [(head + j, b[j]) for j in range(j1, j2)]
-        )
-        edits += block_edits
-        removed += block_removed
-        added += block_added
-    return edits, removed, added
-
-
-def _pair_block(
-    gone: list[_Item], came: list[_Item]
-) -> tuple[list[tuple[str, str]], list[_Item], list[_Item]]:
-    """Within one replaced block: paragraphs that say the same thing cancel (also when one
-    was split into consecutive ones, or several joined), similar ones are edits; an edit
-    may span a paragraph and the consecutive ones it was split into (texts joined by a
-    blank line, as in a section's text)."""
-    gone, came = _cancel_same(gone, came)
-    gone, came = _cancel_reflowed(gone, came)
-    came, gone = _cancel_reflowed(came, gone)
-    threshold = LONE_EDIT_SIMILARITY if len(gone) == len(came) == 1 else EDIT_SIMILARITY
-    pairs = _pair_similar(gone, came, threshold)
-    paired_old = {i for run, _ in pairs for i in run}
-    paired_new = {j for _, run in pairs for j in run}
-    edits = [(_joined(gone, old), _joined(came, new)) for old, new in sorted(pairs)]
-    removed = [item for i, item in enumerate(gone) if i not in paired_old]
-    added = [item for j, item in enumerate(came) if j not in paired_new]
-    return edits, removed, added
-
-
-def _joined(items: list[_Item], run: tuple[int, ...]) -> str:
-    return "\n\n".join(items[i][1] for i in run)
-
-
-def _cancel_same(gone: list[_Item], came: list[_Item]) -> tuple[list[_Item], list[_Item]]:
-    by_key: dict[str, deque[int]] = defaultdict(deque)
-    for index, (_, text) in enumerate(came):
-        by_key[meaningful_key(text)].append(index)
-    used: set[int] = set()
-    left = []
-    for item in gone:
-        candidates = by_key.get(meaningful_key(item[1]))
-        if candidates:
-            used.add(candidates.popleft())
-        else:
-            left.append(item)
-    return left, [item for index, item in enumerate(came) if index not in used]
-
-
-def _cancel_reflowed(whole: list[_Item], parts: list[_Item]) -> tuple[list[_Item], list[_Item]]:
-    """Drop each paragraph of `whole` that consecutive `parts` say together, and those parts."""
-    keys = [meaningful_key(text) for _, text in parts]
-    used: set[int] = set()
-    left = []
-    for item in whole:
-        run = _run_spelling(meaningful_key(item[1]), parts, keys, used)
-        if run:
-            used.update(run)
-        else:
-            left.append(item)
-    return left, [item for index, item in enumerate(parts) if index not in used]
-
-
-def _run_spelling(key: str, parts: list[_Item], keys: list[str], used: set[int]) -> list[int]:
-    """Indexes of two or more adjacent paragraphs whose keys joined are `key`, if any."""
-    for start in range(len(parts)):
-        joined, run = "", []
-        for index in range(start, len(parts)):
-            adjacent = not run or parts[index][0] == parts[run[-1]][0] + 1
-            if index in used or not keys[index] or not adjacent:
-                break
-            if not key.startswith(joined + keys[index]):
-                break
-            joined += keys[index]
-            run.append(index)
-            if joined == key:
-                return run if len(run) > 1 else []
-    return []
-
-
-_Run = tuple[int, ...]  # indexes of consecutive paragraphs in a block
-
-
-def _pair_similar(old: list[_Item], new: list[_Item], threshold: float) -> list[tuple[_Run, _Run]]:
-    """Best-first pairs, one paragraph to one or to a run of consecutive ones, similar
-    enough to be one edited passage."""
-    if not old or not new:
-        return []
-    if len(old) * len(new) > _MAX_PAIRINGS:
-        candidates = [((i,), (i,)) for i in range(min(len(old), len(new)))]
-    else:
-        candidates = [(a, b) for a in _runs(old) for b in _runs(new) if len(a) == 1 or len(b) == 1]
-    scored = []
-    for run_old, run_new in candidates:
-        score = similarity(_joined(old, run_old), _joined(new, run_new))
-        if score >= threshold:
-            scored.append((-score, len(run_old) + len(run_new), run_old, run_new))
-    used_old: set[int] = set()
-    used_new: set[int] = set()
-    pairs = []
-    for _, _, run_old, run_new in sorted(scored):
-        if used_old.isdisjoint(run_old) and used_new.isdisjoint(run_new):
-            used_old.update(run_old)
-            used_new.update(run_new)
-            pairs.append((run_old, run_new))
-    return pairs
-
-
-def _runs(items: list[_Item], longest: int = 3) -> list[_Run]:
-    """Every single paragraph, and runs of up to `longest` consecutive ones."""
-    runs = []
-    for start in range(len(items)):
-        run = [start]
-        runs.append((start,))
-        for index in range(start + 1, min(start + longest, len(items))):
-            if items[index][0] != items[run[-1]][0] + 1:
-                break
-            run.append(index)
-            runs.append(tuple(run))
-    return runs
-
-
 def _pair_moves(
     gone: list[_Loose], came: list[_Loose]
 ) -> tuple[list[tuple[_Loose, _Loose]], list[_Loose], list[_Loose]]:
@@ -441,7 +277,7 @@ def _pair_moves(
     return moves, still_old, still_new
 
 
-def _moved(page: _Page, old: _Loose, new: _Loose) -> Change:
+def _moved(page: PageRef, old: _Loose, new: _Loose) -> Change:
     label = section_label(new.section)
     where = "within the section" if old.section == new.section else f"from {old.section or '(top)'}"
     summary = f"{label}: moved {where}: “{_snip(new.text)}”"
@@ -461,116 +297,6 @@ def edit_summary(before: str, after: str, limit: int = 3) -> str:
             parts.append(f"removed “{_snip(deleted, 60)}”")
     more = f" (+{len(phrases) - limit} more)" if len(phrases) > limit else ""
     return "; ".join(parts) + more if parts else "reworded"
-
-
-# --- contacts ---------------------------------------------------------------------------
-
-
-def _contact_changes(
-    page: _Page, old: Sequence[Contact], new: Sequence[Contact], renamed: dict[str, str]
-) -> list[Change]:
-    old_by_section = _by_section(old, renamed)
-    new_by_section = _by_section(new, {})
-    sections = list(dict.fromkeys([*new_by_section, *old_by_section]))
-    changes: list[Change] = []
-    for section in sections:
-        before = old_by_section.get(section, {})
-        after = new_by_section.get(section, {})
-        label = section_label(section)
-        for key, person in after.items():
-            if key in before and (fields := _changed_fields(before[key], person)):
-                changes.append(_contact_changed(page, label, before[key], person, fields))
-        gone = [c for key, c in before.items() if key not in after]
-        came = [c for key, c in after.items() if key not in before]
-        for was, now in _pair_replacements(gone, came):
-            if was is None:
-                changes.append(
-                    page.change(
-                        ChangeKind.CONTACT_ADDED,
-                        section,
-                        after=contact_line(now),
-                        summary=f"{label}: {now.name} added as contact",
-                    )
-                )
-            elif now is None:
-                changes.append(
-                    page.change(
-                        ChangeKind.CONTACT_REMOVED,
-                        section,
-                        contact_line(was),
-                        summary=f"{label}: {was.name} removed as contact",
-                    )
-                )
-            else:
-                summary = f"{label}: {was.name} replaced by {now.name} as contact"
-                changes.append(
-                    page.change(
-                        ChangeKind.CONTACT_REPLACED,
-                        section,
-                        contact_line(was),
-                        contact_line(now),
-                        summary,
-                    )
-                )
-    return changes
-
-
-def _by_section(
-    contacts: Sequence[Contact], renamed: dict[str, str]
-) -> dict[str, dict[str, Contact]]:
-    grouped: dict[str, dict[str, Contact]] = defaultdict(dict)
-    for contact in contacts:
-        section = renamed.get(contact.section, contact.section)
-        grouped[section].setdefault(contact.key, contact)
-    return grouped
-
-
-def _changed_fields(old: Contact, new: Contact) -> list[tuple[str, str, str]]:
-    fields = []
-    for name in ("title", "organisation", "phone", "email"):
-        was, now = getattr(old, name), getattr(new, name)
-        if has_meaningful_difference(was, now):
-            fields.append((name, was, now))
-    return fields
-
-
-def _contact_changed(
-    page: _Page, label: str, old: Contact, new: Contact, fields: list[tuple[str, str, str]]
-) -> Change:
-    names = _FIELD_NAMES.get(page.language, _FIELD_NAMES["en"])
-    what = "; ".join(f"{names[field]} {was or '–'} → {now or '–'}" for field, was, now in fields)
-    summary = f"{label}: {new.name}, {what}"
-    return page.change(
-        ChangeKind.CONTACT_CHANGED, new.section, contact_line(old), contact_line(new), summary
-    )
-
-
-def _pair_replacements(
-    gone: list[Contact], came: list[Contact]
-) -> list[tuple[Contact | None, Contact | None]]:
-    """Who replaced whom: same title first, then in the order the page lists them."""
-    pairs: list[tuple[Contact | None, Contact | None]] = []
-    came_left = list(came)
-    gone_left = []
-    for was in gone:
-        role = meaningful_key(was.title)
-        match = next((c for c in came_left if role and meaningful_key(c.title) == role), None)
-        if match is None:
-            gone_left.append(was)
-        else:
-            came_left.remove(match)
-            pairs.append((was, match))
-    pairs += list(zip(gone_left, came_left, strict=False))
-    shortest = min(len(gone_left), len(came_left))
-    pairs += [(was, None) for was in gone_left[shortest:]]
-    pairs += [(None, now) for now in came_left[shortest:]]
-    return pairs
-
-
-def contact_line(contact: Contact) -> str:
-    """A contact as the one line a reader compares."""
-    parts = (contact.name, contact.title, contact.organisation, contact.phone, contact.email)
-    return ", ".join(p for p in parts if p)
 
 
 # --- contact / text de-duplication ------------------------------------------------------
@@ -647,7 +373,7 @@ def _is_label(change: Change) -> bool:
     text = change.after if change.kind == ChangeKind.TEXT_ADDED else change.before
     if change.kind not in (ChangeKind.TEXT_ADDED, ChangeKind.TEXT_REMOVED):
         return False
-    return " ".join(text.split()).casefold().rstrip(":") in _GENERIC_HEADINGS
+    return " ".join(text.split()).casefold().rstrip(":") in CONTACT_BLOCK_HEADINGS
 
 
 def _covered_by_sections(contact: Change, sections: list[Change]) -> bool:
@@ -661,7 +387,7 @@ def _covered_by_sections(contact: Change, sections: list[Change]) -> bool:
 # --- attachments ------------------------------------------------------------------------
 
 
-def _attachment_changes(page: _Page, old: Sequence[Link], new: Sequence[Link]) -> list[Change]:
+def _attachment_changes(page: PageRef, old: Sequence[Link], new: Sequence[Link]) -> list[Change]:
     before = {link.url: link for link in old if link.kind == "attachment"}
     after = {link.url: link for link in new if link.kind == "attachment"}
     changes = []
@@ -691,7 +417,7 @@ _ATTACHMENT_VERBS = {
 }
 
 
-def _attachment(page: _Page, kind: ChangeKind, old: Link | None, new: Link | None) -> Change:
+def _attachment(page: PageRef, kind: ChangeKind, old: Link | None, new: Link | None) -> Change:
     before = f"{old.text} <{old.url}>" if old else ""
     after = f"{new.text} <{new.url}>" if new else ""
     name = (new or old).text or (new or old).url  # type: ignore[union-attr]
@@ -700,15 +426,6 @@ def _attachment(page: _Page, kind: ChangeKind, old: Link | None, new: Link | Non
 
 
 # --- presentation -----------------------------------------------------------------------
-
-
-def section_label(heading: str) -> str:
-    """The heading a reader knows a section by: the last one that is not "Lisätietoja"."""
-    path = [p for p in heading.split(" / ") if p] if heading else []
-    for part in reversed(path):
-        if " ".join(part.split()).casefold().rstrip(":") not in _GENERIC_HEADINGS:
-            return part
-    return path[-1] if path else "(page)"
 
 
 def _snip(text: str, limit: int = _SNIPPET) -> str:
