@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, SotewatchError
+from pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, ConfigError, SotewatchError
 
 DEFAULT_DB = Path("sotewatch.db")
 
@@ -163,6 +163,73 @@ def scrapers() -> None:
     for name in sorted(REGISTRY):
         doc = (REGISTRY[name].__doc__ or "").strip().splitlines()
         click.echo(f"{name:10} {doc[0] if doc else ''}")
+
+
+@cli.command()
+@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.pass_context
+def browse(ctx: click.Context, port: int, host: str) -> None:
+    """Serve the database read-only in Datasette, with the project's metadata and plugin.
+
+    Opens the change log, every version of every page, full-text search and the
+    activity chart at http://HOST:PORT/."""
+    import os
+
+    from pipeline.browse import browse_command_args, prepare
+
+    db = ctx.obj["db"]
+    if not db.exists():
+        raise ConfigError(f"no database at {db}: run `sotewatch run` or `sotewatch demo` first")
+    prepare(db)
+    args = browse_command_args(db, port=port, host=host)
+    click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    os.execv(args[0], args)
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Last runs, per-source health, counts of pages, snapshots and undelivered changes."""
+    from pipeline.status import format_status, status_report
+
+    db = ctx.obj["db"]
+    if not db.exists():
+        raise ConfigError(f"no database at {db}")
+    click.echo(format_status(status_report(db)))
+
+
+@cli.command()
+@click.option("--keep-days", type=int, default=90, show_default=True, help="Keep every version.")
+@click.option(
+    "--then",
+    type=click.Choice(["weekly", "monthly"]),
+    default="weekly",
+    show_default=True,
+    help="Older versions: keep one per week or month.",
+)
+@click.pass_context
+def prune(ctx: click.Context, keep_days: int, then: str) -> None:
+    """Thin out old versions (never a page's latest, nor what an undelivered change
+    needs), drop orphaned bodies, and compact the file only when it is worth it."""
+    from pipeline.prune import prune as prune_database
+
+    click.echo(prune_database(ctx.obj["db"], keep_days=keep_days, then=then).text())
+
+
+@cli.command("eval-tagger")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--predictions",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write {id, regions, networks} lines here.",
+)
+def eval_tagger(file: Path, predictions: Path | None) -> None:
+    """Tag each labelled passage of FILE (JSON Lines) on its own and print precision,
+    recall and F1 for regions and networks, with the errors."""
+    from pipeline.evaltagger import evaluate, format_report
+
+    click.echo(format_report(evaluate(file, predictions)))
 
 
 def main() -> None:
