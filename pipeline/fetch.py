@@ -42,6 +42,7 @@ from scrapers.base import Page
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _GONE = {404, 410}
+_WINDOW = 2000  # pending fetches in fetch_all; the rest wait in the caller's iterable
 
 
 class Outcome(StrEnum):
@@ -189,15 +190,38 @@ class Fetcher:
             self._client = None
 
     async def fetch_all(self, requests: Iterable[FetchRequest]) -> AsyncIterator[FetchResult]:
-        """Fetch everything concurrently (the host gates keep it polite); yield as completed."""
-        tasks = [asyncio.ensure_future(self.fetch(r)) for r in requests]
+        """Fetch everything concurrently (the host gates keep it polite); yield as completed.
+
+        Results pass through a queue and are dropped once yielded, so memory holds
+        the pages not yet consumed rather than every body of the run. At most
+        `_WINDOW` fetches are pending at once; the host gates order them.
+        """
+        queue: asyncio.Queue[FetchResult] = asyncio.Queue()
+        pending: set[asyncio.Task[None]] = set()
+
+        async def run(request: FetchRequest) -> None:
+            await queue.put(await self.fetch(request))
+
+        source = iter(requests)
+        unyielded = 0  # started and not yet handed out; `pending` lags behind queue.put
         try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
+            while True:
+                for request in source:
+                    task = asyncio.ensure_future(run(request))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    unyielded += 1
+                    if unyielded >= _WINDOW:
+                        break
+                if not unyielded:
+                    return
+                result = await queue.get()
+                unyielded -= 1
+                yield result
         finally:
-            for task in tasks:
+            for task in list(pending):
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch one page; per-page problems come back as outcome ERROR, never raised."""

@@ -140,7 +140,8 @@ async def test_a_30_mb_body_is_cut_off_at_max_bytes(fault_server):
 
 
 async def test_a_gzip_bomb_is_cut_off_on_its_decompressed_size(fault_server):
-    result = await fetch(fault_server, "/bomb?mb=100")
+    # 50 MB of zeros in 50 KB; a generous read timeout because the server builds it first.
+    result = await fetch(fault_server, "/bomb?mb=50", dataclasses.replace(FAST, read_timeout=10))
     assert result.outcome is Outcome.ERROR
     assert result.error == "body too large: more than 1000000 bytes (decompressed)"
 
@@ -297,3 +298,21 @@ async def test_one_failing_page_does_not_stop_the_others(fault_server):
         "/private/x": Outcome.BLOCKED,
         "/maintenance": Outcome.OK,  # a soft failure is the analyser's verdict, not the fetcher's
     }
+
+
+async def test_fetch_all_keeps_a_bounded_window_and_returns_everything(fault_server, monkeypatch):
+    monkeypatch.setattr("pipeline.fetch._WINDOW", 2)
+    requests = (FetchRequest(fault_server.url(f"/page/{i}"), "s", key=i) for i in range(7))
+    async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
+        keys = sorted([r.request.key async for r in fetcher.fetch_all(requests)])
+    assert keys == list(range(7))
+
+
+async def test_leaving_fetch_all_early_cancels_the_rest(fault_server):
+    urls = [fault_server.url(f"/concurrent/{i}?seconds=0.2") for i in range(6)]
+    requests = [FetchRequest(url, "s") for url in urls]
+    async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
+        async for first in fetcher.fetch_all(requests):
+            assert first.outcome is Outcome.OK
+            break
+    assert fault_server.hits("/concurrent/5") == 0  # never started: limit 2, we left after one
