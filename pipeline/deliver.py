@@ -19,6 +19,7 @@ guarantee is at-most-once *visible*, exactly-once recorded.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -380,3 +381,56 @@ def delivered_watermark(state_db_path: Path | str) -> int | None:
     finally:
         conn.close()
     return int(row[0]) if row and row[0] is not None else None
+
+
+def source_health(main_db: sqlite_utils.Database, failing_after: int = 3) -> list[SourceHealth]:
+    """Sources with a page that failed `failing_after` or more fetches in a row, worst
+    first, with the latest error: the digest's "source health" note."""
+    rows = main_db.execute(
+        """select coalesce(s.name, p.source_id), max(p.failures),
+                  (select f.error from fetches f where f.source_id = p.source_id
+                     and coalesce(f.error, '') != '' order by f.id desc limit 1)
+           from pages p left join sources s on s.id = p.source_id
+           where p.status = 'active' and p.failures >= ?
+           group by p.source_id order by 2 desc, 1""",
+        [failing_after],
+    ).fetchall()
+    return [SourceHealth(label, int(failures), error or "") for label, failures, error in rows]
+
+
+def write_demo_outputs(
+    main_db: sqlite_utils.Database,
+    db_path: Path,
+    out: Path,
+    subscribers_path: Path,
+    *,
+    now: datetime | None = None,
+) -> list[Path]:
+    """`sotewatch demo`: digest.html/.txt/.eml, one digest per sample subscriber, the
+    feeds and the archive (pipeline.feeds.write_outputs), then a dry-run delivery
+    through the exactly-once path into OUT/outbox/*.eml. Returns the paths to print."""
+    from pipeline.feeds import write_outputs
+    from pipeline.mail import DryRunMailer
+    from pipeline.subscribers import load_subscribers
+
+    now = now or datetime.now(UTC)
+    names = Names.load()
+    subscribers: tuple[Subscriber, ...] = ()
+    if subscribers_path.exists():
+        from pipeline.taxonomy import load_taxonomy
+
+        subscribers = load_subscribers(subscribers_path, taxonomy=load_taxonomy())
+    health = source_health(main_db)
+    base = os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE)
+    paths = write_outputs(
+        out, main_db, subscribers=subscribers, names=names, now=now, datasette_base=base,
+        health=health,
+    )  # fmt: skip
+    outbox = out / "outbox"
+    report = deliver_due(
+        main_db, state_path_for(db_path), subscribers, DryRunMailer(outbox), now=now,
+        datasette_base=base, health=health, names=names, settings=MailSettings(),
+    )  # fmt: skip
+    report.raise_for_failures()
+    readers = [p for p in paths.subscribers if p.suffix == ".html"]
+    return [*paths.digest, *readers, out / "feeds", paths.archive[0], outbox]

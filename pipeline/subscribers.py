@@ -13,7 +13,7 @@ because the operator reads them in a cron mail:
     networks = ["viestintaverkosto"]  # network slugs, or "*" for every network
     national = true                 # also changes tagged with no region and no network
     frequency = "weekly"            # daily | weekly
-    weekday = "mon"                 # for weekly: mon..sun (or ma, ti, ke, to, pe, la, su)
+    weekday = "monday"              # for weekly: monday..sunday, mon..sun or ma..su
 """
 
 from __future__ import annotations
@@ -29,12 +29,16 @@ from pipeline.errors import ConfigError
 
 LANGUAGES = ("fi", "sv", "en")
 FREQUENCIES = ("daily", "weekly")
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WEEKDAYS = {
-    **{d: i for i, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{d: i for i, d in enumerate(_DAYS)},
+    **{d[:3]: i for i, d in enumerate(_DAYS)},
     **{d: i for i, d in enumerate(("ma", "ti", "ke", "to", "pe", "la", "su"))},
 }
 # Deliberately strict: one @, a dotted domain, no spaces, quotes, brackets or controls.
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+|localhost)$"
+)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 _KEYS = {"id", "name", "email", "language", "regions", "networks", "national", "frequency"}
 _KEYS |= {"weekday"}

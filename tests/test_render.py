@@ -29,10 +29,10 @@ def record(
     after: str = "Yhteyshenkilö Oskari Mattila, viestintäasiantuntija",
     regions: tuple[str, ...] = ("lappi",),
     networks: tuple[str, ...] = (),
+    summary: str = "",
 ) -> ChangeRecord:
-    change = Change(
-        kind, url, title, "Verkostot / Viestintäverkosto", before, after, "", regions, networks
-    )
+    section = "Verkostot / Viestintäverkosto"
+    change = Change(kind, url, title, section, before, after, summary, regions, networks)
     return ChangeRecord(cid, "2026-11-23T06:00:00Z", url, title, cid + 10, cid + 9, "stm", change)
 
 
@@ -185,3 +185,14 @@ def test_overview_digest_has_every_change_and_heading() -> None:
 def test_templates_fail_loudly_on_a_missing_variable() -> None:
     with pytest.raises(UndefinedError):
         environment().get_template("digest.txt").render()
+
+
+def test_summary_stands_in_only_when_there_is_no_text_to_compare() -> None:
+    summary = "Liite vaihtunut: aikataulu.pdf"
+    plain = record(1, kind=ChangeKind.ATTACHMENT_CHANGED, before="", after="", summary=summary)
+    both = record(2, summary="Helmi Saarela → Oskari Mattila")
+    rendered = render([plain, both])
+    html = soup(rendered.html)
+    assert html.find(id="change-1").find(class_="summary").get_text() == summary
+    assert html.find(id="change-2").find(class_="summary") is None
+    assert summary in rendered.text and "Helmi Saarela → Oskari Mattila" not in rendered.text
