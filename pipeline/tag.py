@@ -10,7 +10,7 @@ as an organiser, bare group names only when tied to the national reform.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -25,6 +25,7 @@ _TOKEN = re.compile(r"\w+(?:[-‐–]\w+)*(?:-(?!\w))?(?::\w+)?|,")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _DASHES = str.maketrans({"‐": "-", "–": "-"})
 _REGION_KINDS = ("region", "umbrella", "helsinki")
+_PLURAL_GENITIVE = ("iden", "itten", "ien", "jen", "ten")
 _Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
 
@@ -272,8 +273,9 @@ class Tagger:
         for mention in passage.mentions:
             entry = mention.entry
             if entry.kind == "network" and entry.strength == "names":
-                found.add(entry.key)
-                counted[passage.tokens[mention.start].sentence] = True
+                if not self._owned_by_one(passage, mention.start - 1, mention.start):
+                    found.add(entry.key)
+                    counted[passage.tokens[mention.start].sentence] = True
             elif entry.kind in ("network", "jaosto"):
                 pending.append(mention)
         weak_first = sorted(
@@ -327,6 +329,17 @@ class Tagger:
         low = passage.tokens[mention.start].low
         return sorted(self._jaostot) if _plural_jaosto(low) else []
 
+    def _owned_by_one(self, passage: _Passage, j: int, start: int) -> bool:
+        """A single local owner right before a name ("Lapin hyvinvointialueen viestintäverkosto").
+
+        A plural owner ("hyvinvointialueiden viestintäverkosto") speaks of all counties:
+        that is the national network, so it does not block a name.
+        """
+        if j < 0 or passage.tokens[j].sentence != passage.tokens[start].sentence:
+            return False
+        owner = ("owner", "") in passage.features[j] or self._region_at(passage, j)
+        return owner and not passage.tokens[j].low.endswith(_PLURAL_GENITIVE)
+
     @staticmethod
     def _region_at(passage: _Passage, j: int) -> bool:
         mention = passage.owner_of.get(j)
@@ -376,8 +389,3 @@ def _lemma(low: str, lang: str) -> str:
 def lemmas(text: str, lang: str) -> list[str]:
     """Base forms of a text's words, for full-text search ("Lapissa" → "lappi")."""
     return [_lemma(t.low, lang) for t in tokenize(text) if t.low != ","]
-
-
-def tag_all(tagger: Tagger, texts: Iterable[tuple[str, str]]) -> list[Tags]:
-    """Tags of many (text, lang) pairs; a convenience for evaluation and benches."""
-    return [tagger.tag_text(text, lang) for text, lang in texts]
