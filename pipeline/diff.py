@@ -285,18 +285,34 @@ def _moved(page: PageRef, old: _Loose, new: _Loose) -> Change:
 
 
 def edit_summary(before: str, after: str, limit: int = 3) -> str:
-    """The changed phrases of an edit, "old → new; ...", for a one-line digest entry."""
-    phrases = changed_phrases(word_diff(before, after))
+    """The changed phrases of an edit, "old → new; ...", for a one-line digest entry.
+
+    Phrases that change only case or punctuation are left out; when there are more
+    than `limit`, those with a number, date, phone or e-mail are named first, then
+    short word-for-word substitutions ("neljä" → "kuusi"), in the order of the text."""
+    phrases = [
+        (deleted, inserted)
+        for deleted, inserted in changed_phrases(word_diff(before, after))
+        if has_meaningful_difference(deleted, inserted)
+    ]
+    chosen = sorted(sorted(range(len(phrases)), key=lambda i: _salience(*phrases[i]))[:limit])
     parts = []
-    for deleted, inserted in phrases[:limit]:
+    for deleted, inserted in (phrases[i] for i in chosen):
         if deleted and inserted:
             parts.append(f"“{_snip(deleted, 60)}” → “{_snip(inserted, 60)}”")
         elif inserted:
             parts.append(f"added “{_snip(inserted, 60)}”")
-        elif deleted:
+        else:
             parts.append(f"removed “{_snip(deleted, 60)}”")
     more = f" (+{len(phrases) - limit} more)" if len(phrases) > limit else ""
     return "; ".join(parts) + more if parts else "reworded"
+
+
+def _salience(deleted: str, inserted: str) -> tuple[bool, bool, int]:
+    """Sort key: what a reader most needs named in a one-line summary comes first."""
+    figures = any(c.isdigit() or c == "@" for c in deleted + inserted)
+    words = len(deleted.split()) + len(inserted.split())
+    return (not figures, not (deleted and inserted and words <= 4), words)
 
 
 # --- contact / text de-duplication ------------------------------------------------------
