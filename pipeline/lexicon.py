@@ -33,7 +33,7 @@ class Entry:
     """What a matched pattern names.
 
     kind: region | umbrella | helsinki | network | jaosto | exclude (mentions) or
-    tie | owner | head | verb | peer | topic | coord (features).
+    tie | actor | owner | head | verb | peer | topic | coord (features).
     """
 
     kind: str
@@ -147,7 +147,8 @@ def _add_networks(lex: Lexicon, taxonomy: Taxonomy) -> None:
 
 def _add_features(lex: Lexicon, taxonomy: Taxonomy) -> None:
     rules = taxonomy.rules
-    for kind, words in (("tie", rules.reform_ties), ("owner", rules.local_owners),
+    for kind, words in (("tie", rules.reform_ties), ("actor", rules.national_actors),
+                        ("owner", rules.local_owners),
                         ("head", rules.helsinki_organiser_heads),
                         ("verb", rules.helsinki_organiser_verbs),
                         ("peer", rules.helsinki_peer_words)):  # fmt: skip

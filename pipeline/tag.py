@@ -25,6 +25,7 @@ _TOKEN = re.compile(r"\w+(?:[-‐–]\w+)*(?:-(?!\w))?(?::\w+)?|,")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _DASHES = str.maketrans({"‐": "-", "–": "-"})
 _REGION_KINDS = ("region", "umbrella", "helsinki")
+_TIES = frozenset({("tie", ""), ("actor", "")})
 _PLURAL_GENITIVE = ("iden", "itten", "ien", "jen", "ten")
 _Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
@@ -286,7 +287,7 @@ class Tagger:
             found.update(slugs)
             if slugs:
                 counted[passage.tokens[mention.start].sentence] = True
-        tied = context_tie or bool(counted) or any(("tie", "") in f for f in passage.features)
+        tied = context_tie or bool(counted) or any(f & _TIES for f in passage.features)
         return found, tied
 
     def _resolve(
@@ -299,7 +300,10 @@ class Tagger:
         owner_before = (
             mention.start > 0
             and passage.tokens[mention.start - 1].sentence == sentence
-            and (("owner", "") in before or self._region_at(passage, mention.start - 1))
+            and (
+                bool(before & {("owner", ""), ("actor", "")})
+                or self._region_at(passage, mention.start - 1)
+            )
         )
         entry = mention.entry
         slugs = (
@@ -313,7 +317,7 @@ class Tagger:
             )
             tie = ("tie", slug) in feats or (
                 not network.ties_only
-                and (("tie", "") in feats or counted.get(sentence) or context_tie)
+                and (bool(feats & _TIES) or counted.get(sentence) or context_tie)
             )
             strength = "weak" if entry.kind == "jaosto" and _has_topic(feats) else entry.strength
             weak_ok = strength == "weak" and not self._possessed(passage, in_sentence)

@@ -84,6 +84,7 @@ class Rules:
     shared_head_prefixes_sv: tuple[str, ...] = ()
     coordinators: tuple[str, ...] = ()
     reform_ties: tuple[str, ...] = ()
+    national_actors: tuple[str, ...] = ()
     local_owners: tuple[str, ...] = ()
     helsinki_organiser_heads: tuple[str, ...] = ()
     helsinki_organiser_verbs: tuple[str, ...] = ()
