@@ -44,10 +44,11 @@ def passages(count: int = 10_000, length: int = 300, seed: int = 6) -> list[tupl
 
 
 def time_tagging(tagger: Tagger, texts: list[tuple[str, str]]) -> float:
-    start = time.perf_counter()
+    """CPU seconds of this process: a loaded shared machine inflates wall time, not this."""
+    start = time.process_time()
     for text, lang in texts:
         tagger.tag_text(text, lang)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def simplemma_lemma() -> Callable[[str, str], str]:
@@ -95,7 +96,7 @@ def compare(texts: list[tuple[str, str]]) -> None:
                   f"{r.networks.f1:6.3f}")  # fmt: skip
         tagger = Tagger(taxonomy, lemmatiser=lemmatiser)
         seconds = time_tagging(tagger, texts)
-        print(f"{name:<16} speed: {len(texts)} passages in {seconds:.2f} s (cold cache)")
+        print(f"{name:<16} speed: {len(texts)} passages in {seconds:.2f} s CPU (cold cache)")
 
 
 def main() -> None:
@@ -107,13 +108,17 @@ def main() -> None:
     if args.compare:
         compare(texts)
         return
-    start = time.perf_counter()
+    start = time.process_time()
     tagger = Tagger(load_taxonomy())
-    built = time.perf_counter() - start
+    built = time.process_time() - start
+    wall = time.perf_counter()
     seconds = time_tagging(tagger, texts)
+    wall = time.perf_counter() - wall
     chars = sum(len(t) for t, _ in texts)
-    print(f"tagged {len(texts)} passages ({chars} characters) in {seconds:.2f} s "
-          f"(+ {built:.2f} s to build the tagger)")  # fmt: skip
+    verdict = "within" if seconds < 2 else "OVER"
+    print(f"tagged {len(texts)} passages ({chars} characters) in {seconds:.2f} s CPU "
+          f"({wall:.2f} s wall; + {built:.2f} s to build the tagger): "
+          f"{verdict} the 2 s target")  # fmt: skip
 
 
 if __name__ == "__main__":
