@@ -23,7 +23,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
 
 from pipeline.models import Link, Section
-from scrapers._text import LABEL_HEADING, RELATED_HEADING, clean, is_chrome_line
+from scrapers._text import RELATED_HEADING, clean, is_chrome_line
 
 CHROME_TAGS = [
     "script",
@@ -232,8 +232,6 @@ def sections(items: list[Block]) -> tuple[Section, ...]:
     stack: list[tuple[int, str]] = []
     skip_below: int | None = None
     for item in items:
-        if item.level and LABEL_HEADING.match(item.text):
-            item = Block(0, item.text)
         if item.level:
             if skip_below is not None and item.level > skip_below:
                 continue

@@ -61,13 +61,6 @@ RELATED_HEADING = re.compile(
     re.IGNORECASE,
 )
 
-LABEL_HEADING = re.compile(
-    r"^(?:lisätietoja|lisätiedot|yhteystiedot|yhteyshenkilöt?|mer\s+information"
-    r"|ytterligare\s+information|kontaktuppgifter|kontaktpersoner?|more\s+information|contacts?)"
-    r"\s*:?$",
-    re.IGNORECASE,
-)
-
 
 def clean(text: str) -> str:
     """One line of text as a reader sees it: NFC, no invisible characters, single spaces."""

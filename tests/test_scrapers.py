@@ -47,6 +47,7 @@ def test_generic_keeps_content_in_sections_by_heading_path() -> None:
     assert [s.path for s in doc.sections] == [
         ("Yhteistyöverkostot",),
         ("Yhteistyöverkostot", "Viestintäverkosto"),
+        ("Yhteistyöverkostot", "Viestintäverkosto", "Lisätietoja"),
         ("Yhteistyöverkostot", "Sidosryhmäverkosto"),
     ]
     network = doc.sections[1].paragraphs
@@ -69,13 +70,14 @@ def test_generic_drops_site_chrome(chrome: str) -> None:
     assert chrome.casefold() not in doc.to_json().casefold()
 
 
-def test_generic_contacts_carry_their_network_section() -> None:
+def test_generic_contacts_carry_their_section_path() -> None:
     doc = parse("generic", "network_page.html")
+    section = "Yhteistyöverkostot / Viestintäverkosto / Lisätietoja"
     assert doc.contacts == (
         Contact("Veera Vuorela", "viestintäjohtaja", "STM", "+358295163900",
-                "veera.vuorela@gov.fi", "Yhteistyöverkostot / Viestintäverkosto"),
+                "veera.vuorela@gov.fi", section),
         Contact("Oskari Oja", "erityisasiantuntija", "STM", "+358295163901",
-                "oskari.oja@gov.fi", "Yhteistyöverkostot / Viestintäverkosto"),
+                "oskari.oja@gov.fi", section),
     )  # fmt: skip
 
 
@@ -157,6 +159,8 @@ def test_chrome_lines_are_recognised_by_their_words(line: str, chrome: bool) -> 
 def test_ministry_press_release_date_type_and_publisher_lines() -> None:
     doc = parse("ministry", "press_release.html")
     assert doc.published == "2022-03-14T09:30"
+    assert [s.path[-1] for s in doc.sections] == ["Alueviestijät kokoontuivat Helsingissä",
+                                                   "Lisätietoja"]  # fmt: skip
     assert doc.sections[0].paragraphs[0] == (
         "Alueiden viestijät kävivät läpi aluevaalien jälkeistä viestintää."
     )
@@ -165,7 +169,7 @@ def test_ministry_press_release_date_type_and_publisher_lines() -> None:
         assert gone not in doc.text
     assert doc.contacts == (
         Contact("Ilmari Ilola", "viestintäpäällikkö", "VM", "+358295530999", "ilmari.ilola@vm.fi",
-                "Alueviestijät kokoontuivat Helsingissä"),
+                "Alueviestijät kokoontuivat Helsingissä / Lisätietoja"),
     )  # fmt: skip
 
 
