@@ -87,7 +87,8 @@ def lines_of(markup: str) -> list[str]:
 # item type, the publishing ministries, "Julkaistu ... | Päivitetty ...". A family moves
 # them into Document.published or drops them; the text diff must not see them.
 METADATA = re.compile(
-    r"^(?:\d{1,2}\.\d{1,2}\.\d{4}(?: \d{1,2}\.\d{2})?|Tiedote|Pressmeddelande|[\w-]*ministeriö"
+    r"^(?:\d{1,2}\.\d{1,2}\.\d{4}(?: \d{1,2}\.\d{2})?|Tiedote|Pressmeddelande"
+    r"|(?:[\w-]+ ja )?[\w-]*ministeriö"
     r"|(?:Julkaistu|Päivitetty|Uppdaterad|Publicerad)\b.*)$"
 )
 
