@@ -37,7 +37,7 @@ def test_check_reports_a_bad_sources_file_with_file_and_line(tmp_path: Path) -> 
     )
     result = CliRunner().invoke(cli, ["check", "--sources", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}:5" in result.output
+    assert f"{bad}:8" in result.output
     assert "regoins" in result.output
 
 
