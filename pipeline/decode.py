@@ -122,13 +122,18 @@ def sniff_type(content: bytes) -> str:
 
 def decode_body(content: bytes, mime: str, header_charset: str | None) -> str:
     """The text of a text-type body; "" for binaries and empty bodies."""
+    return decode_text(content, mime, header_charset)[0]
+
+
+def decode_text(content: bytes, mime: str, header_charset: str | None) -> tuple[str, str | None]:
+    """(text, the charset it was decoded with); ("", None) for binaries and empty bodies."""
     if not content or not is_text_type(mime):
-        return ""
+        return "", None
     for bom, encoding in _BOMS:
         if content.startswith(bom):
-            return content.decode(encoding, errors="replace")
+            return content.decode(encoding, errors="replace"), encoding
     try:
-        return content.decode("utf-8")
+        return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     for encoding in _declared(content, mime, header_charset):
@@ -137,11 +142,11 @@ def decode_body(content: bytes, mime: str, header_charset: str | None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
         if not looks_mojibake(text):
-            return text
+            return text, encoding
     best = from_bytes(content, cp_isolation=list(_WESTERN)).best()
     if best is not None and best.encoding:
-        return str(best)
-    return content.decode("windows-1252", errors="replace")
+        return str(best), best.encoding
+    return content.decode("windows-1252", errors="replace"), "cp1252"
 
 
 def _declared(content: bytes, mime: str, header_charset: str | None) -> list[str]:

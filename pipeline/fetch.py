@@ -33,7 +33,7 @@ from pipeline.decode import (
     BodyTooLarge,
     BoundedDecoder,
     UnsupportedEncoding,
-    decode_body,
+    decode_text,
     parse_content_type,
     sniff_type,
 )
@@ -70,7 +70,7 @@ class FetchResult:
     status: int | None
     content: bytes = b""
     text: str = ""  # decoded body for text types; "" for binaries
-    content_type: str = ""
+    content_type: str = ""  # "text/html; charset=<what `text` was decoded with>", "application/pdf"
     etag: str | None = None
     last_modified: str | None = None  # verbatim from the server
     bytes: int = 0
@@ -363,14 +363,17 @@ class Fetcher:
             outcome, error = Outcome.ERROR, f"HTTP {status} (after {counter.n} attempts)"
         content = response.content if outcome is Outcome.OK else b""
         mime = mime or (sniff_type(content) if content else "")
+        text, used = decode_text(content, mime, charset)
         return FetchResult(
             request=request,
             url=response.url,
             outcome=outcome,
             status=status,
             content=content,
-            text=decode_body(content, mime, charset),
-            content_type=mime,
+            text=text,
+            # The charset we decoded with, not the server's claim: whoever re-reads the
+            # bytes (a scraper, a stored body) then decodes them as we did.
+            content_type=f"{mime}; charset={used}" if used else mime,
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
             bytes=len(response.content),

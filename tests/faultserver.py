@@ -15,6 +15,7 @@ Each fault is a route, so a test reads like the fault it checks:
     /charset/<case>              bodies in other encodings (see CHARSET_CASES)
     /gzipped/<name>, /deflated/zlib, /deflated/raw   compressed pages
     /brotli                      a Content-Encoding we never asked for
+    /article/<name>              a page with three sections of real-looking text
     /empty                       200 with no body
     /maintenance                 200 with a Finnish service-break notice
     /status/<code>               that status, with a small body
@@ -23,7 +24,7 @@ Each fault is a route, so a test reads like the fault it checks:
 
 Use it through the `fault_server` pytest fixture (import it into conftest.py):
 `fault_server.url("/slow?seconds=1")`, `fault_server.hits("/robots.txt")`,
-`fault_server.max_in_flight`.
+`fault_server.max_in_flight`, `fault_server.serve_as("/watched", "/reset")`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,17 @@ MAINTENANCE_HTML = (
     "</head><body><main><h1>Sivusto on huollossa</h1><p>Palvelu on tilapäisesti poissa "
     "käytöstä. Yritä myöhemmin uudelleen.</p></main></body></html>"
 )
+ARTICLE_HTML = (
+    "<!doctype html><html lang='fi'><head><meta charset='utf-8'><title>Verkostot ({name})"
+    "</title></head><body><nav><a href='/'>Etusivu</a></nav><main><h1>Verkostot ({name})</h1>"
+    "<h2>Viestintäverkosto</h2><p>Viestintäverkosto tukee hyvinvointialueiden viestintää ja "
+    "kokoontuu kerran kuukaudessa. Verkoston työtä koordinoi ministeriön viestintäyksikkö.</p>"
+    "<h2>Sidosryhmäverkosto</h2><p>Sidosryhmäverkostossa järjestöt, kunnat ja "
+    "hyvinvointialueet vaihtavat tietoa valmistelun etenemisestä. Verkosto kokoontuu "
+    "neljännesvuosittain, ja sen muistiot julkaistaan tällä sivulla.</p>"
+    "<h2>Yhteystiedot</h2><p>Erityisasiantuntija Aino Esimerkki, puh. 0295 000 001, "
+    "aino.esimerkki@example.fi</p></main><footer>Sivua päivitetty</footer></body></html>"
+)
 FINNISH = "Hyvinvointialueiden yhteistyö: Pohjois-Pohjanmaa, Etelä-Savo ja Åland – „päätös“"
 LATIN1 = "Yhteistyö ja päätös: Etelä-Savo, Åland. Samarbete över gränserna."
 
@@ -64,6 +76,7 @@ CHARSET_CASES: dict[str, tuple[str | None, str, str | None, str]] = {
     "cp1252-said-utf8": ("utf-8", "windows-1252", "windows-1252", FINNISH),
     "cp1252-no-header": (None, "windows-1252", "windows-1252", FINNISH),
     "utf8-no-declaration": (None, "utf-8", None, FINNISH),
+    "utf8-latin1-text": ("utf-8", "utf-8", "utf-8", LATIN1),
 }
 
 
@@ -98,6 +111,12 @@ class FaultServer(ThreadingHTTPServer):
         self.max_in_flight = 0
         self.starts: list[float] = []
         self.robots_txt = ROBOTS_TXT  # a test may set its own before fetching
+        self.aliases: dict[str, str] = {}  # path -> the route (with query) that answers it
+
+    def serve_as(self, path: str, route: str) -> None:
+        """From now on `path` answers like `route`: one watched URL, a new fault each run."""
+        with self.lock:
+            self.aliases[path] = route
 
     @property
     def base_url(self) -> str:
@@ -142,11 +161,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         parts = urlsplit(self.path)
+        count = self.server.record(parts.path, {k.lower(): v for k, v in self.headers.items()})
+        with self.server.lock:
+            alias = self.server.aliases.get(parts.path)
+        if alias is not None:
+            parts = urlsplit(alias)
         path, query = parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        count = self.server.record(path, {k.lower(): v for k, v in self.headers.items()})
         self.server.enter()
         try:
             self._route(path, query, count)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout test): expected
         finally:
             self.server.leave()
 
@@ -264,9 +289,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def charset(self, case: str, query: dict[str, str], count: int) -> None:
         header, encoding, meta, text = CHARSET_CASES[case]
-        body = page_html(case, text, meta=meta).encode(encoding)
+        body = page_html("Merkistöt", text, meta=meta).encode(encoding)
         content_type = f"text/html; charset={header}" if header else "text/html"
         self._send(200, body, content_type)
+
+    def article(self, name: str, query: dict[str, str], count: int) -> None:
+        """A page with enough text that a later short answer reads as a collapse."""
+        body = ARTICLE_HTML.format(name=name).encode()
+        self._send(200, body, "text/html; charset=utf-8")
 
     def empty(self, rest: str, query: dict[str, str], count: int) -> None:
         self._send(200, b"", "text/html; charset=utf-8")
@@ -312,6 +342,7 @@ _ROUTES = {
     "big": _Handler.big,
     "bomb": _Handler.bomb,
     "charset": _Handler.charset,
+    "article": _Handler.article,
     "empty": _Handler.empty,
     "maintenance": _Handler.maintenance,
     "status": _Handler.status,

@@ -38,7 +38,7 @@ async def test_a_plain_page_comes_back_decoded_with_its_validators(fault_server)
     assert result.outcome is Outcome.OK
     assert result.status == 200
     assert FINNISH in result.text
-    assert result.content_type == "text/html"
+    assert result.content_type == "text/html; charset=utf-8"
     assert result.etag and result.etag.startswith('"')
     assert result.last_modified == LAST_MODIFIED
     assert result.attempts == 1 and result.error is None
@@ -158,6 +158,9 @@ async def test_text_comes_out_right_whatever_the_charset_header_says(fault_serve
     assert result.outcome is Outcome.OK
     assert CHARSET_CASES[case][3] in result.text
     assert "Ã" not in result.text and "\ufffd" not in result.text
+    # Whoever re-reads the bytes with the charset we report gets the same text.
+    charset = result.content_type.split("charset=")[1]
+    assert result.content.decode(charset) == result.text
 
 
 async def test_an_empty_200_is_ok_with_empty_text(fault_server):
