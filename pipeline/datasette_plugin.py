@@ -256,6 +256,9 @@ def _safe_url(url: str | None) -> str | None:
 
 @lru_cache(maxsize=1)
 def _project_metadata() -> dict:
+    """metadata.yml from the checkout; absent where only the package is installed."""
+    if not METADATA.is_file():
+        return {}
     return yaml.safe_load(METADATA.read_text(encoding="utf-8")) or {}
 
 

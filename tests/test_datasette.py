@@ -244,6 +244,22 @@ async def test_activity_page_draws_counties_and_networks_by_week(app):
     assert "Viestintäverkosto" in network.get_text()
 
 
+async def test_the_change_log_has_an_address_independent_of_the_file_name(app):
+    response = await app.client.get("/-/sotewatch/changes")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/sotewatch/change_log"
+
+
+async def test_metadata_applies_whatever_the_database_file_is_called(tmp_path):
+    history = build(tmp_path)
+    renamed = history.path.rename(tmp_path / "demo.db")
+    app = make_app(renamed)
+    data = await get_json(app, "/demo/change_log.json")
+    assert {"source_id", "kind", "regions", "networks"} <= set(data["facet_results"])
+    rows = await get_json(app, "/demo/search.json?_shape=array&q=Lappi")
+    assert {r["page_id"] for r in rows} == {history.ids["networks_page"]}
+
+
 async def test_unknown_ids_are_404(app):
     for path in ("/-/sotewatch/change/999", "/-/sotewatch/snapshot/999", "/-/sotewatch/page/9"):
         assert (await app.client.get(path)).status_code == 404
