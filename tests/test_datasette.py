@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from pipeline.browse import browse_command_args, check_servable, make_app
 from pipeline.errors import ConfigError
 from pipeline.search import fts_query, index_new
 from pipeline.store import Store
+from pipeline.svgchart import EMPTY, PALETTE, heatmap, shade, week_range
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "datasette_search.toml").read_text())
 PAGES = ("networks", "kainuu", "hame", "osterbotten")
@@ -334,3 +336,40 @@ def test_browse_command_serves_one_file_read_only_with_the_project_files(tmp_pat
     ):
         assert part in joined
     assert json.dumps(args).count(".db") == 1
+
+
+# -- the activity chart's geometry (pure) ------------------------------------------
+
+
+def test_weeks_run_monday_to_monday_with_empty_weeks_kept():
+    assert week_range(date(2026, 3, 18), date(2026, 4, 5)) == [
+        date(2026, 3, 16),
+        date(2026, 3, 23),
+        date(2026, 3, 30),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("count", "busiest", "fill"),
+    [
+        (0, 5, EMPTY),
+        (1, 5, PALETTE[0]),
+        (3, 5, PALETTE[2]),
+        (5, 5, PALETTE[-1]),
+        (1, 1, PALETTE[-1]),
+    ],
+    ids=["none", "least", "middle", "busiest", "only"],
+)
+def test_cells_darken_with_the_share_of_the_busiest_week(count, busiest, fill):
+    assert shade(count, busiest)[0] == fill
+
+
+def test_heatmap_has_a_cell_per_row_and_week_and_row_totals():
+    weeks = week_range(date(2026, 3, 16), date(2026, 3, 30))
+    counts = {("lappi", weeks[0]): 2, ("lappi", weeks[2]): 1, ("kainuu", weeks[1]): 4}
+    chart = heatmap(counts, [("kainuu", "Kainuu"), ("lappi", "Lappi")], weeks)
+    assert len(chart.cells) == 2 * 3
+    assert [(r.label, r.total) for r in chart.rows] == [("Kainuu", 4), ("Lappi", 3)]
+    assert chart.max_count == 4
+    assert [c.count for c in chart.cells] == [0, 4, 0, 2, 0, 1]
+    assert all(cell.x + cell.width <= chart.width for cell in chart.cells)
