@@ -33,7 +33,7 @@ import sqlite_utils
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
 from pipeline.errors import DeliveryError
 from pipeline.mail import Mailer, MailSettings, build_message
-from pipeline.render import DEFAULT_DATASETTE, Entry, SourceHealth, render_digest
+from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 
 
@@ -211,7 +211,7 @@ class _Run:
     changes: Sequence[ChangeRecord]
     until_id: int
     send_empty: bool
-    entries: dict[int, Entry]
+    cache: RenderCache
 
 
 def deliver_due(
@@ -244,7 +244,7 @@ def deliver_due(
         changes=load_changes(main_db, min(starts, default=0), until_id),
         until_id=until_id,
         send_empty=send_empty,
-        entries={},
+        cache=RenderCache(),
     )
     report = DeliveryReport()
     try:
@@ -298,7 +298,7 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         subscriber=subscriber,
         unsubscribe=footer_url,
         period=period,
-        entries=run.entries,
+        cache=run.cache,
     )
     msg = build_message(
         subject=rendered.subject,
@@ -318,7 +318,7 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         "changes": digest.count,
         "created": _iso(run.now),
         "subject": rendered.subject,
-        "message_id": msg["Message-ID"],
+        "message_id": msg.message_id,
         "message": msg.as_bytes(),
     }
     return row, row["message"]

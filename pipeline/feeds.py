@@ -20,6 +20,7 @@ from pipeline.digest import ChangeRecord, Names, build_digest, load_changes
 from pipeline.mail import MailSettings, build_message
 from pipeline.render import (
     DEFAULT_DATASETTE,
+    RenderCache,
     SourceHealth,
     entry,
     environment,
@@ -127,7 +128,7 @@ def write_archive(
     days: dict[str, list[ChangeRecord]] = {}
     for record in records:
         days.setdefault(record.detected_at[:10] or "undated", []).append(record)
-    pages, paths, cache = [], [], {}
+    pages, paths, cache = [], [], RenderCache()
     for day in sorted(days, reverse=True):
         digest = build_digest(days[day], Follow.everything(), language, names)
         rendered = render_digest(
@@ -135,7 +136,7 @@ def write_archive(
             names=names,
             datasette_base=datasette_base,
             period=day,
-            entries=cache,
+            cache=cache,
             template="archive_digest",
         )
         path = folder / f"{_SAFE.sub('-', day.lower())}.html"

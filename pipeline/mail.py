@@ -16,10 +16,12 @@ Settings come from the environment (README "Mail"):
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import ipaddress
 import os
 import re
+import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -83,6 +85,17 @@ class MailSettings:
         return self.sender.rsplit("@", 1)[1]
 
 
+@dataclass(frozen=True)
+class Mail:
+    """A finished message: the bytes an SMTP server gets, and the id that makes it unique."""
+
+    message_id: str
+    data: bytes
+
+    def as_bytes(self) -> bytes:
+        return self.data
+
+
 def build_message(
     *,
     subject: str,
@@ -94,24 +107,63 @@ def build_message(
     date: datetime,
     list_unsubscribe: str,
     message_id: str | None = None,
-) -> EmailMessage:
-    """A multipart/alternative message: text first, HTML preferred, UTF-8 throughout."""
+) -> Mail:
+    """A multipart/alternative message: text first, HTML preferred, UTF-8 throughout.
+
+    The headers are made by the email package (its encoding of names and subjects);
+    the two bodies are encoded here with binascii (C), because the package's own
+    line-by-line encoders took ~0.2 s for a 1 MB digest (bench_render). Text is
+    quoted-printable (readable in the raw source), HTML base64 (faster still); both
+    are 7-bit with CRLF lines of at most 76 characters, so any relay takes them.
+    """
     if not is_valid_address(to_addr):
         raise DeliveryError(f"invalid recipient address {to_addr!r}")
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = header_safe(subject)
-    msg["From"] = _address(settings.sender_name, settings.sender)
-    msg["To"] = _address(to_name, to_addr)
-    msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id or make_msgid(idstring="sotewatch", domain=settings.domain)
-    msg["List-Unsubscribe"] = header_safe(list_unsubscribe, 500)
+    boundary = f"==sotewatch-{secrets.token_hex(16)}"  # in no QP or base64 line
+    head = EmailMessage(policy=policy.SMTP)
+    head["Subject"] = header_safe(subject)
+    head["From"] = _address(settings.sender_name, settings.sender)
+    head["To"] = _address(to_name, to_addr)
+    head["Date"] = format_datetime(date)
+    head["Message-ID"] = message_id or make_msgid(idstring="sotewatch", domain=settings.domain)
+    head["List-Unsubscribe"] = header_safe(list_unsubscribe, 500)
     if list_unsubscribe.startswith("<http"):
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"
-    # quoted-printable: 7-bit safe for any relay, still readable in the raw source
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    return msg
+        head["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    head["Auto-Submitted"] = "auto-generated"
+    head["MIME-Version"] = "1.0"
+    head["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    headers = head.as_bytes().split(b"\r\n\r\n", 1)[0]
+    data = b"".join(
+        [
+            headers,
+            b"\r\n\r\n",
+            _part(boundary, "text/plain", "quoted-printable", _qp(text)),
+            _part(boundary, "text/html", "base64", _base64(html)),
+            f"--{boundary}--\r\n".encode("ascii"),
+        ]
+    )
+    return Mail(str(head["Message-ID"]), data)
+
+
+def _part(boundary: str, content_type: str, encoding: str, body: bytes) -> bytes:
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Type: {content_type}; charset="utf-8"\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+def _qp(text: str) -> bytes:
+    """Quoted-printable with CRLF lines: the text part stays readable in the raw source."""
+    crlf = "\r\n".join(text.splitlines()) + "\r\n"
+    return binascii.b2a_qp(crlf.encode("utf-8"), istext=True)
+
+
+def _base64(text: str) -> bytes:
+    """Base64 in 76-character CRLF lines (one C call and slicing: ~10 ms for 4 MB)."""
+    encoded = binascii.b2a_base64(text.encode("utf-8"), newline=False)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return b"\r\n".join(lines) + b"\r\n"
 
 
 def _address(name: str, addr: str) -> Address:
