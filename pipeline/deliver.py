@@ -434,3 +434,32 @@ def write_demo_outputs(
     report.raise_for_failures()
     readers = [p for p in paths.subscribers if p.suffix == ".html"]
     return [*paths.digest, *readers, out / "feeds", paths.archive[0], outbox]
+
+
+def send_due(
+    db_path: Path,
+    subscribers_path: Path,
+    *,
+    dry_run: Path | None = None,
+    force: bool = False,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """`sotewatch send [--dry-run DIR]` and the end of `sotewatch run`: every due digest,
+    by SMTP from SOTEWATCH_SMTP_* (or as .eml files in DIR), links to SOTEWATCH_DATASETTE_URL."""
+    from pipeline.mail import DryRunMailer, SMTPMailer, SMTPSettings
+    from pipeline.store import open_db
+    from pipeline.subscribers import load_subscribers
+    from pipeline.taxonomy import load_taxonomy
+
+    subscribers = load_subscribers(subscribers_path, taxonomy=load_taxonomy())
+    settings = MailSettings.from_env()
+    mailer: Mailer = DryRunMailer(dry_run) if dry_run else SMTPMailer(SMTPSettings.from_env())
+    main_db = open_db(db_path)
+    try:
+        return deliver_due(
+            main_db, state_path_for(db_path), subscribers, mailer, now=now or datetime.now(UTC),
+            datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+            health=source_health(main_db), force=force, settings=settings,
+        )  # fmt: skip
+    finally:
+        main_db.conn.close()

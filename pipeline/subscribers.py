@@ -224,3 +224,13 @@ def _entry_lines(text: str) -> list[int]:
         for number, line in enumerate(text.splitlines(), start=1)
         if line.strip().startswith("[[subscriber]]")
     ]
+
+
+def describe(subscribers: Iterable[Subscriber]) -> list[str]:
+    """`sotewatch subscribers`: one line per reader, for the operator's eyes only."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    lines = []
+    for s in subscribers:
+        when = f"weekly/{days[s.weekday]}" if s.frequency == "weekly" else "daily"
+        lines.append(f"{s.id:28} {s.email:34} {s.language}  {when:10} {s.follows_label}")
+    return lines

@@ -13,14 +13,23 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from digest_fixtures import Received, SmtpSink, add_changes, cases, make_main_db, names, smtp_server
 
-from pipeline.deliver import deliver_due, delivered_watermark, due, state_path_for
+from pipeline.deliver import (
+    deliver_due,
+    delivered_watermark,
+    due,
+    send_due,
+    source_health,
+    state_path_for,
+)
 from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings
+from pipeline.render import SourceHealth
 from pipeline.subscribers import Follow, Subscriber, load_subscribers
 
 MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -205,6 +214,7 @@ sys.path.insert(0, sys.argv[1])
 from digest_fixtures import names
 from pipeline.deliver import deliver_due
 from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings
+from pipeline.render import SourceHealth
 from pipeline.store import open_db
 from pipeline.subscribers import load_subscribers
 
@@ -338,3 +348,43 @@ def test_watermark_is_what_every_reader_has_been_sent(world) -> None:
         sink.refuse.clear()
         deliver(world, server.port)
     assert delivered_watermark(state) == 6
+
+
+# -- what the CLI calls ------------------------------------------------------------------
+
+
+def test_send_due_takes_its_settings_from_the_environment(world, tmp_path, monkeypatch) -> None:
+    db, _, _, subscribers = world
+    db_path = Path(db.execute("pragma database_list").fetchone()[2])
+    monkeypatch.setenv("SOTEWATCH_MAIL_FROM", "digest@example.org")
+    monkeypatch.setenv("SOTEWATCH_DATASETTE_URL", "https://data.example.org")
+    monkeypatch.delenv("SOTEWATCH_UNSUBSCRIBE", raising=False)
+    outbox = tmp_path / "outbox"
+    report = send_due(db_path, subscribers, dry_run=outbox, now=MONDAY)
+    assert len(report.sent) == 3 and len(list(outbox.glob("*.eml"))) == 3
+    first = message_from_bytes(sorted(outbox.glob("*.eml"))[0].read_bytes(), policy=policy.default)
+    assert first["From"].addresses[0].addr_spec == "digest@example.org"
+    assert (
+        "https://data.example.org/-/sotewatch/change/1" in first.get_body(("html",)).get_content()
+    )
+    add_changes(db, [CHANGES[0]])
+    sink = SmtpSink()
+    with smtp_server(sink) as server:
+        monkeypatch.setenv("SOTEWATCH_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SOTEWATCH_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("SOTEWATCH_SMTP_TLS", "none")
+        later = send_due(db_path, subscribers, now=MONDAY + timedelta(days=1))
+    assert [o.subscriber_id for o in later.sent] == ["lappi", "viestinta", "kaikki"]
+    assert all(change_ids(r) == {7} for r in sink.received)
+
+
+def test_source_health_lists_sources_failing_in_a_row(world) -> None:
+    db = world[0]
+    assert source_health(db) == []
+    page = db.execute("select id from pages order by id limit 1").fetchone()[0]
+    db["pages"].update(page, {"failures": 4})
+    db["fetches"].insert(
+        {"page_id": page, "source_id": "stm", "outcome": "error", "error": "HTTP 503"}
+    )
+    assert source_health(db) == [SourceHealth("STM", 4, "HTTP 503")]
+    assert source_health(db, failing_after=5) == []

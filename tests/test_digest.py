@@ -11,7 +11,7 @@ from pipeline.digest import build_digest, load_changes, newest_change_id
 from pipeline.errors import ConfigError
 from pipeline.models import ChangeKind
 from pipeline.render import subject_line
-from pipeline.subscribers import Follow, load_subscribers
+from pipeline.subscribers import Follow, describe, load_subscribers
 
 CASES = cases()
 KEYS = [c["key"] for c in CASES["change"]]
@@ -155,3 +155,14 @@ def test_slugs_are_checked_against_a_taxonomy_object(tmp_path: Path) -> None:
         load_subscribers(path, taxonomy=Taxonomy())
     path.write_text('[[subscriber]]\nemail = "a@example.org"\nnetworks = ["johtoryhma"]\n')
     assert load_subscribers(path, taxonomy=Taxonomy())[0].follow.networks == {"johtoryhma"}
+
+
+def test_describe_lists_each_reader_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "subscribers.toml"
+    path.write_text(SUBSCRIBERS, encoding="utf-8")
+    lines = describe(load_subscribers(path))
+    assert lines[0].split() == [
+        "aino.makela@example.org", "aino.makela@example.org", "fi", "weekly/mon",
+        "regions=lappi", "national",
+    ]  # fmt: skip
+    assert lines[1].split()[2:] == ["sv", "daily", "regions=*", "networks=*"]

@@ -11,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from digest_fixtures import cases, make_main_db, names
 
+from pipeline.deliver import write_demo_outputs
 from pipeline.digest import load_changes
 from pipeline.feeds import feed_xml, write_outputs
 from pipeline.mail import MailSettings
@@ -126,3 +127,26 @@ def test_demo_digest_and_per_reader_files(out) -> None:
     assert sorted(p.name for p in paths.subscribers) == [
         "kaikki.eml", "kaikki.html", "kaikki.txt", "lappi.eml", "lappi.html", "lappi.txt",
     ]  # fmt: skip
+
+
+def test_demo_outputs_include_a_dry_run_delivery(tmp_path: Path, db) -> None:
+    subscribers = tmp_path / "subscribers.toml"
+    subscribers.write_text(
+        '[[subscriber]]\nid = "lappi"\nemail = "aino@example.org"\nregions = ["lappi"]\n'
+        'national = false\n\n[[subscriber]]\nid = "pirkanmaa"\nemail = "p@example.org"\n'
+        'regions = ["pirkanmaa"]\nfrequency = "weekly"\nweekday = "friday"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    paths = write_demo_outputs(db, tmp_path / "sotewatch.db", out, subscribers, now=NOW)
+    assert paths[:3] == [out / "digest.html", out / "digest.txt", out / "digest.eml"]
+    assert out / "archive" / "index.html" in paths and out / "feeds" in paths
+    sent = [
+        message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in (out / "outbox").glob("*.eml")
+    ]
+    assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
+        "aino@example.org",
+        "p@example.org",
+    ]
+    assert (tmp_path / "sotewatch-private.db").exists()
