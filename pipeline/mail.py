@@ -8,7 +8,7 @@ package decodes encoded words in a value it is given, so a scraped
 
 Settings come from the environment (README "Mail"):
     SOTEWATCH_SMTP_HOST, SOTEWATCH_SMTP_PORT, SOTEWATCH_SMTP_USER, SOTEWATCH_SMTP_PASSWORD,
-    SOTEWATCH_SMTP_TLS (starttls | tls | none), SOTEWATCH_MAIL_FROM,
+    SOTEWATCH_SMTP_TLS (starttls | tls | none), SOTEWATCH_SMTP_CAFILE, SOTEWATCH_MAIL_FROM,
     SOTEWATCH_MAIL_FROM_NAME, SOTEWATCH_UNSUBSCRIBE (mailto: or http(s) URL, "{id}" is
     replaced by the subscriber id).
 """
@@ -187,6 +187,7 @@ class SMTPSettings:
     password: str = ""
     tls: str = "starttls"
     timeout: float = 30.0
+    cafile: str = ""  # a private CA's certificate; default: the system's trust store
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SMTPSettings:
@@ -203,7 +204,8 @@ class SMTPSettings:
         user, password = env.get("SOTEWATCH_SMTP_USER", ""), env.get("SOTEWATCH_SMTP_PASSWORD", "")
         if user and tls == "none" and not _loopback(host):
             raise ConfigError("refusing to send the SMTP password unencrypted to a remote host")
-        return cls(host, int(port), user, password, tls)
+        cafile = env.get("SOTEWATCH_SMTP_CAFILE", "")
+        return cls(host, int(port), user, password, tls, cafile=cafile)
 
 
 class SMTPMailer:
@@ -215,7 +217,7 @@ class SMTPMailer:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.cafile or None)
         try:
             if s.tls in ("tls", "ssl", "implicit"):
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(

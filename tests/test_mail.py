@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import shutil
+import ssl
+import subprocess
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -228,3 +231,52 @@ def test_unsubscribe_targets(configured: str, header: str, footer: str) -> None:
 def test_mail_settings_from_env_rejects_a_bad_sender() -> None:
     with pytest.raises(ConfigError, match="SOTEWATCH_MAIL_FROM"):
         MailSettings.from_env({"SOTEWATCH_MAIL_FROM": "Sotewatch <x@example.org>"})
+
+
+# -- TLS: STARTTLS and implicit TLS, with a certificate made for the test ---------------
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    return AuthResult(success=(auth_data.login, auth_data.password) == (b"u", b"p"))
+
+
+@pytest.mark.parametrize("mode", ["starttls", "tls"])
+def test_tls_modes_verify_the_server_and_log_in_only_encrypted(certificate, mode: str) -> None:
+    cert, context = certificate
+    sink = SmtpSink()
+    if mode == "starttls":
+        server_options = {"tls_context": context, "require_starttls": True}
+    else:  # aiosmtpd offers AUTH only after STARTTLS unless told the socket is safe
+        server_options = {"ssl_context": context, "auth_require_tls": False}
+    with smtp_server(sink, authenticator=_authenticator, **server_options) as server:
+        env = {
+            "SOTEWATCH_SMTP_HOST": "127.0.0.1",
+            "SOTEWATCH_SMTP_PORT": str(server.port),
+            "SOTEWATCH_SMTP_TLS": mode,
+            "SOTEWATCH_SMTP_USER": "u",
+            "SOTEWATCH_SMTP_PASSWORD": "p",
+            "SOTEWATCH_SMTP_CAFILE": str(cert),
+        }
+        mailer = SMTPMailer(SMTPSettings.from_env(env))
+        mailer.send(message().as_bytes(), "sotewatch@example.org", ["a@example.org"])
+        mailer.close()
+        untrusted = SMTPMailer(SMTPSettings.from_env({**env, "SOTEWATCH_SMTP_CAFILE": ""}))
+        with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+            untrusted.send(message().as_bytes(), "sotewatch@example.org", ["b@example.org"])
+    assert [r.recipients for r in sink.received] == [["a@example.org"]]
