@@ -98,7 +98,7 @@ def diff_documents(
     if old == new:
         return []
     pairs, added, removed, renamed = match_sections(old.sections, new.sections)
-    section_changes = _section_changes(page, added, removed, renamed)
+    section_changes = _section_changes(page, added, removed, renamed, old.sections)
     text_changes = _text_changes(page, pairs + [(o, n) for o, n in renamed])
     rename_map = {o.heading: n.heading for o, n in renamed}
     covered = [c for c in section_changes if c.kind != ChangeKind.SECTION_RENAMED]
@@ -140,7 +140,7 @@ def _keyed(sections: Sequence[Section]) -> list[tuple[tuple[tuple[str, ...], int
     seen: dict[tuple[str, ...], int] = defaultdict(int)
     keyed = []
     for section in sections:
-        path = tuple(" ".join(part.split()).casefold() for part in section.path)
+        path = tuple(_fold(part) for part in section.path)
         keyed.append(((path, seen[path]), section))
         seen[path] += 1
     return keyed
@@ -180,16 +180,13 @@ def _section_changes(
     added: list[Section],
     removed: list[Section],
     renamed: list[tuple[Section, Section]],
+    old_sections: Sequence[Section],
 ) -> list[Change]:
     changes = [
         page.change(
-            ChangeKind.SECTION_RENAMED,
-            new.heading,
-            old.heading,
-            new.heading,
-            f"Section renamed: {old.heading} → {new.heading}",
+            ChangeKind.SECTION_RENAMED, after, before, after, f"Section renamed: {before} → {after}"
         )
-        for old, new in renamed
+        for before, after in _renamed_headings(renamed, old_sections)
     ]
     changes += [
         page.change(
@@ -207,6 +204,38 @@ def _section_changes(
         for s in removed
     ]
     return changes
+
+
+def _renamed_headings(
+    renamed: list[tuple[Section, Section]], old_sections: Sequence[Section]
+) -> list[tuple[str, str]]:
+    """(old, new) heading of each rename a reader sees: when only a parent heading changed
+    ("Verkostot / X" → "Sote-verkostot / X" for every X under it), that one parent rename."""
+    parents: dict[tuple[str, str], list[tuple[Section, Section]]] = defaultdict(list)
+    for old, new in renamed:
+        parents[_parent_rename(old.path, new.path) or (old.heading, new.heading)].append((old, new))
+    seen: dict[tuple[str, str], None] = {}
+    for (before, after), pairs in parents.items():
+        under = [s for s in old_sections if f"{s.heading} / ".startswith(f"{before} / ")]
+        if len(under) == len(pairs):
+            seen.setdefault((before, after))
+        else:  # some of the parent's sections kept its name: each rename stands alone
+            seen.update(dict.fromkeys((o.heading, n.heading) for o, n in pairs))
+    return list(seen)
+
+
+def _parent_rename(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, str] | None:
+    """The (old, new) heading of the one ancestor renamed, if the paths differ only there."""
+    if len(old) != len(new):
+        return None
+    differ = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if _fold(a) != _fold(b)]
+    if len(differ) != 1 or differ[0] == len(old) - 1:
+        return None
+    return " / ".join(old[: differ[0] + 1]), " / ".join(new[: differ[0] + 1])
+
+
+def _fold(heading: str) -> str:
+    return " ".join(heading.split()).casefold()
 
 
 def _title_changes(page: PageRef, old: str, new: str) -> list[Change]:

@@ -111,7 +111,8 @@ def paragraphs(draw: st.DrawFn, twists: list[str]) -> str:
 
 @st.composite
 def documents(draw: st.DrawFn, twists: list[str] = [*TWISTS, "joined"]) -> Document:  # noqa: B006
-    """Contact-free pages with unique headings (what the apply property speaks of)."""
+    """Contact-free pages with unique one-level headings (what the apply property speaks of;
+    renames of a parent heading are table cases)."""
     headings = draw(st.lists(st.sampled_from(HEADINGS), unique=True, max_size=4))
     sections = tuple(
         Section((heading,), tuple(draw(st.lists(paragraphs(twists), max_size=5))))
@@ -194,8 +195,9 @@ def apply_changes(
             del sections[change.section]
         elif change.kind == ChangeKind.SECTION_ADDED:
             sections[change.section] = Counter(paragraphs_of(change.after))
-        elif change.kind == ChangeKind.SECTION_RENAMED:
-            sections[change.after] = sections.pop(change.before)
+        elif change.kind == ChangeKind.SECTION_RENAMED:  # a heading, or a parent of some
+            for heading in [h for h in sections if f"{h} / ".startswith(f"{change.before} / ")]:
+                sections[change.after + heading[len(change.before) :]] = sections.pop(heading)
         elif change.kind == ChangeKind.TEXT_MOVED:
             assert before == after, change
             moves[(change.section, after)] += 1
