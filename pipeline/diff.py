@@ -74,7 +74,6 @@ class _Loose:
     section: str
     position: int
     text: str
-    neighbour: str  # the paragraph just before it in its version of the section ("" at the top)
 
 
 def diff_documents(
@@ -260,8 +259,8 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
             page.change(ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}")
             for a, b in edits
         ]
-        gone += [_Loose(new.heading, i, text, _before(old.paragraphs, i)) for i, text in removed]
-        came += [_Loose(new.heading, j, text, _before(new.paragraphs, j)) for j, text in added]
+        gone += [_Loose(new.heading, i, text) for i, text in removed]
+        came += [_Loose(new.heading, j, text) for j, text in added]
     moves, gone, came = _pair_moves(gone, came)
     changes += [_moved(page, a, b) for a, b in moves]
     changes += [
@@ -307,19 +306,14 @@ def _pair_moves(
     return moves, still_old, still_new
 
 
-def _before(paragraphs: Sequence[str], index: int) -> str:
-    return paragraphs[index - 1] if index > 0 else ""
-
-
 def _moved(page: PageRef, old: _Loose, new: _Loose) -> Change:
-    """One line saying what moved and where to: after which paragraph, from where."""
+    """One line saying what moved, and from which section. Neighbouring paragraphs are not
+    named: the tagger reads summaries, and a neighbour's county is not what changed."""
     label = section_label(new.section)
-    now = f"now after “{_snip(new.neighbour, 40)}”" if new.neighbour else "now first"
     if old.section != new.section:
-        summary = f"{label}: “{_snip(new.text)}” moved here from {old.section or '(top)'}, {now}"
+        summary = f"{label}: “{_snip(new.text)}” moved here from {old.section or '(top)'}"
     else:
-        was = f"after “{_snip(old.neighbour, 40)}”" if old.neighbour else "first"
-        summary = f"{label}: “{_snip(new.text)}” moved, {now} (was {was})"
+        summary = f"{label}: “{_snip(new.text)}” moved within the section"
     return page.change(ChangeKind.TEXT_MOVED, new.section, old.text, new.text, summary)
 
 
