@@ -225,7 +225,7 @@ def deliver_due(
     health: Sequence[SourceHealth | tuple[str, int, str]] = (),
     force: bool = False,
     send_empty: bool = False,
-    names: Names | None = None,
+    names: Any = None,
     settings: MailSettings | None = None,
 ) -> DeliveryReport:
     """Send every due digest (and re-send every unsent one); one reader's failure
@@ -237,7 +237,7 @@ def deliver_due(
         state=state,
         mailer=mailer,
         settings=settings or MailSettings.from_env(),
-        names=names or Names.load(),
+        names=Names.of(names),
         now=now,
         datasette_base=datasette_base,
         health=health,

@@ -79,6 +79,15 @@ class Names:
         )
 
     @classmethod
+    def of(cls, names_or_taxonomy: Any = None) -> Names:
+        """Names as given, made from a pipeline.taxonomy Taxonomy, or loaded (None)."""
+        if isinstance(names_or_taxonomy, Names):
+            return names_or_taxonomy
+        if names_or_taxonomy is None:
+            return cls.load()
+        return cls.from_taxonomy(names_or_taxonomy)
+
+    @classmethod
     def load(cls) -> Names:
         try:
             from pipeline.taxonomy import load_taxonomy

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -156,7 +157,7 @@ def write_outputs(
     *,
     changes: Sequence[ChangeRecord] | None = None,
     subscribers: Sequence[Subscriber] = (),
-    names: Names | None = None,
+    names: Any = None,
     now: datetime | None = None,
     datasette_base: str = DEFAULT_DATASETTE,
     health: Sequence[SourceHealth | tuple[str, int, str]] = (),
@@ -166,7 +167,7 @@ def write_outputs(
     """What `sotewatch demo` and `sotewatch digest` write: digest.html/.txt/.eml for
     `changes` (default: every stored change), one digest per subscriber under
     subscribers/, the feeds and the archive (both always from every stored change)."""
-    names = names or Names.load()
+    names = Names.of(names)
     now = now or datetime.now(UTC)
     settings = settings or MailSettings()
     everything = load_changes(main_db)

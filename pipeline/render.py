@@ -259,15 +259,16 @@ def inline_css(html: str) -> str:
 
 def render_overview(
     changes: Sequence[ChangeRecord],
-    names: Names | None = None,
+    names: Any = None,
     *,
     language: str = "fi",
     datasette_base: str = DEFAULT_DATASETTE,
     health: Sequence[SourceHealth | tuple[str, int, str]] = (),
     period: str = "",
 ) -> Rendered:
-    """The all-changes digest the demo writes: every change, every heading."""
-    names = names or Names.load()
+    """The all-changes digest the demo writes: every change, every heading.
+    `names`: Names, a pipeline.taxonomy Taxonomy, or None to load the taxonomy."""
+    names = Names.of(names)
     digest = build_digest(changes, Follow.everything(), language, names)
     return render_digest(
         digest, names=names, datasette_base=datasette_base, health=health, period=period

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from digest_fixtures import cases, make_main_db, names
 
-from pipeline.digest import build_digest, load_changes, newest_change_id
+from pipeline.digest import Names, build_digest, load_changes, newest_change_id
 from pipeline.errors import ConfigError
 from pipeline.models import ChangeKind
 from pipeline.render import subject_line
@@ -166,3 +166,15 @@ def test_describe_lists_each_reader_on_one_line(tmp_path: Path) -> None:
         "regions=lappi", "national",
     ]  # fmt: skip
     assert lines[1].split()[2:] == ["sv", "daily", "regions=*", "networks=*"]
+
+
+def test_names_come_from_the_taxonomy_in_its_order() -> None:
+    """Display names and heading order follow pipeline.taxonomy; slugs stand in for unknowns."""
+    from pipeline.taxonomy import load_taxonomy
+
+    real = Names.of(load_taxonomy())
+    assert real.region("lappi", "fi") == "Lappi" and real.region("lappi", "sv") == "Lappland"
+    assert real.network("viestintaverkosto") == "Viestintäverkosto"
+    assert list(real.regions)[:2] == ["ita-uusimaa", "keski-uusimaa"]
+    assert Names.of(real) is real
+    assert Names().region("lappi") == "lappi"  # no taxonomy: the slug, never an error

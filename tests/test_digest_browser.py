@@ -149,12 +149,20 @@ def test_dark_mode_overrides_the_inlined_light_colours(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "frame", "window"), [("phone", 375, 500), ("desktop", 1200, 1280)]
+    ("name", "frame", "window", "extra"),
+    [
+        ("phone", 375, 500, ()),
+        ("desktop", 1200, 1280, ()),
+        ("phone-dark", 375, 500, ("--blink-settings=preferredColorScheme=0",)),
+    ],
+    ids=["phone", "desktop", "phone-dark"],
 )
-def test_screenshots_are_saved(tmp_path: Path, name: str, frame: int, window: int) -> None:
+def test_screenshots_are_saved(
+    tmp_path: Path, name: str, frame: int, window: int, extra: tuple[str, ...]
+) -> None:
     page = harness(tmp_path, hard_digest(), frame, f"shot-{name}")
     shot = tmp_path / f"digest-{name}.png"
-    chromium(tmp_path, page.as_uri(), window, f"--screenshot={shot}")
+    chromium(tmp_path, page.as_uri(), window, f"--screenshot={shot}", *extra)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank image
     keep(shot)
