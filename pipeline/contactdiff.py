@@ -61,11 +61,11 @@ _FIELD_NAMES = {
 def contact_changes(
     page: PageRef, old: Sequence[Contact], new: Sequence[Contact], renamed: dict[str, str]
 ) -> list[Change]:
+    """Contact changes section by section; `renamed` maps old section headings to new ones."""
     old_by_section = _by_section(old, renamed)
     new_by_section = _by_section(new, {})
-    sections = list(dict.fromkeys([*new_by_section, *old_by_section]))
     changes: list[Change] = []
-    for section in sections:
+    for section in dict.fromkeys([*new_by_section, *old_by_section]):
         before = old_by_section.get(section, {})
         after = new_by_section.get(section, {})
         label = section_label(section)
@@ -74,37 +74,26 @@ def contact_changes(
                 changes.append(_contact_changed(page, label, before[key], person, fields))
         gone = [c for key, c in before.items() if key not in after]
         came = [c for key, c in after.items() if key not in before]
-        for was, now in _pair_replacements(gone, came):
-            if was is None:
-                changes.append(
-                    page.change(
-                        ChangeKind.CONTACT_ADDED,
-                        section,
-                        after=contact_line(now),
-                        summary=f"{label}: {now.name} added as contact",
-                    )
-                )
-            elif now is None:
-                changes.append(
-                    page.change(
-                        ChangeKind.CONTACT_REMOVED,
-                        section,
-                        contact_line(was),
-                        summary=f"{label}: {was.name} removed as contact",
-                    )
-                )
-            else:
-                summary = f"{label}: {was.name} replaced by {now.name} as contact"
-                changes.append(
-                    page.change(
-                        ChangeKind.CONTACT_REPLACED,
-                        section,
-                        contact_line(was),
-                        contact_line(now),
-                        summary,
-                    )
-                )
+        changes += [
+            _came_or_went(page, section, label, was, now)
+            for was, now in _pair_replacements(gone, came)
+        ]
     return changes
+
+
+def _came_or_went(
+    page: PageRef, section: str, label: str, was: Contact | None, now: Contact | None
+) -> Change:
+    if now is None:
+        assert was is not None
+        summary = f"{label}: {was.name} removed as contact"
+        return page.change(ChangeKind.CONTACT_REMOVED, section, contact_line(was), "", summary)
+    if was is None:
+        summary = f"{label}: {now.name} added as contact"
+        return page.change(ChangeKind.CONTACT_ADDED, section, "", contact_line(now), summary)
+    summary = f"{label}: {was.name} replaced by {now.name} as contact"
+    kind = ChangeKind.CONTACT_REPLACED
+    return page.change(kind, section, contact_line(was), contact_line(now), summary)
 
 
 def _by_section(
