@@ -133,7 +133,7 @@ def entry(record: ChangeRecord, datasette_base: str = DEFAULT_DATASETTE) -> Entr
 
 
 @lru_cache(maxsize=16384)
-def short_diff(before: str, after: str, context: int = 12, limit: int = 400) -> tuple[Op, ...]:
+def short_diff(before: str, after: str, context: int = 12, limit: int = 300) -> tuple[Op, ...]:
     """The word diff with long unchanged runs cut to `context` words around each change."""
     ops = word_diff(before, after)
     result: list[Op] = []
