@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis keeps no example database: tests must not write into the repository.
+settings.register_profile("sotewatch", database=None, deadline=None)
+settings.load_profile("sotewatch")
 
 _OUTSIDE_ENV = (
     "HTTP_PROXY",
