@@ -8,12 +8,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from pipeline.config import DATA_DIR
 from pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, ConfigError, SotewatchError
+from pipeline.lock import run_lock
+
+if TYPE_CHECKING:
+    from pipeline.deliver import DeliveryReport
 
 DEFAULT_DB = Path("sotewatch.db")
+DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
 
 EXIT_CODES = """\b
 Exit codes:
@@ -91,6 +98,13 @@ def demo(ctx: click.Context, out: Path) -> None:
 @click.option("--force", is_flag=True, help="Fetch every source, due or not.")
 @click.option("--only", multiple=True, metavar="SOURCE", help="Fetch only this source id.")
 @click.option("--no-send", is_flag=True, help="Do everything but send digests.")
+@click.option(
+    "--subscribers",
+    "subscribers_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SOTEWATCH_SUBSCRIBERS",
+    help="Subscribers file. [default: data/subscribers.toml, if it exists]",
+)
 @click.option("--per-host-delay", type=float, metavar="SECONDS", help="Override config.")
 @click.option("--per-host-limit", type=int, metavar="N", help="Override config.")
 @click.option(
@@ -105,6 +119,7 @@ def run(
     force: bool,
     only: tuple[str, ...],
     no_send: bool,
+    subscribers_path: Path | None,
     per_host_delay: float | None,
     per_host_limit: int | None,
     summary_json: Path | None,
@@ -118,20 +133,32 @@ def run(
         force=force,
         only=only,
         send=not no_send,
+        subscribers=subscribers_path,
         per_host_delay=per_host_delay,
         per_host_limit=per_host_limit,
     )
-    report = run_command(request)
+    outcome = run_command(request)
+    report = outcome.report
     if summary_json:
         summary_json.write_text(json.dumps(report.summary_json(), ensure_ascii=False, indent=2))
     click.echo(
         f"run {report.run_id}: {report.fetched} fetched, {report.not_modified} not modified, "
         f"{report.failed} failed, {report.changes} changes on {len(report.changed)} pages"
     )
+    for source, url, error in report.errors:
+        click.echo(f"  failed [{source}] {url}: {error}", err=True)
+    if outcome.delivery is not None:
+        _echo_delivery(outcome.delivery)
+        outcome.delivery.raise_for_failures()
     if report.failed:
-        for source, url, error in report.errors:
-            click.echo(f"  failed [{source}] {url}: {error}", err=True)
         ctx.exit(EXIT_SOURCES_FAILED)
+
+
+def _echo_delivery(report: DeliveryReport) -> None:
+    click.echo(
+        f"digests: {len(report.sent)} sent, {len(report.skipped)} not due or empty, "
+        f"{len(report.failed)} failed"
+    )
 
 
 @cli.command()
@@ -230,6 +257,87 @@ def eval_tagger(file: Path, predictions: Path | None) -> None:
     from pipeline.evaltagger import evaluate, format_report
 
     click.echo(format_report(evaluate(file, predictions)))
+
+
+def _subscribers_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--subscribers",
+        "path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_SUBSCRIBERS,
+        envvar="SOTEWATCH_SUBSCRIBERS",
+        show_default=True,
+        help="The subscribers file (addresses stay out of the served database).",
+    )(func)
+
+
+@cli.command()
+@_subscribers_option
+def subscribers(path: Path) -> None:
+    """List the subscribers: id, address, language, schedule, what they follow."""
+    from pipeline.subscribers import describe, load_subscribers
+    from pipeline.taxonomy import load_taxonomy
+
+    click.echo("\n".join(describe(load_subscribers(path, taxonomy=load_taxonomy()))))
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+)
+@_subscribers_option
+@click.pass_context
+def digest(ctx: click.Context, out: Path, path: Path) -> None:
+    """Write the digest of every stored change (HTML, text, .eml), one digest per
+    subscriber, the Atom feeds per region and network, and the archive, into OUT.
+    Sends nothing."""
+    import os
+
+    from pipeline.feeds import write_outputs
+    from pipeline.render import DEFAULT_DATASETTE
+    from pipeline.store import open_db
+    from pipeline.subscribers import load_subscribers
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    subs = load_subscribers(path, taxonomy=taxonomy) if path.exists() else ()
+    db = open_db(ctx.obj["db"])
+    try:
+        paths = write_outputs(
+            out,
+            db,
+            subscribers=subs,
+            datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+        )
+    finally:
+        db.conn.close()
+    click.echo(f"digest written: {', '.join(str(p) for p in paths.digest)}")
+
+
+@cli.command()
+@click.option(
+    "--dry-run",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Write .eml files to DIR instead of sending.",
+)
+@click.option("--force", is_flag=True, help="Ignore schedules (never the exactly-once window).")
+@_subscribers_option
+@click.pass_context
+def send(ctx: click.Context, dry_run: Path | None, force: bool, path: Path) -> None:
+    """Send each subscriber's due digest exactly once (unsent ones from earlier runs first).
+
+    SMTP settings come from SOTEWATCH_SMTP_HOST, _PORT, _USER, _PASSWORD and _TLS."""
+    from pipeline.deliver import send_due
+
+    with run_lock(ctx.obj["db"]):
+        report = send_due(ctx.obj["db"], path, dry_run=dry_run, force=force)
+    _echo_delivery(report)
+    report.raise_for_failures()
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
+from pipeline.deliver import DeliveryReport
 from pipeline.lock import run_lock
 from pipeline.run import RunReport, run_sources
 from pipeline.store import Store
@@ -27,6 +28,7 @@ class RunRequest:
     per_host_delay: float | None = None
     per_host_limit: int | None = None
     site: str | None = None  # replaces {site} in a sources file (the demo's local server)
+    subscribers: Path | None = None  # None: data/subscribers.toml if it exists
 
 
 def load_config(sources: Path | None, taxonomy: Taxonomy, site: str | None = None) -> SourcesConfig:
@@ -72,8 +74,17 @@ def prepare_store(db: Path, taxonomy: Taxonomy) -> Store:
     return store
 
 
-def run_command(request: RunRequest) -> RunReport:
-    """`sotewatch run`: fetch what is due, store, diff, tag; index for search."""
+DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
+
+
+@dataclass
+class RunOutcome:
+    report: RunReport
+    delivery: DeliveryReport | None = None  # None when nothing was to be sent
+
+
+def run_command(request: RunRequest) -> RunOutcome:
+    """`sotewatch run`: fetch what is due, store, diff, tag, index; send the due digests."""
     taxonomy = load_taxonomy()
     config = load_config(request.sources, taxonomy, request.site)
     if request.only:
@@ -103,7 +114,19 @@ def run_command(request: RunRequest) -> RunReport:
             _index(store)
         finally:
             store.close()
-    return report
+        delivery = _send(request) if request.send else None
+    return RunOutcome(report, delivery)
+
+
+def _send(request: RunRequest) -> DeliveryReport | None:
+    """The due digests, after the run's data is stored (so a failed send loses nothing)."""
+    from pipeline.deliver import send_due
+
+    path = request.subscribers or DEFAULT_SUBSCRIBERS
+    if request.subscribers is None and not path.exists():
+        log.info("no subscribers file at %s: nothing to send", path)
+        return None
+    return send_due(request.db, path)
 
 
 def _index(store: Store) -> None:
@@ -125,7 +148,7 @@ def check_config(sources: Path | None) -> list[str]:
     ]
     for s in config.sources:
         lines.append(f"  {s.id:32} {s.family:9} {s.schedule:6} {s.url}")
-    subscribers = DATA_DIR / "subscribers.toml"
+    subscribers = DEFAULT_SUBSCRIBERS
     if subscribers.exists():
         from pipeline.subscribers import load_subscribers
 
