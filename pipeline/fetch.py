@@ -278,13 +278,21 @@ class Fetcher:
         return allowed
 
     async def _robots_fetch(self, robots_url: str) -> tuple[int, str]:
-        """robots.txt through the same gate and client; transport errors count as absent."""
+        """robots.txt through the same gate and client, following redirects (http to
+        https is common); transport errors and refused redirects count as absent."""
         counter = _Counter()
+        url = robots_url
         try:
-            response = await self._get(robots_url, None, counter, retry=False)
-        except (httpx.HTTPError, BodyTooLarge, UnsupportedEncoding, _RetryableStatus):
-            return 0, ""
-        return response.status, response.content.decode("utf-8", errors="replace")
+            for hop in range(self.settings.max_redirects + 1):
+                _check_scheme(url, redirected=hop > 0)
+                response = await self._get(url, None, counter, retry=False)
+                location = response.headers.get("location")
+                if response.status not in _REDIRECTS or not location:
+                    return response.status, response.content.decode("utf-8", errors="replace")
+                url = urljoin(url, location)
+        except (httpx.HTTPError, BodyTooLarge, UnsupportedEncoding, _RetryableStatus, _Refused):
+            pass
+        return 0, ""
 
     async def _get(
         self,

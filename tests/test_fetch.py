@@ -319,3 +319,12 @@ async def test_leaving_fetch_all_early_cancels_the_rest(fault_server):
             assert first.outcome is Outcome.OK
             break
     assert fault_server.hits("/concurrent/5") == 0  # never started: limit 2, we left after one
+
+
+async def test_a_redirected_robots_txt_is_followed(fault_server):
+    fault_server.serve_as("/robots.txt", "/redirect?to=/rules.txt")
+    fault_server.robots_txt = "User-agent: *\nDisallow: /page/\n"
+    fault_server.serve_as("/rules.txt", "/robots.txt")  # aliases resolve one level
+    result = await fetch(fault_server, "/page/kielletty")
+    assert result.outcome is Outcome.BLOCKED
+    assert fault_server.hits("/rules.txt") == 1
