@@ -24,6 +24,8 @@ Then compressed bodies nothing points at go. Compaction runs only when worth it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,8 +113,7 @@ def prune_db(
         raise ConfigError("--keep-days must be 0 or more")
     cutoff = (now - timedelta(days=keep_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     size_before = _file_size(db, path)
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with _checked_references(db):
         _mark_kept_snapshots(db, cutoff, PERIODS[then], delivered_up_to)
         repointed = _repoint_changes(db)
         snapshots = db.execute("delete from snapshots where id not in _keep").rowcount
@@ -120,10 +121,6 @@ def prune_db(
         fetches = _delete_fetches(db, cutoff)
         bodies = _delete_orphan_bodies(db)
         db.execute("drop table _keep")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
     free, total = _free_pages(db)
     compaction = compact_if_worth_it(db, free, total)
     return PruneReport(
@@ -138,6 +135,34 @@ def prune_db(
         bytes_after=_file_size(db, path),
         delivered_up_to=delivered_up_to,
     )
+
+
+@contextmanager
+def _checked_references(db: sqlite_utils.Database) -> Iterator[None]:
+    """One transaction whose references are checked once at the end, not row by row.
+
+    With `foreign_keys` on, every deleted fetch or body makes SQLite scan all of
+    `snapshots` for rows pointing at it (no index on fetch_id or body_hash): hours on
+    a year's database. So enforcement is off inside, and `foreign_key_check` of the
+    tables that point at what we delete runs once before COMMIT; any dangling
+    reference rolls everything back.
+    """
+    enforced = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        for table in ("snapshots", "changes", "fetches"):
+            dangling = db.execute(f"PRAGMA foreign_key_check({table})").fetchall()
+            if dangling:
+                raise RuntimeError(f"prune would leave {table} pointing at deleted rows")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+    finally:
+        db.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
 
 
 def _mark_kept_snapshots(
@@ -166,16 +191,19 @@ def _mark_kept_snapshots(
 
 def _repoint_changes(db: sqlite_utils.Database) -> int:
     """Old changes whose versions are going now point at the nearest kept ones."""
+    # Written so SQLite walks the (page_id, id) index instead of scanning snapshots.
     after = db.execute(
         """update changes set snapshot_id = (
-               select min(k.id) from snapshots s join _keep k on k.id = s.id
-               where s.page_id = changes.page_id and k.id >= changes.snapshot_id)
+               select min(s.id) from snapshots s
+               where s.page_id = changes.page_id and s.id >= changes.snapshot_id
+                 and s.id in _keep)
            where snapshot_id is not null and snapshot_id not in _keep"""
     ).rowcount
     before = db.execute(
         """update changes set previous_snapshot_id = (
-               select max(k.id) from snapshots s join _keep k on k.id = s.id
-               where s.page_id = changes.page_id and k.id <= changes.previous_snapshot_id)
+               select max(s.id) from snapshots s
+               where s.page_id = changes.page_id and s.id <= changes.previous_snapshot_id
+                 and s.id in _keep)
            where previous_snapshot_id is not null and previous_snapshot_id not in _keep"""
     ).rowcount
     return after + before

@@ -277,3 +277,16 @@ def test_search_no_longer_finds_pruned_versions(h: History) -> None:
     assert report.snapshots_deleted > 0
     indexed = {r[0] for r in h.store.db.execute("select rowid from snapshots_fts")}
     assert indexed == set(snapshots(h))
+
+
+def test_a_prune_that_would_leave_a_dangling_reference_changes_nothing(
+    h: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.prune
+
+    ids = daily_page(h, "stm", range(300, 200, -1))
+    monkeypatch.setattr(pipeline.prune, "_repoint_changes", lambda db: 0)  # a bug, simulated
+    with pytest.raises(RuntimeError, match="changes pointing at deleted rows"):
+        run_prune(h, delivered_up_to=max_change(h))
+    assert sorted(snapshots(h)) == ids
+    assert h.store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -1,0 +1,387 @@
+"""How big the database grows in a year of daily runs, and what a run with no change adds.
+
+Simulates 365 daily runs over 1,000 pages (20 sources of 50) with 1% of the pages
+changing each day, driving `Store` exactly as `pipeline.run` does (one
+transaction per page: fetch row, compressed body, snapshot, changes from the real
+`diff_documents`), then indexing for search as `sotewatch run` does. Pages are
+synthetic: 10-50 KB of HTML (site chrome with menus and scripts around 1.5-8 KB of
+text, like the real pages in shared/seeds) and a Document with sections.
+
+Prints the size after the year, the mean growth per run, and the growth of a run in
+which nothing changed, measured over several such runs, for today's store (one
+`fetches` row per page per run) and for the compact fetch log of
+pipeline/fetchlog.py (a row only when something happened). Then prunes with the
+default policy (90 days, then weekly) and prints the size after compaction.
+Targets (issue 9): < 100 MB after the year, < 2 KB for an unchanged run.
+
+    .venv/bin/python bench/bench_storage.py [--days 365] [--pages 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pipeline.search
+import pipeline.store
+from pipeline.config import Settings, Source, SourcesConfig
+from pipeline.diff import diff_documents
+from pipeline.fetchlog import FetchLog, m003_fetch_log
+from pipeline.models import Document, Section
+from pipeline.prune import prune_db
+from pipeline.search import index_new
+from pipeline.store import SnapshotRow, Store, doc_hash
+
+SOURCES = 20
+QUIET_RUNS = 10
+START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
+TARGET_YEAR = 100 * 2**20
+TARGET_QUIET = 2 * 1024
+SYLLABLES = tuple(
+    [
+        "so",
+        "te",
+        "hy",
+        "vin",
+        "voin",
+        "ti",
+        "a",
+        "lu",
+        "e",
+        "val",
+        "mis",
+        "te",
+        "lu",
+        "ver",
+        "kos",
+        "to",
+        "jär",
+        "jes",
+        "tö",
+        "pal",
+        "ve",
+        "lu",
+        "ke",
+        "hit",
+        "tä",
+        "mi",
+        "nen",
+        "toi",
+        "meen",
+        "pa",
+        "no",
+        "ra",
+        "hoi",
+        "tus",
+        "hen",
+        "ki",
+        "lös",
+        "tö",
+        "kun",
+        "ta",
+        "yh",
+        "teis",
+        "työ",
+    ]
+)
+
+
+def word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 5)))
+
+
+def paragraph(rng: random.Random) -> str:
+    words = [word(rng) for _ in range(rng.randint(12, 45))]
+    return (" ".join(words) + ".").capitalize()
+
+
+def make_document(rng: random.Random, url: str) -> Document:
+    """1.5-8 KB of text in 2-6 sections."""
+    budget = rng.randint(1500, 8000)
+    sections, size = [], 0
+    while size < budget:
+        paras = tuple(paragraph(rng) for _ in range(rng.randint(1, 4)))
+        sections.append(Section((word(rng).capitalize(),), paras))
+        size += sum(len(p) for p in paras)
+    return Document(url=url, title=word(rng).capitalize(), sections=tuple(sections))
+
+
+def edit(rng: random.Random, doc: Document) -> Document:
+    """A day's change: a few words of one paragraph edited, or a paragraph added."""
+    sections = list(doc.sections)
+    index = rng.randrange(len(sections))
+    section = sections[index]
+    paras = list(section.paragraphs)
+    if rng.random() < 0.3:
+        paras.append(paragraph(rng))
+    else:
+        at = rng.randrange(len(paras))
+        words = paras[at].split()
+        for _ in range(rng.randint(1, 4)):
+            words[rng.randrange(len(words))] = word(rng)
+        paras[at] = " ".join(words)
+    sections[index] = replace(section, paragraphs=tuple(paras))
+    return replace(doc, sections=tuple(sections))
+
+
+def site_chrome(rng: random.Random, site: int) -> tuple[str, str]:
+    """A site's header (menus, inline script) and footer, shared by all its pages."""
+    menu = "".join(
+        f'<li class="menu-item"><a href="/site{site}/{word(rng)}/{word(rng)}">'
+        f"{word(rng).capitalize()} {word(rng)}</a></li>\n"
+        for _ in range(rng.randint(60, 160))
+    )
+    script = "".join(f"var {word(rng)}_{i} = '{word(rng)}';\n" for i in range(rng.randint(40, 120)))
+    head = (
+        '<!DOCTYPE html><html lang="fi"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<script>{script}</script></head><body><nav><ul>{menu}</ul></nav><main>"
+    )
+    links = "".join(f'<a href="/site{site}/{word(rng)}">{word(rng)}</a> ' for _ in range(80))
+    foot = f"</main><footer>{links}</footer></body></html>"
+    return head, foot
+
+
+def render(doc: Document, chrome: tuple[str, str], padding: int, rng: random.Random) -> bytes:
+    """The page's HTML: chrome, content, and per-request noise (a token, a counter)."""
+    body = "".join(
+        f"<h2>{s.path[-1]}</h2>" + "".join(f"<p>{p}</p>" for p in s.paragraphs)
+        for s in doc.sections
+    )
+    filler = f'<aside class="related">{"<span>-</span>" * (padding // 14)}</aside>'
+    token = f'<input type="hidden" name="token" value="{rng.getrandbits(128):032x}">'
+    return (chrome[0].format(title=doc.title) + body + filler + token + chrome[1]).encode()
+
+
+@dataclass
+class PageSim:
+    source: Source
+    page_id: int
+    doc: Document
+    padding: int  # extra HTML so the page's size lands in 10-50 KB
+    latest: SnapshotRow | None = None
+
+
+class Clock:
+    """The simulated date: every row the store stamps carries it, so prune sees a year."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def stamp(self) -> str:
+        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+CLOCK = Clock()
+pipeline.store.utcnow = CLOCK.stamp  # the store stamps rows through this module global
+
+
+def _word_forms(text: str, lang: str) -> list[str]:
+    """Stands in for simplemma in the search index: made-up words send it down its
+    slowest path, and only the bytes matter here. Long words get a base form that
+    differs from the written one, as inflected Finnish words do."""
+    return [w[:-2] if len(w) > 6 else w for w in text.lower().split()]
+
+
+pipeline.search.lemmas = _word_forms
+
+
+class Simulation:
+    """One database and its pages, with today's store or the compact fetch log."""
+
+    def __init__(self, path: Path, pages: int, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.store = Store.open(path)
+        self.path = path
+        self.log: FetchLog | None = None
+        self.sources = [
+            Source(id=f"source-{i:02d}", url=f"https://site{i % 5}.example/s{i}", name=f"S{i}")
+            for i in range(SOURCES)
+        ]
+        config = SourcesConfig(Path("sources.toml"), Settings(), tuple(self.sources))
+        self.store.sync_sources(config)
+        self.chrome = [site_chrome(self.rng, i) for i in range(5)]
+        self.pages: list[PageSim] = []
+        for n in range(pages):
+            source = self.sources[n % SOURCES]
+            url = f"{source.url}/page-{n}"
+            row = self.store.page(source, url, "generic", None)
+            doc = make_document(self.rng, url)
+            self.pages.append(PageSim(source, row.id, doc, self.rng.randint(0, 30_000)))
+
+    def run(self, changed: set[int]) -> int:
+        """One daily run; returns the number of changes stored."""
+        run_id = self.store.start_run()
+        stored, quiet = 0, []
+        for n, page in enumerate(self.pages):
+            base = {"run_id": run_id, "page_id": page.page_id, "source_id": page.source.id,
+                    "url": page.doc.url, "status_code": 200, "bytes": 30_000,
+                    "elapsed_ms": 120.5, "attempts": 1}  # fmt: skip
+            previous = page.latest  # what store.latest_snapshot would read: kept in memory
+            if previous is not None and n not in changed:
+                quiet.append(base)
+                continue
+            if previous is not None:
+                page.doc = edit(self.rng, page.doc)
+            stored += self._version(page, base, previous)
+        with self.store.transaction():
+            self._unchanged(quiet)
+        self.store.finish_run(run_id, status="ok", changes=stored, exit_code=0)
+        index_new(self.store.db)
+        return stored
+
+    def _unchanged(self, rows: list[dict]) -> None:
+        """The rows run.py writes for unchanged pages, in one transaction for speed
+        (the same bytes as one transaction per page; only the number of commits differs)."""
+        now = _now()
+        if self.log is None:
+            self.store.db.conn.executemany(
+                """insert into fetches (fetched_at, run_id, page_id, source_id, url, status_code,
+                       bytes, elapsed_ms, attempts, outcome)
+                   values (:at, :run_id, :page_id, :source_id, :url, :status_code, :bytes,
+                       :elapsed_ms, :attempts, 'unchanged')""",
+                [{**row, "at": now} for row in rows],
+            )
+        else:
+            for row in rows:
+                self.log.record(**row, outcome="unchanged")
+        self.store.db.conn.executemany(
+            "update pages set failures = 0, last_seen = ? where id = ?",
+            [(now, row["page_id"]) for row in rows],
+        )
+
+    def _version(self, page: PageSim, base: dict, previous) -> int:
+        html = render(page.doc, self.chrome[int(page.source.id[-2:]) % 5], page.padding, self.rng)
+        changes = diff_documents(
+            previous.document if previous else None,
+            page.doc,
+            page_url=page.doc.url,
+            page_title=page.doc.title,
+        )
+        with self.store.transaction():
+            body = self.store.store_body(html, "text/html")
+            fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
+            snapshot = self.store.add_snapshot(
+                page.page_id, fetch_id, page.doc, doc_hash(page.doc), body
+            )
+            if previous is not None:
+                self.store.add_changes(base["run_id"], page.page_id, snapshot, previous.id, changes)
+            self.store.update_page(page.page_id, failures=0, last_seen=_now())
+        page.latest = SnapshotRow(snapshot, doc_hash(page.doc), page.doc)
+        return len(changes) if previous is not None else 0
+
+    def size(self) -> int:
+        self.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return self.path.stat().st_size
+
+    def used_bytes(self) -> int:
+        """Bytes in use (file minus free pages): growth without the 4 KB page rounding."""
+        db = self.store.db
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        return (pages - free) * page_size
+
+    def quiet_growth(self, runs: int) -> float:
+        """Mean growth of the file over `runs` runs in which nothing changed."""
+        before = self.size()
+        for _ in range(runs):
+            self.run(set())
+        return (self.size() - before) / runs
+
+
+def _now() -> str:
+    return CLOCK.stamp()
+
+
+def year(path: Path, days: int, pages: int, seed: int) -> tuple[Simulation, list[int]]:
+    sim = Simulation(path, pages, seed)
+    sim.run(set(range(pages)))  # the first run stores every page
+    sizes = [sim.size()]
+    per_day = max(1, round(pages * 0.01))
+    for day in range(1, days):
+        CLOCK.now = START + timedelta(days=day)
+        sim.run(set(sim.rng.sample(range(pages), per_day)))
+        if day % 60 == 0 or day == days - 1:
+            sizes.append(sim.size())
+            print(f"  day {day:3}: {sizes[-1] / 2**20:6.1f} MB", flush=True)
+    return sim, sizes
+
+
+def with_fetch_log(source: Path, target: Path) -> Simulation:
+    """A copy of the year's database as it would be with the compact fetch log."""
+    shutil.copy(source, target)
+    conn = sqlite3.connect(target)
+    conn.execute("delete from fetches where outcome in ('unchanged', 'not_modified')")
+    conn.commit()
+    conn.execute("VACUUM")
+    conn.close()
+    sim = Simulation.__new__(Simulation)
+    sim.store, sim.path = Store.open(target), target
+    m003_fetch_log(sim.store.db)
+    return sim
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=9)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{args.days} daily runs, {args.pages} pages, 1% changing a day", flush=True)
+        sim, sizes = year(Path(tmp) / "year.db", args.days, args.pages, args.seed)
+        year_bytes = sizes[-1]
+        growth = (sizes[-1] - sizes[0]) / max(1, args.days - 1)
+        breakdown = table_sizes(sim.store.db)
+        quiet = sim.quiet_growth(QUIET_RUNS)
+        compact = with_fetch_log(Path(tmp) / "year.db", Path(tmp) / "compact.db")
+        compact_year = compact.size()
+        compact.pages, compact.rng, compact.log = sim.pages, sim.rng, FetchLog(compact.store)
+        compact.chrome = sim.chrome
+        compact_quiet = compact.quiet_growth(QUIET_RUNS)
+        pruned = prune_db(sim.store.db, keep_days=90, then="weekly",
+                          now=CLOCK.now,
+                          delivered_up_to=2**62)  # fmt: skip
+        print_figures(year_bytes, growth, quiet, compact_year, compact_quiet, breakdown, pruned)
+        print(f"elapsed {time.perf_counter() - started:.0f} s")
+        sim.store.close()
+        compact.store.close()
+    ok = compact_year < TARGET_YEAR and compact_quiet < TARGET_QUIET
+    return 0 if ok else 1
+
+
+def table_sizes(db) -> list[tuple[str, int]]:
+    rows = db.execute(
+        "select name, sum(pgsize) from dbstat group by name order by 2 desc limit 8"
+    ).fetchall()
+    return [(name, int(size)) for name, size in rows]
+
+
+def print_figures(year_bytes, growth, quiet, compact_year, compact_quiet, breakdown, pruned):
+    mb = 2**20
+    print("\nstore with one fetches row per page per run (pipeline/run.py today):")
+    print(f"  size after the year      {year_bytes / mb:8.1f} MB   (target < 100 MB)")
+    print(f"  mean growth per run      {growth / 1024:8.1f} KB")
+    print(f"  growth of a quiet run    {quiet / 1024:8.1f} KB   (target < 2 KB)")
+    print("  biggest tables/indexes:  " + ", ".join(f"{n} {s / mb:.1f} MB" for n, s in breakdown))
+    print("with the compact fetch log (pipeline/fetchlog.py):")
+    print(f"  size after the year      {compact_year / mb:8.1f} MB   (target < 100 MB)")
+    print(f"  growth of a quiet run    {compact_quiet / 1024:8.1f} KB   (target < 2 KB)")
+    print("after `sotewatch prune` (90 days, then weekly; everything delivered):")
+    print(
+        f"  {pruned.snapshots_deleted} versions and {pruned.fetches_deleted} fetch rows "
+        f"deleted, compaction {pruned.compaction}, size {pruned.bytes_after / mb:.1f} MB"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
