@@ -45,53 +45,11 @@ QUIET_RUNS = 10
 START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
 TARGET_YEAR = 100 * 2**20
 TARGET_QUIET = 2 * 1024
-SYLLABLES = tuple(
-    [
-        "so",
-        "te",
-        "hy",
-        "vin",
-        "voin",
-        "ti",
-        "a",
-        "lu",
-        "e",
-        "val",
-        "mis",
-        "te",
-        "lu",
-        "ver",
-        "kos",
-        "to",
-        "jär",
-        "jes",
-        "tö",
-        "pal",
-        "ve",
-        "lu",
-        "ke",
-        "hit",
-        "tä",
-        "mi",
-        "nen",
-        "toi",
-        "meen",
-        "pa",
-        "no",
-        "ra",
-        "hoi",
-        "tus",
-        "hen",
-        "ki",
-        "lös",
-        "tö",
-        "kun",
-        "ta",
-        "yh",
-        "teis",
-        "työ",
-    ]
+_SYLLABLE_TEXT = (
+    "so te hy vin voin ti a lu e val mis te lu ver kos to jär jes tö pal ve lu ke "
+    "hit tä mi nen toi meen pa no ra hoi tus hen ki lös tö kun ta yh teis työ"
 )
+SYLLABLES = tuple(_SYLLABLE_TEXT.split())
 
 
 def word(rng: random.Random) -> str:
