@@ -1,6 +1,6 @@
-"""Fetch benchmark: the Fetcher against a bare httpx loop on a 1,000-page local site.
+"""Fetch benchmark: the Fetcher and `sotewatch run` against a bare httpx loop.
 
-    .venv/bin/python bench/bench_fetch.py [--pages N] [--rounds R]
+    .venv/bin/python bench/bench_fetch.py [--pages N] [--rounds R] [--fetch-only]
 
 Builds the site (bench/site_gen.py) in a temporary directory, serves it with
 nginx from Debian on 127.0.0.1 (access log off, ETag and Last-Modified as
@@ -13,7 +13,15 @@ peak RSS is that measurement's alone:
   cold        Fetcher (per_host_delay 0, per_host_limit default 2, robots.txt on)
   unchanged   Fetcher again with each page's ETag and Last-Modified: all 304
 
-Prints pages/s, CPU seconds, peak RSS and the ratio to the best bare loop.
+then the whole pipeline, `sotewatch --db DB run --sources urls.txt --force --no-send
+--per-host-delay 0 --summary-json F` (one source per URL, generic scraper):
+
+  run-cold        first run: every page fetched, extracted, stored
+  run-changed     the site rebuilt: every footer date changed, 5% of pages edited
+  run-unchanged   nothing rebuilt: every page a 304
+
+Prints pages/s, CPU seconds, peak RSS, database size and the ratio to the best
+bare loop, and checks that exactly the edited pages are reported changed.
 """
 
 from __future__ import annotations
@@ -35,11 +43,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.site_gen import build_site  # noqa: E402
+from bench.site_gen import build_site, changed_pages  # noqa: E402
 
 BARE_CONCURRENCY = (2, 4, 8, 16)
 TARGET_COLD = 0.45  # of the bare loop's pages/s (issue 3)
 TARGET_UNCHANGED = 0.80
+TARGET_RSS_MB = 150
+CHANGED_FRACTION = 0.05
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -222,6 +232,64 @@ def measure(phase: str, url_file: Path, state: Path, server: subprocess.Popen) -
     return figures
 
 
+def measure_run(phase: str, tmp: Path, url_file: Path, server: subprocess.Popen) -> dict:
+    """One `sotewatch run` as a child process; its own rusage via wait4."""
+    db, summary = tmp / "bench.db", tmp / f"{phase}.json"
+    sotewatch = Path(sys.executable).with_name("sotewatch")
+    command = [str(sotewatch), "--db", str(db), "run", "--sources", str(url_file), "--force"]
+    command += ["--no-send", "--per-host-delay", "0", "--summary-json", str(summary)]
+    pids = server_pids(server)
+    server_cpu = process_cpu(pids)
+    started = time.perf_counter()
+    with open(tmp / f"{phase}.log", "w") as log:
+        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    result = json.loads(summary.read_text()) if summary.exists() else {}
+    pages = len(url_file.read_text().split())
+    return {
+        "pages": pages,
+        "wall": wall,
+        "rate": pages / wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "server_cpu": process_cpu(pids) - server_cpu,
+        "db_mb": sum(p.stat().st_size for p in tmp.glob("bench.db*")) / 1e6,
+        "exit": os.waitstatus_to_exitcode(status),
+        "summary": result,
+        "counts": {k: v for k, v in result.items() if isinstance(v, int)},
+    }
+
+
+def run_phases(
+    site: Path, tmp: Path, url_file: Path, server: subprocess.Popen, bare: float
+) -> None:
+    pages = len(url_file.read_text().split())
+    cold = measure_run("run-cold", tmp, url_file, server)
+    edited = changed_pages(pages, CHANGED_FRACTION)
+    build_site(site, pages=pages, build=1, changed=edited)
+    changed = measure_run("run-changed", tmp, url_file, server)
+    unchanged = measure_run("run-unchanged", tmp, url_file, server)
+    for name, figures in (("run-cold", cold), ("run-changed", changed)):
+        print(line(name, figures, bare) + f"  db {figures['db_mb']:.1f} MB")
+    print(line("run-unchanged", unchanged, bare) + f"  db {unchanged['db_mb']:.1f} MB")
+    reported = {c["url"].rsplit("/", 1)[-1] for c in changed["summary"].get("changed", [])}
+    expected = {f"{i:04d}.html" for i in edited}
+    false_changes = len(reported - expected)
+    missed = len(expected - reported)
+    fast = all(f["rate"] >= TARGET_COLD * bare for f in (cold, changed))
+    print(
+        f"targets (sotewatch run): cold and changed >= {TARGET_COLD:.0%} of bare: {_yes(fast)}; "
+        f"unchanged >= {TARGET_UNCHANGED:.0%}: "
+        f"{_yes(unchanged['rate'] >= TARGET_UNCHANGED * bare)}; "
+        f"peak RSS < {TARGET_RSS_MB} MB: "
+        f"{_yes(max(f['rss_mb'] for f in (cold, changed, unchanged)) < TARGET_RSS_MB)}; "
+        f"pages reported changed by the footer date alone: {false_changes}; "
+        f"edited pages missed: {missed} of {len(expected)}; "
+        f"exit codes {cold['exit']}/{changed['exit']}/{unchanged['exit']}"
+    )
+
+
 # -- the report ---------------------------------------------------------------------------
 
 
@@ -229,7 +297,7 @@ def line(name: str, f: dict, best: float | None) -> str:
     ratio = f" {f['rate'] / best:6.0%} of bare" if best else ""
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(f["counts"].items()))
     return (
-        f"{name:<11} {f['rate']:8.0f} pages/s  {f['wall']:6.2f} s wall  {f['cpu']:5.2f} s CPU  "
+        f"{name:<13} {f['rate']:8.0f} pages/s  {f['wall']:6.2f} s wall  {f['cpu']:5.2f} s CPU  "
         f"peak RSS {f['rss_mb']:5.0f} MB  server CPU {f['server_cpu']:4.2f} s{ratio}  ({counts})"
     )
 
@@ -238,6 +306,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--fetch-only", action="store_true", help="skip the sotewatch runs")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -263,13 +332,15 @@ def main() -> int:
             server, base = start_python_server(site)
             print(f"server: nginx not found, Python http.server at {base} (may be the bottleneck)")
         try:
-            return report(tmp, base, paths, server, args.rounds)
+            return report(tmp, base, paths, server, args.rounds, not args.fetch_only)
         finally:
             server.terminate()
             server.wait(timeout=10)
 
 
-def report(tmp: Path, base: str, paths: list[str], server: subprocess.Popen, rounds: int) -> int:
+def report(
+    tmp: Path, base: str, paths: list[str], server: subprocess.Popen, rounds: int, run: bool
+) -> int:
     """Rounds alternate the bare loop and the Fetcher, so a busy machine hurts both alike;
     each phase keeps its fastest round."""
     url_file = tmp / "urls.txt"
@@ -302,6 +373,8 @@ def report(tmp: Path, base: str, paths: list[str], server: subprocess.Popen, rou
         f"unchanged all 304: {_yes(all_304)}; "
         f"peak RSS < 150 MB: {_yes(max(cold['rss_mb'], unchanged['rss_mb']) < 150)}"
     )
+    if run:
+        run_phases(tmp / "site", tmp, url_file, server, bare)
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
