@@ -318,10 +318,23 @@ def main(argv: list[str]) -> int:
 
 
 def table_sizes(db) -> list[tuple[str, int]]:
+    """The biggest tables and indexes, then the columns that hold each version's words."""
     rows = db.execute(
-        "select name, sum(pgsize) from dbstat group by name order by 2 desc limit 8"
+        "select name, sum(pgsize) from dbstat group by name order by 2 desc limit 6"
     ).fetchall()
-    return [(name, int(size)) for name, size in rows]
+    columns = db.execute(
+        """select sum(length(text)), sum(length(document)), count(*),
+                  (select sum(length(data)) from bodies) from snapshots"""
+    ).fetchone()
+    versions = columns[2]
+    rows += [
+        ("(snapshots.text", columns[0]),
+        ("snapshots.document", columns[1]),
+        ("bodies.data", columns[3]),
+        (f"versions: {versions}; top tables per version {sum(r[1] for r in rows) / versions / 1024:.1f} KB)",
+         0),
+    ]  # fmt: skip
+    return [(name, int(size or 0)) for name, size in rows]
 
 
 def print_figures(year_bytes, growth, quiet, compact_year, compact_quiet, breakdown, pruned):
@@ -330,7 +343,8 @@ def print_figures(year_bytes, growth, quiet, compact_year, compact_quiet, breakd
     print(f"  size after the year      {year_bytes / mb:8.1f} MB   (target < 100 MB)")
     print(f"  mean growth per run      {growth / 1024:8.1f} KB")
     print(f"  growth of a quiet run    {quiet / 1024:8.1f} KB   (target < 2 KB)")
-    print("  biggest tables/indexes:  " + ", ".join(f"{n} {s / mb:.1f} MB" for n, s in breakdown))
+    parts = [f"{n} {s / mb:.1f} MB" if s else n for n, s in breakdown]
+    print("  biggest tables/indexes: " + ", ".join(parts))
     print("with the compact fetch log (pipeline/fetchlog.py):")
     print(f"  size after the year      {compact_year / mb:8.1f} MB   (target < 100 MB)")
     print(f"  growth of a quiet run    {compact_quiet / 1024:8.1f} KB   (target < 2 KB)")
