@@ -327,12 +327,12 @@ def table_sizes(db) -> list[tuple[str, int]]:
                   (select sum(length(data)) from bodies) from snapshots"""
     ).fetchone()
     versions = columns[2]
+    per_version = sum(r[1] for r in rows) / versions / 1024
     rows += [
         ("(snapshots.text", columns[0]),
         ("snapshots.document", columns[1]),
         ("bodies.data", columns[3]),
-        (f"versions: {versions}; top tables per version {sum(r[1] for r in rows) / versions / 1024:.1f} KB)",
-         0),
+        (f"versions: {versions}; top tables per version {per_version:.1f} KB)", 0),
     ]  # fmt: skip
     return [(name, int(size or 0)) for name, size in rows]
 
