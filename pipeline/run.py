@@ -270,11 +270,8 @@ def due_sources(
         return list(sources)
     due = []
     for source in sources:
-        row = store.db.execute(
-            "select max(fetched_at) from fetches where source_id = ? and outcome != 'error'",
-            [source.id],
-        ).fetchone()
-        last = datetime.fromisoformat(row[0].replace("Z", "+00:00")) if row and row[0] else None
+        checked = store.last_checked(source.id)
+        last = datetime.fromisoformat(checked.replace("Z", "+00:00")) if checked else None
         if is_due(source.schedule, last, now):
             due.append(source)
     return due

@@ -174,11 +174,20 @@ class Store:
     def update_page(self, page_id: int, **values: Any) -> None:
         self.db["pages"].update(page_id, values)
 
+    def last_checked(self, source_id: str) -> str | None:
+        """When a finished run last reached the source (a killed run does not count:
+        the source is still due, and its pages are still the baseline)."""
+        sql = """select max(fetches.fetched_at) from fetches
+                 join runs on runs.id = fetches.run_id
+                 where fetches.source_id = ? and runs.finished is not null
+                   and fetches.outcome != 'error'"""
+        row = self.db.execute(sql, [source_id]).fetchone()
+        return row[0] if row else None
+
     def source_has_history(self, source_id: str) -> bool:
-        """True once any page of the source has a snapshot: later new pages are 'added'."""
-        sql = """select 1 from snapshots join pages on pages.id = snapshots.page_id
-                 where pages.source_id = ? limit 1"""
-        return self.db.execute(sql, [source_id]).fetchone() is not None
+        """True once a finished run has checked the source: from then on, new pages are
+        'added'; before it, every page found is the baseline."""
+        return self.last_checked(source_id) is not None
 
     # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
     def record_fetch(self, **row: Any) -> int:

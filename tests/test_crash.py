@@ -264,12 +264,6 @@ def test_runs_killed_at_random_moments_lose_nothing_and_repeat_nothing(tmp_path:
     assert kills >= 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="due_sources takes the newest non-error fetch of any run, so a run killed after "
-    "fetching a source's first page makes the whole source 'done' until its next period. "
-    "Fix: count only fetches of finished runs (join runs where finished is not null).",
-)
 def test_a_source_a_killed_run_only_began_is_still_due_on_the_next_cron_run(
     tmp_path: Path,
 ) -> None:
