@@ -37,8 +37,15 @@ class NoiseRule:
 
     name: str
     pattern: re.Pattern[str]
+    # Lower-case words without which the rule cannot match: checked first with a plain
+    # substring test, so most paragraphs never run the (slow, anchored) regex at all.
+    keywords: tuple[str, ...] = ()
 
-    def apply(self, text: str) -> str:
+    def apply(self, text: str, lowered: str | None = None) -> str:
+        if self.keywords:
+            low = text.lower() if lowered is None else lowered
+            if not any(word in low for word in self.keywords):
+                return text
         return self.pattern.sub(" ", text)
 
 
@@ -46,30 +53,56 @@ _SEGMENT_START = r"(?:^|(?<=[|·•–—,;]))\s*"
 _SEGMENT_END = r"\s*(?=$|[|·•–—,;])"
 
 
-def _rule(name: str, regex: str) -> NoiseRule:
+def _rule(name: str, regex: str, *keywords: str) -> NoiseRule:
     """A rule matching `regex` only as a whole line or a segment between separators ("|", "·"),
     so "Lakia päivitetty 1.3.2024 koskemaan ..." inside a sentence is never touched."""
     return NoiseRule(
-        name, re.compile(_SEGMENT_START + regex + _SEGMENT_END, re.IGNORECASE | re.MULTILINE)
+        name,
+        re.compile(_SEGMENT_START + regex + _SEGMENT_END, re.IGNORECASE | re.MULTILINE),
+        keywords,
     )
 
 
 GLOBAL_RULES: tuple[NoiseRule, ...] = (
     _rule(
-        "updated-date-fi", rf"(?:sivua\s+|sivu\s+)?(?:viimeksi\s+)?päivitetty{_SEP}{_DATE}{_TIME}"
+        "updated-date-fi",
+        rf"(?:sivua\s+|sivu\s+)?(?:viimeksi\s+)?päivitetty{_SEP}{_DATE}{_TIME}",
+        "päivitetty",
     ),
-    _rule("updated-label-fi", r"(?:sivua\s+|viimeksi\s+)?päivitetty\s*:?"),
-    _rule("published-date-fi", rf"julkaistu{_SEP}{_DATE}{_TIME}"),
-    _rule("updated-date-sv", rf"(?:sidan\s+)?(?:senast\s+)?uppdaterad{_SEP}{_DATE}{_TIME}"),
-    _rule("updated-label-sv", r"(?:sidan\s+)?(?:senast\s+)?uppdaterad\s*:?"),
-    _rule("published-date-sv", rf"publicerad{_SEP}{_DATE}{_TIME}"),
-    _rule("updated-date-en", rf"(?:page\s+)?(?:last\s+)?(?:updated|modified){_SEP}{_DATE}{_TIME}"),
+    _rule("updated-label-fi", r"(?:sivua\s+|viimeksi\s+)?päivitetty\s*:?", "päivitetty"),
+    _rule("published-date-fi", rf"julkaistu{_SEP}{_DATE}{_TIME}", "julkaistu"),
+    _rule(
+        "updated-date-sv",
+        rf"(?:sidan\s+)?(?:senast\s+)?uppdaterad{_SEP}{_DATE}{_TIME}",
+        "uppdaterad",
+    ),
+    _rule("updated-label-sv", r"(?:sidan\s+)?(?:senast\s+)?uppdaterad\s*:?", "uppdaterad"),
+    _rule("published-date-sv", rf"publicerad{_SEP}{_DATE}{_TIME}", "publicerad"),
+    _rule(
+        "updated-date-en",
+        rf"(?:page\s+)?(?:last\s+)?(?:updated|modified){_SEP}{_DATE}{_TIME}",
+        "updated",
+        "modified",
+    ),
     _rule(
         "visitor-counter",
         r"(?:kävijöitä|kävijämäärä|käyntejä|sivun\s+katselukerrat|katselukertoja|lukukertoja"
         r"|besökare|antal\s+besök|visitors|page\s+views)\s*:?\s*\d[\d \u00a0]*",
+        "kävij",
+        "käyntejä",
+        "katselukert",
+        "lukukert",
+        "besök",
+        "visitors",
+        "views",
     ),
-    _rule("read-count", r"(?:luettu|läst|read)\s+\d+\s+(?:kertaa|gånger|times)"),
+    _rule(
+        "read-count",
+        r"(?:luettu|läst|read)\s+\d+\s+(?:kertaa|gånger|times)",
+        "kertaa",
+        "gånger",
+        "times",
+    ),
     NoiseRule(
         "form-token",
         re.compile(
@@ -77,6 +110,7 @@ GLOBAL_RULES: tuple[NoiseRule, ...] = (
             r"|__requestverificationtoken)\s*[:=]\s*\S+|\bform-[A-Za-z0-9_-]{16,}",
             re.IGNORECASE,
         ),
+        ("csrf", "form_", "authenticity_token", "__requestverificationtoken", "form-"),
     ),
 )
 
@@ -106,9 +140,10 @@ def _source_rules(patterns: tuple[str, ...]) -> tuple[NoiseRule, ...]:
 
 def clean_text(text: str, rules: Sequence[NoiseRule]) -> str:
     """The text with every rule's matches removed and the seams tidied."""
+    lowered = text.lower()
     cleaned = text
     for rule in rules:
-        cleaned = rule.apply(cleaned)
+        cleaned = rule.apply(cleaned, cleaned.lower() if cleaned is not text else lowered)
     if cleaned == text:
         return text
     if _LEFTOVER.match(cleaned):

@@ -48,8 +48,8 @@ def soft_failure(new: Document, previous: Document | None) -> str | None:
     text = _main_text(new)
     if not text:
         return "main content is empty"
-    match = _PHRASE.search(f"{new.title}\n{text}")
-    if match and len(text) < _SHORT_PAGE:
+    match = _PHRASE.search(f"{new.title}\n{text}") if len(text) < _SHORT_PAGE else None
+    if match:
         return f"looks like an error or maintenance page ({match.group(0)!r})"
     if previous is not None:
         before = len(_main_text(previous))

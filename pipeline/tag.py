@@ -383,7 +383,10 @@ def _default_lexicon() -> Lexicon:
 def _lemma(low: str, lang: str) -> str:
     known = _default_lexicon().forms.get(low)
     if known:
-        return min(known, key=len)
+        # "lapin" is both an inflected "lappi" and the fixed first word of "Lapin Kansa":
+        # the inflection is the lemma. Sorted, so the answer never depends on set order.
+        others = sorted(known - {low}, key=lambda base: (len(base), base))
+        return others[0] if others else low
     try:
         return simplemma.lemmatize(low, lang=lang).lower()
     except ValueError:  # a language simplemma does not know
