@@ -310,11 +310,54 @@ def main(argv: list[str]) -> int:
                           now=CLOCK.now,
                           delivered_up_to=2**62)  # fmt: skip
         print_figures(year_bytes, growth, quiet, compact_year, compact_quiet, breakdown, pruned)
-        print(f"elapsed {time.perf_counter() - started:.0f} s")
         sim.store.close()
         compact.store.close()
+        what_if(Path(tmp) / "compact.db", Path(tmp) / "what-if.db")
+        print(f"elapsed {time.perf_counter() - started:.0f} s")
     ok = compact_year < TARGET_YEAR and compact_quiet < TARGET_QUIET
     return 0 if ok else 1
+
+
+WHAT_IF = [
+    (
+        "snapshots.text left empty (a view can derive it from snapshots.document)",
+        ["update snapshots set text = ''"],
+    ),
+    (
+        "snapshots_fts contentless (index only; snippets cut from snapshots.document)",
+        [
+            "create temp table words as select rowid, title, text, lemmas from snapshots_fts",
+            "drop table snapshots_fts",
+            "create virtual table snapshots_fts using fts5(title, text, lemmas, content='',"
+            " tokenize = 'unicode61 remove_diacritics 0')",
+            "insert into snapshots_fts (rowid, title, text, lemmas) select * from words",
+        ],
+    ),
+    (
+        "raw bodies kept only for each page's latest version (a prune option)",
+        [
+            "update snapshots set body_hash = null"
+            " where id not in (select max(id) from snapshots group by page_id)",
+            "update fetches set body_hash = null"
+            " where body_hash not in (select body_hash from snapshots where body_hash is not null)",
+            "delete from bodies where hash not in"
+            " (select body_hash from snapshots where body_hash is not null)",
+        ],
+    ),
+]
+
+
+def what_if(source: Path, target: Path) -> None:
+    """The year's compact-log database after each proposed schema change, cumulatively."""
+    shutil.copy(source, target)
+    conn = sqlite3.connect(target, isolation_level=None)
+    print("what-if, cumulative, on the compact fetch log's year:")
+    for label, statements in WHAT_IF:
+        for sql in statements:
+            conn.execute(sql)
+        conn.execute("VACUUM")
+        print(f"  {label}: {target.stat().st_size / 2**20:.1f} MB")
+    conn.close()
 
 
 def table_sizes(db) -> list[tuple[str, int]]:
