@@ -230,9 +230,29 @@ def m002_search(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def m003_fetch_log(db: sqlite_utils.Database) -> None:
+    """Unchanged and 304 fetches are counted per run and source (`source_checks`) rather
+    than stored row by row: an unchanged run then grows the file by a few hundred bytes,
+    not by a row per page. Pages keep their latest check in place (`last_checked`)."""
+    db["source_checks"].create(
+        {
+            "run_id": int,
+            "source_id": str,
+            "checked_at": str,
+            "unchanged": int,
+            "not_modified": int,
+        },
+        pk=("run_id", "source_id"),
+        foreign_keys=[("run_id", "runs", "id"), ("source_id", "sources", "id")],
+    )
+    db["pages"].add_column("last_checked", str)
+    db["pages"].add_column("last_status", int)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
+    ("003_fetch_log", m003_fetch_log),
 ]
 
 
@@ -245,10 +265,16 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     for name, migration in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:
+        # DDL is transactional in SQLite: a migration killed half-way leaves nothing.
+        db.execute("BEGIN IMMEDIATE")
+        try:
             migration(db)
             db["_migrations"].insert(
                 {"name": name, "applied_at": db.execute("select datetime('now')").fetchone()[0]}
             )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
         applied.append(name)
     return applied

@@ -143,8 +143,7 @@ class Run:
         with self.store.transaction():
             if result.outcome == Outcome.NOT_MODIFIED:
                 self.report.not_modified += 1
-                self.store.record_fetch(**base, outcome="not_modified")
-                self.store.update_page(job.page.id, failures=0, missing_count=0)
+                self._count_check(job, "not_modified")
             elif result.outcome == Outcome.GONE:
                 self._handle_gone(job, base)
             else:
@@ -178,7 +177,7 @@ class Run:
                 "last_modified": result.last_modified,
             }
             if previous is not None and previous.doc_hash == digest:
-                self.store.record_fetch(**base, outcome="unchanged")
+                self._count_check(job, "unchanged")
             else:
                 self._store_version(job, result, base, analysis, digest, previous)
             self.store.update_page(job.page.id, **page_values)
@@ -204,6 +203,11 @@ class Run:
             self.report.changed[job.page.url] = len(analysis.changes)
         if previous is None:
             self.report.new_pages += 1
+
+    def _count_check(self, job: _Job, outcome: str) -> None:
+        self.store.count_check(self.report.run_id, job.source.id, job.page.id, outcome)
+        if job.page.failures or job.page.missing_count:
+            self.store.update_page(job.page.id, failures=0, missing_count=0)
 
     def _handle_gone(self, job: _Job, base: dict) -> None:
         missing = job.page.missing_count + 1

@@ -177,11 +177,13 @@ class Store:
     def last_checked(self, source_id: str) -> str | None:
         """When a finished run last reached the source (a killed run does not count:
         the source is still due, and its pages are still the baseline)."""
-        sql = """select max(fetches.fetched_at) from fetches
-                 join runs on runs.id = fetches.run_id
-                 where fetches.source_id = ? and runs.finished is not null
-                   and fetches.outcome != 'error'"""
-        row = self.db.execute(sql, [source_id]).fetchone()
+        sql = """select max(at) from (
+                   select max(f.fetched_at) as at from fetches f join runs r on r.id = f.run_id
+                   where f.source_id = :s and r.finished is not null and f.outcome != 'error'
+                   union all
+                   select max(c.checked_at) from source_checks c join runs r on r.id = c.run_id
+                   where c.source_id = :s and r.finished is not null)"""
+        row = self.db.execute(sql, {"s": source_id}).fetchone()
         return row[0] if row else None
 
     def source_has_history(self, source_id: str) -> bool:
@@ -191,7 +193,32 @@ class Store:
 
     # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
     def record_fetch(self, **row: Any) -> int:
+        """A fetch that did something: a new version, a failure, a 404, a block."""
         return int(self.db["fetches"].insert({"fetched_at": utcnow(), **row}).last_pk)
+
+    def count_check(self, run_id: int, source_id: str, page_id: int, outcome: str) -> None:
+        """A fetch that found nothing new ("unchanged" or "not_modified"): counted per run
+        and source, and noted on the page in place, so an unchanged run barely grows the
+        file (migration 003 says why)."""
+        now = utcnow()
+        column = "unchanged" if outcome == "unchanged" else "not_modified"
+        self.db.execute(
+            f"""insert into source_checks (run_id, source_id, checked_at, unchanged, not_modified)
+                values (:run, :source, :at, :u, :n)
+                on conflict (run_id, source_id) do update
+                set checked_at = :at, {column} = {column} + 1""",
+            {
+                "run": run_id,
+                "source": source_id,
+                "at": now,
+                "u": int(column == "unchanged"),
+                "n": int(column == "not_modified"),
+            },
+        )
+        self.db.execute(
+            "update pages set last_checked = ?, last_status = ? where id = ?",
+            [now, 304 if column == "not_modified" else 200, page_id],
+        )
 
     def store_body(self, content: bytes, content_type: str) -> str:
         digest = hashlib.sha256(content).hexdigest()

@@ -121,12 +121,11 @@ def test_running_edition_two_again_yields_no_new_change(demo: DemoRuns) -> None:
     assert produced_changes(demo.store, demo.reports[2].run_id) == []
 
 
-def test_a_snapshot_is_stored_only_when_the_document_changed(demo: DemoRuns) -> None:
-    outcomes = dict(
-        demo.store.db.execute(
-            "select outcome, count(*) from fetches where run_id = ? group by outcome",
-            [demo.reports[2].run_id],
-        ).fetchall()
-    )
-    assert outcomes.get("ok", 0) == 0, outcomes
-    assert outcomes.get("unchanged", 0) + outcomes.get("not_modified", 0) > 0
+def test_an_unchanged_run_stores_no_version_and_only_counts_its_checks(demo: DemoRuns) -> None:
+    run_id = demo.reports[2].run_id
+    db = demo.store.db
+    assert db.execute("select count(*) from fetches where run_id = ?", [run_id]).fetchone() == (0,)
+    checked = db.execute(
+        "select sum(unchanged + not_modified) from source_checks where run_id = ?", [run_id]
+    ).fetchone()[0]
+    assert checked == db.execute("select count(*) from pages where status = 'active'").fetchone()[0]

@@ -139,13 +139,6 @@ def test_opening_twice_applies_nothing_the_second_time(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="migrate() runs DDL in autocommit: a migration killed half-way leaves its first "
-    "tables behind without its _migrations row, and every later open fails on 'table "
-    "already exists'. Fix: BEGIN IMMEDIATE ... COMMIT around each migration (DDL is "
-    "transactional in SQLite).",
-)
 def test_a_migration_that_dies_half_way_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
