@@ -193,6 +193,27 @@ def scrapers() -> None:
 
 
 @cli.command()
+@click.pass_context
+def index(ctx: click.Context) -> None:
+    """Bring full-text search up to date with what the runs stored (run it after `run`).
+
+    Indexes each new version and change with its words' base forms, so that
+    searching "Lappi" finds "Lapissa". Incremental: only what is new is read."""
+    from pipeline.runner import index_search
+    from pipeline.store import Store
+
+    db = ctx.obj["db"]
+    if not db.exists():
+        raise ConfigError(f"no database at {db}")
+    with run_lock(db):
+        store = Store.open(db)
+        try:
+            click.echo(index_search(store))
+        finally:
+            store.close()
+
+
+@cli.command()
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.pass_context

@@ -83,9 +83,9 @@ def run_demo(out: Path, db: Path) -> DemoSummary:
     fresh_database(db)
     store, reports = run_editions(db)
     try:
-        from pipeline.runner import _index
+        from pipeline.runner import index_search
 
-        _index(store)
+        index_search(store)
         summary = summarise(store, db, out, reports[-1].run_id)
         summary.failed = [f"[{s}] {u}: {e}" for r in reports for s, u, e in r.errors]
         summary.files = write_digests(store, db, out)
