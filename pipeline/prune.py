@@ -18,7 +18,8 @@ only the "whole page at that moment" link becomes "the page a little later".
 page_added, exactly as before.
 
 Old fetch rows are deleted unless a kept version points at them or they are a
-page's latest fetch or latest successful one (schedules and `status` read those).
+page's latest fetch or latest successful one (schedules and `status` read those);
+so are old per-run `source_checks` counts, except each source's latest.
 Then compressed bodies nothing points at go. Compaction runs only when worth it.
 """
 
@@ -118,7 +119,7 @@ def prune_db(
         repointed = _repoint_changes(db)
         snapshots = db.execute("delete from snapshots where id not in _keep").rowcount
         _drop_from_search(db)
-        fetches = _delete_fetches(db, cutoff)
+        fetches = _delete_fetches(db, cutoff) + _delete_checks(db, cutoff)
         bodies = _delete_orphan_bodies(db)
         db.execute("drop table _keep")
     free, total = _free_pages(db)
@@ -223,6 +224,19 @@ def _delete_fetches(db: sqlite_utils.Database, cutoff: str) -> int:
              and id not in (select max(id) from fetches group by page_id)
              and id not in (select max(id) from fetches where outcome != 'error'
                             group by page_id)""",
+        [cutoff],
+    ).rowcount
+
+
+def _delete_checks(db: sqlite_utils.Database, cutoff: str) -> int:
+    """Old per-run counts of fetches that found nothing new; each source's latest stays
+    (schedules read it: `Store.last_checked`)."""
+    if "source_checks" not in db.table_names():
+        return 0
+    return db.execute(
+        """delete from source_checks
+           where checked_at < ? and rowid not in
+             (select max(rowid) from source_checks group by source_id)""",
         [cutoff],
     ).rowcount
 

@@ -163,11 +163,17 @@ def _runs(conn: sqlite3.Connection, holder_alive: bool) -> tuple[RunLine, ...]:
 
 def _sources(conn: sqlite3.Connection) -> tuple[SourceHealth, ...]:
     marks = ",".join("?" * len(SUCCESS_OUTCOMES))
+    # Since migration 003, fetches that found nothing new are counted per run and
+    # source in `source_checks` instead of stored as rows: both say "reached it".
+    checked = "null"
+    if conn.execute("select 1 from sqlite_master where name = 'source_checks'").fetchone():
+        checked = "(select max(checked_at) from source_checks c where c.source_id = s.id)"
     rows = conn.execute(
         f"""select s.id, s.name, s.schedule,
               (select count(*) from pages p where p.source_id = s.id and p.status = 'active'),
-              (select max(fetched_at) from fetches f
-                 where f.source_id = s.id and f.outcome in ({marks})),
+              max(coalesce((select max(fetched_at) from fetches f
+                 where f.source_id = s.id and f.outcome in ({marks})), ''),
+                  coalesce({checked}, '')),
               (select coalesce(max(failures), 0) from pages p
                  where p.source_id = s.id and p.status = 'active'),
               (select count(*) from pages p
@@ -175,27 +181,26 @@ def _sources(conn: sqlite3.Connection) -> tuple[SourceHealth, ...]:
             from sources s order by s.id""",
         list(SUCCESS_OUTCOMES),
     ).fetchall()
-    health = []
-    for row in rows:
-        error = conn.execute(
-            """select error, fetched_at, url from fetches
-               where source_id = ? and error is not null order by id desc limit 1""",
-            [row[0]],
-        ).fetchone()
-        health.append(
-            SourceHealth(
-                id=row[0],
-                name=row[1] or row[0],
-                schedule=row[2] or "",
-                pages=row[3],
-                last_success=row[4],
-                consecutive_failures=int(row[5]),
-                failing_pages=int(row[6]),
-                last_error=f"{error[2]}: {error[0]}" if error else None,
-                last_error_at=error[1] if error else None,
-            )
-        )
-    return tuple(health)
+    return tuple(_health(conn, row) for row in rows)
+
+
+def _health(conn: sqlite3.Connection, row: tuple) -> SourceHealth:
+    error = conn.execute(
+        """select error, fetched_at, url from fetches
+           where source_id = ? and error is not null order by id desc limit 1""",
+        [row[0]],
+    ).fetchone()
+    return SourceHealth(
+        id=row[0],
+        name=row[1] or row[0],
+        schedule=row[2] or "",
+        pages=row[3],
+        last_success=row[4] or None,
+        consecutive_failures=int(row[5]),
+        failing_pages=int(row[6]),
+        last_error=f"{error[2]}: {error[0]}" if error else None,
+        last_error_at=error[1] if error else None,
+    )
 
 
 def human_bytes(n: int) -> str:

@@ -290,3 +290,21 @@ def test_a_prune_that_would_leave_a_dangling_reference_changes_nothing(
         run_prune(h, delivered_up_to=max_change(h))
     assert sorted(snapshots(h)) == ids
     assert h.store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_old_counts_of_quiet_checks_go_but_each_sources_latest_stays(h: History) -> None:
+    source = h.source("stm", "http://127.0.0.1:9/stm")
+    page = h.page(source)
+    h.version(page, "alku", days_ago(300))
+    for day in range(299, 0, -1):
+        run_id = h.run(days_ago(day))
+        h.store.count_check(run_id, "stm", page.id, "unchanged")
+        h.store.db.execute(
+            "update source_checks set checked_at = ? where run_id = ?",
+            [days_ago(day).strftime("%Y-%m-%dT%H:%M:%SZ"), run_id],
+        )
+    before = h.store.last_checked("stm")
+    run_prune(h, delivered_up_to=max_change(h))
+    rows = h.store.db.execute("select count(*), min(checked_at) from source_checks").fetchone()
+    assert rows == (KEEP_DAYS, days_ago(KEEP_DAYS).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert h.store.last_checked("stm") == before

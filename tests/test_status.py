@@ -149,3 +149,15 @@ def test_a_digest_never_delivered_keeps_every_change_undelivered(
     state.record_digest(row, "2026-06-01T06:00:00Z")  # pending: the SMTP server refused it
     state.close()
     assert status_report(db).undelivered == 4
+
+
+def test_a_check_that_found_nothing_new_counts_as_a_success(world: History, tmp_path: Path) -> None:
+    h = History.open(tmp_path / "watch.db")
+    run_id = h.run(days_ago(0))
+    soste = h.page(world.sources[1])
+    h.store.count_check(run_id, "soste", soste.id, "not_modified")
+    h.store.db.execute("update source_checks set checked_at = '2026-06-01T06:00:00Z'")
+    h.store.close()
+    by_id = {s.id: s for s in status_report(tmp_path / "watch.db").sources}
+    assert by_id["soste"].last_success == "2026-06-01T06:00:00Z"
+    assert by_id["stm"].last_success == "2026-05-30T06:00:00Z"
