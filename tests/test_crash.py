@@ -283,3 +283,47 @@ def test_a_source_a_killed_run_only_began_is_still_due_on_the_next_cron_run(
         assert due_sources(h.store, h.sources, now=NOW) == [source]
     finally:
         h.store.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Run._handle returns no links for a 304, so a listing whose new version a killed "
+    "run stored before registering the items it offers never offers them again while it "
+    "answers 304: the new items are lost. Fix: on NOT_MODIFIED, return "
+    "latest_snapshot(page).document.discovered (the links the unchanged page still offers).",
+)
+def test_items_of_a_listing_stored_by_a_killed_run_are_found_while_it_answers_304(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "watch.db"
+    item = "/valtioneuvosto/tiedote-2022-alueviestintaverkosto"
+    with SampleSite(edition=1) as site:
+        sources = sources_for(site, tmp_path)
+        complete_run(db, sources, tmp_path / "edition-1.log")
+        site.edition = 2
+        complete_run(db, sources, tmp_path / "edition-2.log")
+        assert (item, "page_added") in {(p, k) for p, k, *_ in changes_of(db)}
+        forget_page(db, site.base_url + item)  # as if killed before registering it
+        complete_run(db, sources, tmp_path / "after-kill.log")
+        assert (
+            f"not_modified 304 {site.base_url}/valtioneuvosto/tiedotteet"
+            in (tmp_path / "after-kill.log").read_text()
+        )
+    assert (item, "page_added") in {(p, k) for p, k, *_ in changes_of(db)}
+
+
+def forget_page(db: Path, url: str) -> None:
+    """Remove every trace of a page, leaving the listing that offers it as stored."""
+    conn = sqlite3.connect(db)
+    with conn:
+        (page_id,) = conn.execute("select id from pages where url = ?", [url]).fetchone()
+        for table in ("change_regions", "change_networks"):
+            conn.execute(
+                f"delete from {table} where change_id in"
+                " (select id from changes where page_id = ?)",
+                [page_id],
+            )
+        for table in ("changes", "snapshots", "fetches"):
+            conn.execute(f"delete from {table} where page_id = ?", [page_id])
+        conn.execute("delete from pages where id = ?", [page_id])
+    conn.close()
