@@ -1,18 +1,18 @@
 """How big the database grows in a year of daily runs, and what a run with no change adds.
 
 Simulates 365 daily runs over 1,000 pages (20 sources of 50) with 1% of the pages
-changing each day, driving `Store` exactly as `pipeline.run` does (one
-transaction per page: fetch row, compressed body, snapshot, changes from the real
-`diff_documents`), then indexing for search as `sotewatch run` does. Pages are
+changing each day, driving `Store` as `pipeline.run` does (a changed page: fetch
+row, compressed body, snapshot and changes from the real `diff_documents` in one
+transaction; an unchanged page: `Store.count_check`, a count per run and source),
+then indexing for search as `sotewatch index` does after each run. Pages are
 synthetic: 10-50 KB of HTML (site chrome with menus and scripts around 1.5-8 KB of
 text, like the real pages in shared/seeds) and a Document with sections.
 
-Prints the size after the year, the mean growth per run, and the growth of a run in
-which nothing changed, measured over several such runs, for today's store (one
-`fetches` row per page per run) and for the compact fetch log of
-pipeline/fetchlog.py (a row only when something happened). Then prunes with the
-default policy (90 days, then weekly), and prints what the proposed schema changes
-would save. The search index is filled by the real `index_new`, with a quick
+Prints the size after the year, the mean growth per run, the growth of a run in
+which nothing changed (mean over several such runs), and where the bytes are. Then
+prunes with the default policy (90 days, then weekly), and prints what the proposed
+schema changes would save, cumulatively, on a copy of the year's database.
+The search index is filled by the real `index_new`, with a quick
 stand-in for simplemma (made-up words are its slowest case); on a 200-page sample
 the stand-in makes the index ~30% bigger than simplemma does, so the FTS figures
 err on the large side.
@@ -38,7 +38,6 @@ import pipeline.search
 import pipeline.store
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.diff import diff_documents
-from pipeline.fetchlog import FetchLog, m003_fetch_log
 from pipeline.models import Document, Section
 from pipeline.prune import prune_db
 from pipeline.search import index_new
@@ -162,7 +161,6 @@ class Simulation:
         self.rng = random.Random(seed)
         self.store = Store.open(path)
         self.path = path
-        self.log: FetchLog | None = None
         self.sources = [
             Source(id=f"source-{i:02d}", url=f"https://site{i % 5}.example/s{i}", name=f"S{i}")
             for i in range(SOURCES)
@@ -200,23 +198,13 @@ class Simulation:
         return stored
 
     def _unchanged(self, rows: list[dict]) -> None:
-        """The rows run.py writes for unchanged pages, in one transaction for speed
-        (the same bytes as one transaction per page; only the number of commits differs)."""
-        now = _now()
-        if self.log is None:
-            self.store.db.conn.executemany(
-                """insert into fetches (fetched_at, run_id, page_id, source_id, url, status_code,
-                       bytes, elapsed_ms, attempts, outcome)
-                   values (:at, :run_id, :page_id, :source_id, :url, :status_code, :bytes,
-                       :elapsed_ms, :attempts, 'unchanged')""",
-                [{**row, "at": now} for row in rows],
-            )
-        else:
-            for row in rows:
-                self.log.record(**row, outcome="unchanged")
+        """What run.py writes for unchanged pages, in one transaction for speed (the
+        same bytes as one transaction per page; only the number of commits differs)."""
+        for row in rows:
+            self.store.count_check(row["run_id"], row["source_id"], row["page_id"], "unchanged")
         self.store.db.conn.executemany(
             "update pages set failures = 0, last_seen = ? where id = ?",
-            [(now, row["page_id"]) for row in rows],
+            [(_now(), row["page_id"]) for row in rows],
         )
 
     def _version(self, page: PageSim, base: dict, previous) -> int:
@@ -277,20 +265,6 @@ def year(path: Path, days: int, pages: int, seed: int) -> tuple[Simulation, list
     return sim, sizes
 
 
-def with_fetch_log(source: Path, target: Path) -> Simulation:
-    """A copy of the year's database as it would be with the compact fetch log."""
-    shutil.copy(source, target)
-    conn = sqlite3.connect(target)
-    conn.execute("delete from fetches where outcome in ('unchanged', 'not_modified')")
-    conn.commit()
-    conn.execute("VACUUM")
-    conn.close()
-    sim = Simulation.__new__(Simulation)
-    sim.store, sim.path = Store.open(target), target
-    m003_fetch_log(sim.store.db)
-    return sim
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
@@ -305,20 +279,15 @@ def main(argv: list[str]) -> int:
         growth = (sizes[-1] - sizes[0]) / max(1, args.days - 1)
         breakdown = table_sizes(sim.store.db)
         quiet = sim.quiet_growth(QUIET_RUNS)
-        compact = with_fetch_log(Path(tmp) / "year.db", Path(tmp) / "compact.db")
-        compact_year = compact.size()
-        compact.pages, compact.rng, compact.log = sim.pages, sim.rng, FetchLog(compact.store)
-        compact.chrome = sim.chrome
-        compact_quiet = compact.quiet_growth(QUIET_RUNS)
+        shutil.copy(Path(tmp) / "year.db", Path(tmp) / "before-prune.db")
         pruned = prune_db(sim.store.db, keep_days=90, then="weekly",
                           now=CLOCK.now,
                           delivered_up_to=2**62)  # fmt: skip
-        print_figures(year_bytes, growth, quiet, compact_year, compact_quiet, breakdown, pruned)
+        print_figures(year_bytes, growth, quiet, breakdown, pruned)
         sim.store.close()
-        compact.store.close()
-        what_if(Path(tmp) / "compact.db", Path(tmp) / "what-if.db")
+        what_if(Path(tmp) / "before-prune.db", Path(tmp) / "what-if.db")
         print(f"elapsed {time.perf_counter() - started:.0f} s")
-    ok = compact_year < TARGET_YEAR and compact_quiet < TARGET_QUIET
+    ok = year_bytes < TARGET_YEAR and quiet < TARGET_QUIET
     return 0 if ok else 1
 
 
@@ -355,7 +324,7 @@ def what_if(source: Path, target: Path) -> None:
     """The year's compact-log database after each proposed schema change, cumulatively."""
     shutil.copy(source, target)
     conn = sqlite3.connect(target, isolation_level=None)
-    print("what-if, cumulative, on the compact fetch log's year:")
+    print("what-if, cumulative, on a copy of the year's database:")
     for label, statements in WHAT_IF:
         for sql in statements:
             conn.execute(sql)
@@ -384,20 +353,16 @@ def table_sizes(db) -> list[tuple[str, int]]:
     return [(name, int(size or 0)) for name, size in rows]
 
 
-def print_figures(year_bytes, growth, quiet, compact_year, compact_quiet, breakdown, pruned):
+def print_figures(year_bytes, growth, quiet, breakdown, pruned) -> None:
     mb = 2**20
-    print("\nstore with one fetches row per page per run (pipeline/run.py today):")
-    print(f"  size after the year      {year_bytes / mb:8.1f} MB   (target < 100 MB)")
+    print(f"\n  size after the year      {year_bytes / mb:8.1f} MB   (target < 100 MB)")
     print(f"  mean growth per run      {growth / 1024:8.1f} KB")
     print(f"  growth of a quiet run    {quiet / 1024:8.1f} KB   (target < 2 KB)")
     parts = [f"{n} {s / mb:.1f} MB" if s else n for n, s in breakdown]
     print("  biggest tables/indexes: " + ", ".join(parts))
-    print("with the compact fetch log (pipeline/fetchlog.py):")
-    print(f"  size after the year      {compact_year / mb:8.1f} MB   (target < 100 MB)")
-    print(f"  growth of a quiet run    {compact_quiet / 1024:8.1f} KB   (target < 2 KB)")
     print("after `sotewatch prune` (90 days, then weekly; everything delivered):")
     print(
-        f"  {pruned.snapshots_deleted} versions and {pruned.fetches_deleted} fetch rows "
+        f"  {pruned.snapshots_deleted} versions and {pruned.fetches_deleted} fetch-log rows "
         f"deleted, compaction {pruned.compaction}, size {pruned.bytes_after / mb:.1f} MB"
     )
 

@@ -235,8 +235,8 @@ def _delete_checks(db: sqlite_utils.Database, cutoff: str) -> int:
         return 0
     return db.execute(
         """delete from source_checks
-           where checked_at < ? and rowid not in
-             (select max(rowid) from source_checks group by source_id)""",
+           where checked_at < ? and run_id < (select max(run_id) from source_checks newest
+                                              where newest.source_id = source_checks.source_id)""",
         [cutoff],
     ).rowcount
 
