@@ -27,6 +27,7 @@ _UPPER = "A-ZÅÄÖÜÉÈÁÍÓÚØÆ"
 _LOWER = "a-zåäöüéèáíóúøæß"
 _NAME_TOKEN = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}{_LOWER}][{_LOWER}]+)*"
 _NAME_RUN = re.compile(rf"(?:{_NAME_TOKEN})(?:\s+{_NAME_TOKEN})*")
+_DIGIT = re.compile(r"\d")
 _AT = re.compile(r"\s*[(\[]\s*(?:at|ät)\s*[)\]]\s*", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _PHONE_PREFIX = r"(?:(?:puh|p|tel|puhelin|gsm|mob|tfn|telefon|phone)\.?:?\s*)?"
@@ -91,6 +92,8 @@ def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
 
 def resolve_at(text: str) -> str:
     """ "first.last(at)stm.fi" -> "first.last@stm.fi"."""
+    if "(" not in text and "[" not in text:  # the regex needs a bracket: skip it cheaply
+        return text
     return _AT.sub("@", text)
 
 
@@ -123,6 +126,8 @@ def _slug(word: str) -> str:
 
 def _has_reachability(text: str) -> bool:
     text = resolve_at(text)
+    if "@" not in text and not _DIGIT.search(text):  # no address, no phone: no regex needed
+        return False
     return bool(EMAIL.search(text) or PHONE.search(text))
 
 

@@ -17,6 +17,7 @@ _SPACES = re.compile(r"\s+")
 
 DATE = r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})"
 _TIME = r"(?:\s+(?:klo\s+|kl\.\s+)?(\d{1,2})[.:](\d{2}))?"
+_DIGIT = re.compile(r"\d")
 PUBLISHED = re.compile(
     rf"(?:julkaistu|julkaisuajankohta|julkaisupäivä|publicerad|publiceringstid|published)"
     rf"\s*:?\s*{DATE}{_TIME}",
@@ -76,6 +77,8 @@ def is_chrome_line(line: str) -> bool:
 
 def published_iso(text: str) -> str | None:
     """ISO date(-time) from a "Julkaistu 2.11.2018 15.02" style line, or None."""
+    if not _DIGIT.search(text):  # a date line has digits; most paragraphs have none
+        return None
     match = PUBLISHED.search(text)
     return iso_from_match(match) if match else None
 
