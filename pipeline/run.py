@@ -144,6 +144,9 @@ class Run:
             if result.outcome == Outcome.NOT_MODIFIED:
                 self.report.not_modified += 1
                 self._count_check(job, "not_modified")
+                # A run killed after storing this version may not have registered its
+                # items yet: what the unchanged page offers is offered again.
+                return self.store.offered_links(job.page.id)
             elif result.outcome == Outcome.GONE:
                 self._handle_gone(job, base)
             else:

@@ -22,7 +22,7 @@ import zstandard
 
 from pipeline.config import Source, SourcesConfig
 from pipeline.migrations import migrate
-from pipeline.models import Change, Document
+from pipeline.models import Change, Document, Link
 
 
 def utcnow() -> str:
@@ -248,6 +248,16 @@ class Store:
         if row is None:
             return None
         return SnapshotRow(id=row[0], doc_hash=row[1], document=Document.from_json(row[2]))
+
+    def offered_links(self, page_id: int) -> list[Link]:
+        """The items and attachments the page's latest version offers to watch, read in
+        SQL so that a 304 costs no Document parse."""
+        sql = """select json_extract(value, '$.url'), json_extract(value, '$.text'),
+                        json_extract(value, '$.kind')
+                 from snapshots, json_each(snapshots.document, '$.links')
+                 where snapshots.id = (select max(id) from snapshots where page_id = ?)
+                   and json_extract(value, '$.kind') in ('item', 'attachment')"""
+        return [Link(url, text or "", kind) for url, text, kind in self.db.execute(sql, [page_id])]
 
     def add_snapshot(
         self, page_id: int, fetch_id: int, doc: Document, digest: str, body_hash: str | None

@@ -287,13 +287,6 @@ def test_a_source_a_killed_run_only_began_is_still_due_on_the_next_cron_run(
         h.store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Run._handle returns no links for a 304, so a listing whose new version a killed "
-    "run stored before registering the items it offers never offers them again while it "
-    "answers 304: the new items are lost. Fix: on NOT_MODIFIED, return "
-    "latest_snapshot(page).document.discovered (the links the unchanged page still offers).",
-)
 def test_items_of_a_listing_stored_by_a_killed_run_are_found_while_it_answers_304(
     tmp_path: Path,
 ) -> None:
