@@ -239,12 +239,15 @@ class Simulation:
         free = db.execute("PRAGMA freelist_count").fetchone()[0]
         return (pages - free) * page_size
 
-    def quiet_growth(self, runs: int) -> float:
-        """Mean growth of the file over `runs` runs in which nothing changed."""
-        before = self.size()
+    def quiet_growth(self, runs: int) -> tuple[float, float]:
+        """Mean growth over `runs` runs in which nothing changed: of the file, and of the
+        pages in use (the file may absorb a few runs in free pages left by the search
+        index's merges; the pages in use say what each run really adds)."""
+        file_before, used_before = self.size(), self.used_bytes()
         for _ in range(runs):
+            CLOCK.now += timedelta(days=1)
             self.run(set())
-        return (self.size() - before) / runs
+        return (self.size() - file_before) / runs, (self.used_bytes() - used_before) / runs
 
 
 def _now() -> str:
@@ -287,7 +290,7 @@ def main(argv: list[str]) -> int:
         sim.store.close()
         what_if(Path(tmp) / "before-prune.db", Path(tmp) / "what-if.db")
         print(f"elapsed {time.perf_counter() - started:.0f} s")
-    ok = year_bytes < TARGET_YEAR and quiet < TARGET_QUIET
+    ok = year_bytes < TARGET_YEAR and max(quiet) < TARGET_QUIET
     return 0 if ok else 1
 
 
@@ -353,11 +356,14 @@ def table_sizes(db) -> list[tuple[str, int]]:
     return [(name, int(size or 0)) for name, size in rows]
 
 
-def print_figures(year_bytes, growth, quiet, breakdown, pruned) -> None:
+def print_figures(year_bytes, growth, quiet: tuple[float, float], breakdown, pruned) -> None:
     mb = 2**20
     print(f"\n  size after the year      {year_bytes / mb:8.1f} MB   (target < 100 MB)")
     print(f"  mean growth per run      {growth / 1024:8.1f} KB")
-    print(f"  growth of a quiet run    {quiet / 1024:8.1f} KB   (target < 2 KB)")
+    print(
+        f"  growth of a quiet run    {quiet[1] / 1024:8.1f} KB in use, {quiet[0] / 1024:.1f} KB"
+        " of file   (target < 2 KB)"
+    )
     parts = [f"{n} {s / mb:.1f} MB" if s else n for n, s in breakdown]
     print("  biggest tables/indexes: " + ", ".join(parts))
     print("after `sotewatch prune` (90 days, then weekly; everything delivered):")
