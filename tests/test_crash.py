@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 from pipeline.sample_site import SampleSite, sample_sources_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,7 +244,6 @@ def run_lane(lane: Lane, timings: dict[int, Timing]) -> Counter:
     return changes_of(lane.db)
 
 
-@pytest.mark.slow
 def test_runs_killed_at_random_moments_lose_nothing_and_repeat_nothing(tmp_path: Path) -> None:
     expected, timings = reference(tmp_path / "reference")
     assert sum(expected.values()) > 10, "the sample site's second edition must change pages"
