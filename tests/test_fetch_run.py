@@ -140,6 +140,10 @@ def test_an_unchanged_page_is_a_304_and_stores_nothing(watch: Watch) -> None:
     watch.run()
     before = watch.snapshots()
     again = watch.run()
-    assert [r["outcome"] for r in watch.fetch_rows(again.run_id)] == ["not_modified"]
+    assert watch.fetch_rows(again.run_id) == []  # a 304 is counted, not stored row by row
+    checks = watch.store.db.execute(
+        "select not_modified, unchanged from source_checks where run_id = ?", [again.run_id]
+    ).fetchall()
+    assert checks == [(1, 0)]
     assert again.not_modified == 1
     assert watch.snapshots() == before
