@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from pipeline.errors import DeliveryError
 from pipeline.mail import Mailer, MailSettings, build_message
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
+from pipeline.transaction import immediate
 
 
 def state_path_for(main_db: Path | str) -> Path:
@@ -132,15 +133,8 @@ class StateDB:
         self.db["deliveries"].create_index(["digest_id"], if_not_exists=True)
         self.db["digests"].create_index(["subscriber_id", "id"], if_not_exists=True)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[None]:
+        return immediate(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

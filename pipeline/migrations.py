@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from pipeline.transaction import immediate
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 
@@ -266,15 +268,10 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
         if name in done:
             continue
         # DDL is transactional in SQLite: a migration killed half-way leaves nothing.
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(db):
             migration(db)
             db["_migrations"].insert(
                 {"name": name, "applied_at": db.execute("select datetime('now')").fetchone()[0]}
             )
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
         applied.append(name)
     return applied

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ import zstandard
 from pipeline.config import Source, SourcesConfig
 from pipeline.migrations import migrate
 from pipeline.models import Change, Document, Link
+from pipeline.transaction import immediate
 
 
 def utcnow() -> str:
@@ -95,16 +96,9 @@ class Store:
     def close(self) -> None:
         self.db.conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return immediate(self.db)
 
     # -- configuration mirrored into tables Datasette shows ---------------------------
     def sync_sources(self, config: SourcesConfig) -> None:

@@ -9,31 +9,22 @@ to keep them for a human eye.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from browser import browser_marks, chromium, keep
 from bs4 import BeautifulSoup
 from datasette_history import SCRIPT, HistoryDb, build
 
 from pipeline.browse import browse_command_args
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = browser_marks
 WINDOW = (1280, 1000)
 
 
@@ -77,21 +68,9 @@ def _wait_until_up(base: str, server: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"datasette did not answer: {log.read_text()}")
 
 
-def chromium(tmp_path: Path, url: str, *extra: str) -> str:
-    profile = tempfile.mkdtemp(prefix="profile-", dir=tmp_path)  # one fresh profile per run
-    command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        *extra, url,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, timeout=120, check=True)
-    return done.stdout.decode("utf-8")
-
-
 def screenshot(tmp_path: Path, url: str, name: str) -> Path:
     shot = tmp_path / f"{name}.png"
-    chromium(tmp_path, url, f"--screenshot={shot}", "--hide-scrollbars")
+    chromium(tmp_path, url, WINDOW, f"--screenshot={shot}")
     header = shot.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == WINDOW
@@ -100,18 +79,10 @@ def screenshot(tmp_path: Path, url: str, name: str) -> Path:
     return shot
 
 
-def keep(shot: Path) -> None:
-    target = os.environ.get("SOTEWATCH_KEEP_SCREENSHOTS")
-    if target:
-        folder = Path(target if target not in ("1", "yes", "true") else "out/screenshots")
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, folder / shot.name)
-
-
 def test_a_digest_link_opens_the_rendered_diff(served, tmp_path):
     base, history = served
     url = f"{base}/-/sotewatch/change/{history.ids['text_change']}"
-    dom = BeautifulSoup(chromium(tmp_path, url, "--dump-dom"), "html.parser")
+    dom = BeautifulSoup(chromium(tmp_path, url, WINDOW, "--dump-dom"), "html.parser")
     diff = dom.select_one(".sw-diff")
     assert [d.get_text() for d in diff.select("del")] == ["ja Lapin kunnissa."]
     assert SCRIPT in diff.select_one("ins").get_text()
@@ -122,7 +93,7 @@ def test_a_digest_link_opens_the_rendered_diff(served, tmp_path):
 def test_a_page_history_in_the_browser(served, tmp_path):
     base, history = served
     url = f"{base}/-/sotewatch/page/{history.ids['networks_page']}"
-    dom = BeautifulSoup(chromium(tmp_path, url, "--dump-dom"), "html.parser")
+    dom = BeautifulSoup(chromium(tmp_path, url, WINDOW, "--dump-dom"), "html.parser")
     assert len(dom.select(".sw-version")) == 2
     assert dom.h1.get_text() == "Sote-uudistuksen verkostot"
     screenshot(tmp_path, url, "datasette-page-history")
@@ -131,7 +102,7 @@ def test_a_page_history_in_the_browser(served, tmp_path):
 def test_the_change_log_and_activity_chart_render(served, tmp_path):
     base, _ = served
     dom = BeautifulSoup(
-        chromium(tmp_path, f"{base}/-/sotewatch/activity", "--dump-dom"), "html.parser"
+        chromium(tmp_path, f"{base}/-/sotewatch/activity", WINDOW, "--dump-dom"), "html.parser"
     )
     assert len(dom.select("svg rect")) > 0
     screenshot(tmp_path, f"{base}/-/sotewatch/activity", "datasette-activity")

@@ -10,13 +10,11 @@ wider than 600 px.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from html import escape
 from pathlib import Path
 
 import pytest
+from browser import browser_marks, chromium, keep
 from bs4 import BeautifulSoup
 from digest_fixtures import names
 
@@ -25,14 +23,7 @@ from pipeline.models import Change, ChangeKind
 from pipeline.render import render_digest
 from pipeline.subscribers import Follow
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = browser_marks
 LONG_URL = (
     "https://soteuudistus.fi/documents/1410877/"
     + "Hyvinvointialueiden_valmistelun_tilannekuva_" * 3
@@ -84,20 +75,6 @@ def hard_digest() -> str:
     return rendered.html
 
 
-def chromium(tmp_path: Path, url: str, width: int, *extra: str) -> str:
-    profile = tmp_path / f"profile-{width}-{len(extra)}"
-    command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
-        f"--window-size={width},1200",
-        *extra, url,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
 def harness(tmp_path: Path, html: str, frame_width: int, name: str) -> Path:
     """The digest inside an iframe of the given width, measured once it has loaded."""
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8">{MEASURE}</head>
@@ -114,16 +91,8 @@ def harness(tmp_path: Path, html: str, frame_width: int, name: str) -> Path:
 
 def measured(tmp_path: Path, html: str, frame_width: int, window: int, *extra: str) -> dict:
     path = harness(tmp_path, html, frame_width, f"harness-{frame_width}-{len(extra)}")
-    dom = chromium(tmp_path, path.as_uri(), window, "--dump-dom", *extra)
+    dom = chromium(tmp_path, path.as_uri(), (window, 1200), "--dump-dom", *extra)
     return json.loads(BeautifulSoup(dom, "html.parser").body["data-check"])
-
-
-def keep(shot: Path) -> None:
-    target = os.environ.get("SOTEWATCH_KEEP_SCREENSHOTS")
-    if target:
-        folder = Path(target if target not in ("1", "yes", "true") else "out/screenshots")
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, folder / shot.name)
 
 
 def test_phone_width_never_scrolls_sideways(tmp_path: Path) -> None:
@@ -162,7 +131,7 @@ def test_screenshots_are_saved(
 ) -> None:
     page = harness(tmp_path, hard_digest(), frame, f"shot-{name}")
     shot = tmp_path / f"digest-{name}.png"
-    chromium(tmp_path, page.as_uri(), window, f"--screenshot={shot}", *extra)
+    chromium(tmp_path, page.as_uri(), (window, 1200), f"--screenshot={shot}", *extra)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank image
     keep(shot)

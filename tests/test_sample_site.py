@@ -21,6 +21,7 @@ import pypdf
 import pytest
 from bs4 import BeautifulSoup
 from protego import Protego
+from slugs import NETWORKS, REGIONS
 
 from pipeline.models import ChangeKind
 from pipeline.sample_site import (
@@ -32,48 +33,8 @@ from pipeline.sample_site import (
     subscribers_path,
 )
 
-REGION_SLUGS = {
-    "ita-uusimaa",
-    "keski-uusimaa",
-    "lansi-uusimaa",
-    "vantaa-kerava",
-    "varsinais-suomi",
-    "satakunta",
-    "kanta-hame",
-    "pirkanmaa",
-    "paijat-hame",
-    "kymenlaakso",
-    "etela-karjala",
-    "etela-savo",
-    "pohjois-savo",
-    "pohjois-karjala",
-    "keski-suomi",
-    "etela-pohjanmaa",
-    "pohjanmaa",
-    "keski-pohjanmaa",
-    "pohjois-pohjanmaa",
-    "kainuu",
-    "lappi",
-    "helsinki",
-    "hus",
-}
-NETWORK_SLUGS = {
-    "vastuuhenkiloiden-verkosto",
-    "viestintaverkosto",
-    "sidosryhmaverkosto",
-    "ministerityoryhma",
-    "johtoryhma",
-    "jaosto-rahoitus",
-    "jaosto-henkilosto",
-    "jaosto-jarjestaminen",
-    "jaosto-alueellinen-valmistelu",
-    "seurantaryhma",
-    "koordinaatioryhma",
-    "valtakunnallinen-viestintaryhma",
-    "neuvottelukunta",
-    "sote-muutostuki",
-    "tulevaisuuden-sotekeskus",
-}
+REGION_SLUGS = set(REGIONS)
+NETWORK_SLUGS = set(NETWORKS)
 FAMILIES = {"generic", "ministry", "ngo", "county", "pdf", "listing", "feed", "sitemap"}
 NEW_ITEM = "/valtioneuvosto/tiedote-2022-alueviestintaverkosto"
 OLD_ITEM = "/valtioneuvosto/tiedote-2019-valmistelu-paattyy"

@@ -5,52 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from slugs import NETWORKS, REGIONS
 
 from pipeline.errors import ConfigError
 from pipeline.taxonomy import DEFAULT_PATH, load_taxonomy
-
-REGIONS = [
-    "ita-uusimaa",
-    "keski-uusimaa",
-    "lansi-uusimaa",
-    "vantaa-kerava",
-    "varsinais-suomi",
-    "satakunta",
-    "kanta-hame",
-    "pirkanmaa",
-    "paijat-hame",
-    "kymenlaakso",
-    "etela-karjala",
-    "etela-savo",
-    "pohjois-savo",
-    "pohjois-karjala",
-    "keski-suomi",
-    "etela-pohjanmaa",
-    "pohjanmaa",
-    "keski-pohjanmaa",
-    "pohjois-pohjanmaa",
-    "kainuu",
-    "lappi",
-    "helsinki",
-    "hus",
-]
-NETWORKS = [
-    "vastuuhenkiloiden-verkosto",
-    "viestintaverkosto",
-    "sidosryhmaverkosto",
-    "ministerityoryhma",
-    "johtoryhma",
-    "jaosto-rahoitus",
-    "jaosto-henkilosto",
-    "jaosto-jarjestaminen",
-    "jaosto-alueellinen-valmistelu",
-    "seurantaryhma",
-    "koordinaatioryhma",
-    "valtakunnallinen-viestintaryhma",
-    "neuvottelukunta",
-    "sote-muutostuki",
-    "tulevaisuuden-sotekeskus",
-]
 
 
 def test_slugs_are_exactly_the_agreed_ones() -> None:
