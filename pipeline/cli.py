@@ -143,7 +143,8 @@ def run(
         summary_json.write_text(json.dumps(report.summary_json(), ensure_ascii=False, indent=2))
     click.echo(
         f"run {report.run_id}: {report.fetched} fetched, {report.not_modified} not modified, "
-        f"{report.failed} failed, {report.changes} changes on {len(report.changed)} pages"
+        f"{report.failed} failed, {report.changes} changes ({report.new_pages} pages seen for the "
+        f"first time, {len(report.changed)} known pages changed)"
     )
     for source, url, error in report.errors:
         click.echo(f"  failed [{source}] {url}: {error}", err=True)

@@ -37,13 +37,12 @@ class RunReport:
     not_modified: int = 0
     failed: int = 0
     skipped_sources: list[str] = field(default_factory=list)
-    changed: dict[str, int] = field(default_factory=dict)  # url -> changes, in order seen
+    # url -> changes, for pages that had a version before this run (a page seen for the
+    # first time is counted in `new_pages`, and its "page added" in `changes`)
+    changed: dict[str, int] = field(default_factory=dict)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (source, url, error)
     new_pages: int = 0
-
-    @property
-    def changes(self) -> int:
-        return sum(self.changed.values())
+    changes: int = 0  # every change recorded, "page added" included
 
     def summary_json(self) -> dict:
         return {
@@ -203,7 +202,9 @@ class Run:
                 previous.id if previous else None,
                 analysis.changes,
             )
-            self.report.changed[job.page.url] = len(analysis.changes)
+            self.report.changes += len(analysis.changes)
+            if previous is not None:
+                self.report.changed[job.page.url] = len(analysis.changes)
         if previous is None:
             self.report.new_pages += 1
 
@@ -213,10 +214,13 @@ class Run:
             self.store.update_page(job.page.id, failures=0, missing_count=0)
 
     def _handle_gone(self, job: _Job, base: dict) -> None:
+        previous = self.store.latest_snapshot(job.page.id)
+        if previous is None:  # never seen: a wrong URL, not a removal
+            self._fail(job, base, "gone", "HTTP 404/410 for a page never seen: check the URL")
+            return
         missing = job.page.missing_count + 1
         self.store.record_fetch(**base, outcome="gone", error="HTTP 404/410: page is gone")
-        previous = self.store.latest_snapshot(job.page.id)
-        if missing < self.settings.removed_after or previous is None:
+        if missing < self.settings.removed_after:
             self.store.update_page(job.page.id, missing_count=missing)
             return
         doc = previous.document
@@ -225,6 +229,7 @@ class Run:
         self.store.add_changes(self.report.run_id, job.page.id, None, previous.id, tagged)
         self.store.update_page(job.page.id, missing_count=missing, status="removed")
         self.report.changed[job.page.url] = len(tagged)
+        self.report.changes += len(tagged)
 
     def _fail(self, job: _Job, base: dict, outcome: str, error: str) -> None:
         self.report.failed += 1
