@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 import simplemma
@@ -89,7 +89,6 @@ class Tagger:
 
     def __init__(self, taxonomy: Taxonomy, *, lemmatiser: Callable[[str, str], str] | None = None):
         self.taxonomy = taxonomy
-        self.lexicon: Lexicon = build_lexicon(taxonomy)
         self._lemmatiser = lemmatiser
         self._cache: dict[tuple[str, str], _Lookup] = {}
         self._jaostot = frozenset(n.slug for n in taxonomy.networks if n.topic)
@@ -98,6 +97,12 @@ class Tagger:
         rules = taxonomy.rules
         self._prefixes = frozenset(rules.shared_head_prefixes)
         self._prefixes_sv = frozenset(rules.shared_head_prefixes_sv)
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """Every inflected form of every name: built on first use, so a run in which no
+        page changed never pays for it."""
+        return build_lexicon(self.taxonomy)
 
     # -- public -----------------------------------------------------------------------
 
