@@ -65,7 +65,8 @@ RELATED_HEADING = re.compile(
 
 def clean(text: str) -> str:
     """One line of text as a reader sees it: NFC, no invisible characters, single spaces."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).replace("\u00a0", " ")
+    if not text.isascii():  # ASCII is already NFC and has no invisible characters
+        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).replace("\u00a0", " ")
     return _SPACES.sub(" ", text).strip()
 
 

@@ -83,8 +83,10 @@ def contacts_of(sections: tuple[Section, ...]) -> tuple[Contact, ...]:
 
 
 def _meta_published(soup: BeautifulSoup) -> str | None:
-    for selector in ("meta[property='article:published_time']", "meta[name='dcterms.date']"):
-        found = soup.select(selector)
+    """The publication date a page declares in <meta> (Open Graph or Dublin Core)."""
+    head = soup.head or soup  # meta tags live in <head>: no need to walk the whole page
+    for attribute, name in (("property", "article:published_time"), ("name", "dcterms.date")):
+        found = head.find_all("meta", attrs={attribute: name}, limit=1)
         if found:
             value = str(found[0].get("content", "")).strip()
             if len(value) >= 10 and value[4] == "-" and value[7] == "-":
