@@ -25,58 +25,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from vocabulary import WORDS
+
 from pipeline.diff import diff_documents
 from pipeline.models import ChangeKind, Document, Section
 from pipeline.worddiff import meaningful_key, significant_tokens, word_diff
 
 TARGET_RATIO = 3.0
 REPEATS = 5
-
-WORDS = [
-    "sote-uudistus",
-    "hyvinvointialue",
-    "valmistelu",
-    "toimeenpano",
-    "verkosto",
-    "viestintä",
-    "johtoryhmä",
-    "jaosto",
-    "rahoitus",
-    "henkilöstö",
-    "järjestäminen",
-    "alueellinen",
-    "seurantaryhmä",
-    "ministeriö",
-    "kunta",
-    "palvelut",
-    "Pohjois-Karjala",
-    "Kanta-Häme",
-    "Etelä-Savo",
-    "Lappi",
-    "Kainuu",
-    "Pirkanmaa",
-    "yhteistyö",
-    "tuki",
-    "järjestöt",
-    "asiakas",
-    "potilas",
-    "hoito",
-    "sosiaalihuolto",
-    "terveydenhuolto",
-    "pelastustoimi",
-    "kehittäminen",
-    "hanke",
-    "ohjelma",
-    "tavoite",
-    "arviointi",
-    "kuuleminen",
-    "lausunto",
-    "päätös",
-    "vuosi",
-    "kuukausi",
-    "tiedote",
-    "webinaari",
-]
 
 
 def sentence(rng: random.Random) -> str:

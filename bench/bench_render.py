@@ -18,6 +18,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from vocabulary import WORDS
+
 from pipeline.digest import ChangeRecord, Names, build_digest
 from pipeline.mail import MailSettings, build_message
 from pipeline.models import Change, ChangeKind
@@ -27,39 +29,6 @@ from pipeline.subscribers import Follow, Subscriber
 CHANGES = 2_000
 SUBSCRIBERS = 1_000
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-WORDS = [
-    "sote-uudistus",
-    "hyvinvointialue",
-    "valmistelu",
-    "toimeenpano",
-    "verkosto",
-    "viestintä",
-    "johtoryhmä",
-    "jaosto",
-    "rahoitus",
-    "henkilöstö",
-    "järjestäminen",
-    "seurantaryhmä",
-    "ministeriö",
-    "palvelut",
-    "yhteistyö",
-    "järjestöt",
-    "asiakas",
-    "hoito",
-    "sosiaalihuolto",
-    "terveydenhuolto",
-    "pelastustoimi",
-    "kehittäminen",
-    "hanke",
-    "ohjelma",
-    "tavoite",
-    "arviointi",
-    "kuuleminen",
-    "lausunto",
-    "päätös",
-    "tiedote",
-    "webinaari",
-]
 
 
 def names() -> Names:
