@@ -171,6 +171,7 @@ class Run:
             doc = analysis.document
             digest = doc_hash(doc)
             page_values = {
+                "status": "active",  # a removed start page that answers again is back
                 "failures": 0,
                 "missing_count": 0,
                 "last_seen": _now(),
