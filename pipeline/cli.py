@@ -87,14 +87,18 @@ def demo(ctx: click.Context, out: Path) -> None:
     click.echo(summary.text())
 
 
+def _sources_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--sources",
+        "sources_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="sources.toml, or a text file with one URL per line. [default: data/sources.toml]",
+    )(func)
+
+
 @cli.command()
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="sources.toml, or a text file with one URL per line. [default: data/sources.toml]",
-)
+@_sources_option
 @click.option("--force", is_flag=True, help="Fetch every source, due or not.")
 @click.option("--only", multiple=True, metavar="SOURCE", help="Fetch only this source id.")
 @click.option("--no-send", is_flag=True, help="Do everything but send digests.")
@@ -163,13 +167,7 @@ def _echo_delivery(report: DeliveryReport) -> None:
 
 
 @cli.command()
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The sources file to check. [default: data/sources.toml]",
-)
+@_sources_option
 def check(sources_path: Path | None) -> None:
     """Validate the config files (sources, taxonomy, subscribers) and list the sources."""
     from pipeline.runner import check_config

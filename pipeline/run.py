@@ -18,9 +18,9 @@ from pipeline.analyse import Analysis, analyse, tag_all
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.diff import diff_documents
 from pipeline.fetch import Fetcher, FetchRequest, FetchResult, Outcome
-from pipeline.models import Document, Link
+from pipeline.models import Link
 from pipeline.schedule import is_due
-from pipeline.store import PageRow, Store, doc_hash
+from pipeline.store import PageRow, Store, doc_hash, utcnow
 from pipeline.tag import Tagger
 
 log = logging.getLogger("sotewatch.run")
@@ -174,7 +174,7 @@ class Run:
                 "status": "active",  # a removed start page that answers again is back
                 "failures": 0,
                 "missing_count": 0,
-                "last_seen": _now(),
+                "last_seen": utcnow(),
                 "title": doc.title,
                 "etag": result.etag,
                 "last_modified": result.last_modified,
@@ -271,10 +271,6 @@ def _filtered(source: Source, links: list[Link]) -> list[Link]:
     return kept[: source.max_items]
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def due_sources(
     store: Store, sources: Sequence[Source], *, now: datetime, force: bool = False
 ) -> list[Source]:
@@ -318,11 +314,3 @@ def run_sources(
         exit_code=exit_code,
     )
     return report
-
-
-def latest_document(store: Store, url: str) -> Document | None:
-    row = store.db.execute("select id from pages where url = ?", [url]).fetchone()
-    if not row:
-        return None
-    snap = store.latest_snapshot(row[0])
-    return snap.document if snap else None

@@ -128,3 +128,11 @@ def test_an_unchanged_run_stores_no_version_and_only_counts_its_checks(demo: Dem
         "select sum(unchanged + not_modified) from source_checks where run_id = ?", [run_id]
     ).fetchone()[0]
     assert checked == db.execute("select count(*) from pages where status = 'active'").fetchone()[0]
+
+
+def test_the_raw_body_of_a_version_is_kept_compressed_and_reads_back(demo: DemoRuns) -> None:
+    (body_hash,) = demo.store.db.execute(
+        """select snapshots.body_hash from snapshots join pages on pages.id = snapshots.page_id
+           where pages.url like '%/soste/webinaari-2021.pdf' order by snapshots.id limit 1"""
+    ).fetchone()
+    assert demo.store.body(body_hash).startswith(b"%PDF")
