@@ -216,7 +216,7 @@ class Simulation:
             page_title=page.doc.title,
         )
         with self.store.transaction():
-            body = self.store.store_body(html, "text/html")
+            body = self.store.store_body(html, "text/html", page.page_id)
             fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
             snapshot = self.store.add_snapshot(
                 page.page_id, fetch_id, page.doc, doc_hash(page.doc), body

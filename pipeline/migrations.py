@@ -251,10 +251,29 @@ def m003_fetch_log(db: sqlite_utils.Database) -> None:
     db["pages"].add_column("last_status", int)
 
 
+def m004_compact(db: sqlite_utils.Database) -> None:
+    """Two changes that keep a year of daily runs well under 100 MB:
+
+    - `bodies.base`: a body may be stored compressed against a *key* body, the page's
+      earlier version (pipeline/bodies.py), which then must outlive it;
+    - `snapshots_fts` holds each page's latest version only. Every word a page ever
+      said is still found: what is no longer on the page is in the `before` of the
+      change that removed or edited it, and `changes_fts` indexes every change. A
+      copy of every version's full text in the index was most of the file.
+    """
+    db["bodies"].add_column("base", str)
+    db.execute("create index bodies_base on bodies (base) where base is not null")
+    db.execute(
+        "delete from snapshots_fts"
+        " where rowid not in (select max(id) from snapshots group by page_id)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
     ("003_fetch_log", m003_fetch_log),
+    ("004_compact", m004_compact),
 ]
 
 

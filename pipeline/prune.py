@@ -20,7 +20,8 @@ page_added, exactly as before.
 Old fetch rows are deleted unless a kept version points at them or they are a
 page's latest fetch or latest successful one (schedules and `status` read those);
 so are old per-run `source_checks` counts, except each source's latest.
-Then compressed bodies nothing points at go. Compaction runs only when worth it.
+Then compressed bodies nothing points at go (a key body once nothing is stored
+against it). Compaction runs only when worth it.
 """
 
 from __future__ import annotations
@@ -242,11 +243,13 @@ def _delete_checks(db: sqlite_utils.Database, cutoff: str) -> int:
 
 
 def _delete_orphan_bodies(db: sqlite_utils.Database) -> int:
-    return db.execute(
-        """delete from bodies
-           where hash not in (select body_hash from snapshots where body_hash is not null)
-             and hash not in (select body_hash from fetches where body_hash is not null)"""
-    ).rowcount
+    """Bodies nothing points at. A key body goes only once no body stored against it
+    is left, hence a second pass: keys are never stored against another key."""
+    sql = """delete from bodies
+             where hash not in (select body_hash from snapshots where body_hash is not null)
+               and hash not in (select body_hash from fetches where body_hash is not null)
+               and hash not in (select base from bodies where base is not null)"""
+    return db.execute(sql).rowcount + db.execute(sql).rowcount
 
 
 def _free_pages(db: sqlite_utils.Database) -> tuple[int, int]:

@@ -189,7 +189,7 @@ class Run:
     def _store_version(
         self, job: _Job, result: FetchResult, base: dict, analysis: Analysis, digest: str, previous
     ) -> None:
-        body = self.store.store_body(result.content, result.content_type)
+        body = self.store.store_body(result.content, result.content_type, job.page.id)
         fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
         assert analysis.document is not None
         snapshot_id = self.store.add_snapshot(

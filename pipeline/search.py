@@ -127,9 +127,12 @@ def fts_query(text: str, langs: Iterable[str] = QUERY_LANGUAGES) -> str:
 
 # -- indexing --------------------------------------------------------------------
 
-_NEW_SNAPSHOTS = """
+# Only each page's latest version is in snapshots_fts (migration 004 says why).
+_LATEST = "select max(id) from snapshots group by page_id"
+_NEW_SNAPSHOTS = f"""
 select s.id, s.title, s.text, coalesce(s.language, 'fi') from snapshots s
-where s.id > ? and not exists (select 1 from snapshots_fts f where f.rowid = s.id)
+where s.id > ? and s.id in ({_LATEST})
+  and not exists (select 1 from snapshots_fts f where f.rowid = s.id)
 order by s.id limit ?
 """
 _NEW_CHANGES = """
@@ -149,25 +152,26 @@ _INSERT_CHANGES = (
     " values (?, ?, ?, ?, ?, ?, ?)"
 )
 _DROP_ORPHANS = [
-    "delete from snapshots_fts where rowid not in (select id from snapshots)",
+    f"delete from snapshots_fts where rowid not in ({_LATEST})",
     "delete from changes_fts where rowid not in (select id from changes)",
 ]
 
 
 def index_new(db: Any) -> IndexStats:
-    """Index every snapshot and change not yet in the search tables; drop deleted ones.
+    """Index each page's latest version and every change not yet in the search tables;
+    drop versions that are no longer their page's latest, and deleted changes.
 
     Idempotent and incremental: a second call right after the first adds nothing.
     Accepts a sqlite_utils.Database, a Store or a sqlite3 connection. Each batch of
     rows commits on its own, unless the caller is already inside a transaction.
     """
     conn = _connection(db)
-    snapshots = _index(conn, _NEW_SNAPSHOTS, _INSERT_SNAPSHOTS, _snapshot_row)
-    changes = _index(conn, _NEW_CHANGES, _INSERT_CHANGES, _change_row)
     dropped = 0
     with _transaction(conn):
         for sql in _DROP_ORPHANS:
             dropped += conn.execute(sql).rowcount
+    snapshots = _index(conn, _NEW_SNAPSHOTS, _INSERT_SNAPSHOTS, _snapshot_row)
+    changes = _index(conn, _NEW_CHANGES, _INSERT_CHANGES, _change_row)
     return IndexStats(snapshots=snapshots, changes=changes, dropped=dropped)
 
 
@@ -234,12 +238,11 @@ def _change_row(row: tuple) -> tuple:
 
 SEARCH_SNAPSHOTS = """
 select s.id as snapshot_id, s.page_id, s.title, s.taken_at, p.url, s.text,
-    coalesce(s.language, 'fi') as language,
-    s.id = (select max(id) from snapshots l where l.page_id = s.page_id) as latest
+    coalesce(s.language, 'fi') as language
 from snapshots_fts join snapshots s on s.id = snapshots_fts.rowid
 join pages p on p.id = s.page_id
 where snapshots_fts match :match
-order by latest desc, rank limit :limit
+order by rank limit :limit
 """
 SEARCH_CHANGES = """
 select c.id as change_id, c.page_id, changes_fts.page_title, c.kind, c.section,

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-import zstandard
 
+from pipeline import bodies
 from pipeline.config import Source, SourcesConfig
 from pipeline.migrations import migrate
 from pipeline.models import Change, Document, Link
@@ -214,24 +214,43 @@ class Store:
             [now, 304 if column == "not_modified" else 200, page_id],
         )
 
-    def store_body(self, content: bytes, content_type: str) -> str:
+    def store_body(self, content: bytes, content_type: str, page_id: int | None = None) -> str:
+        """Store a raw body once by its SHA-256; with `page_id`, compressed against the
+        page's earlier version (pipeline/bodies.py says why)."""
         digest = hashlib.sha256(content).hexdigest()
         if not self.db.execute("select 1 from bodies where hash = ?", [digest]).fetchone():
-            data = zstandard.ZstdCompressor(level=10).compress(content)
+            key = self._key_body(page_id) if page_id is not None else None
+            packed = bodies.pack(content, key)
             self.db["bodies"].insert(
                 {
                     "hash": digest,
                     "content_type": content_type,
                     "size": len(content),
-                    "compression": "zstd",
-                    "data": data,
+                    "compression": packed.compression,
+                    "data": packed.data,
+                    "base": packed.base,
                 }
             )
         return digest
 
+    def _key_body(self, page_id: int) -> tuple[str, bytes] | None:
+        """The key body of the page's latest stored version: the dictionary for the next."""
+        row = self.db.execute(
+            """select coalesce(b.base, b.hash)
+               from snapshots s join bodies b on b.hash = s.body_hash
+               where s.page_id = ? order by s.id desc limit 1""",
+            [page_id],
+        ).fetchone()
+        return (row[0], self.body(row[0])) if row else None
+
     def body(self, digest: str) -> bytes:
-        row = self.db["bodies"].get(digest)
-        return zstandard.ZstdDecompressor().decompress(row["data"])
+        row = self.db.execute(
+            "select data, compression, base from bodies where hash = ?", [digest]
+        ).fetchone()
+        if row is None:
+            raise KeyError(digest)
+        data, compression, base = row
+        return bodies.unpack(data, compression, self.body(base) if base else None)
 
     def latest_snapshot(self, page_id: int) -> SnapshotRow | None:
         row = self.db.execute(

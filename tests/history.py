@@ -60,7 +60,7 @@ class History:
         previous = self.store.latest_snapshot(page.id)
         doc = Document(url=page.url, title="Sivu", sections=(Section(("Otsikko",), (text,)),))
         with self.store.transaction():
-            body_hash = self.store.store_body(body or text.encode(), "text/html")
+            body_hash = self.store.store_body(body or text.encode(), "text/html", page.id)
             fetch_id = self.fetch(page, "ok", when, body_hash=body_hash)
             snapshot_id = self.store.add_snapshot(page.id, fetch_id, doc, doc_hash(doc), body_hash)
             made = [

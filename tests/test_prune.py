@@ -268,15 +268,32 @@ def test_weekly_keeps_at_most_one_old_version_per_week_per_page(h: History) -> N
     assert sum(per_week.values()) < 2 * (100 // 7 + 4)
 
 
-def test_search_no_longer_finds_pruned_versions(h: History) -> None:
+def test_search_keeps_each_pages_latest_version_through_a_prune(h: History) -> None:
     from pipeline.search import index_new
 
-    daily_page(h, "stm", range(300, 200, -1))
+    ids = daily_page(h, "stm", range(300, 200, -1))
     index_new(h.store.db)
     report = run_prune(h, delivered_up_to=max_change(h))
     assert report.snapshots_deleted > 0
     indexed = {r[0] for r in h.store.db.execute("select rowid from snapshots_fts")}
-    assert indexed == set(snapshots(h))
+    assert indexed == {ids[-1]}
+
+
+def test_a_key_body_stays_while_a_kept_body_is_stored_against_it(h: History) -> None:
+    source = h.source("stm", "http://127.0.0.1:9/stm")
+    page = h.page(source)
+    chrome = b"<nav>" + b"".join(b"<a href=/%d>valikko %d</a>" % (i, i) for i in range(300))
+    for day in range(300, 200, -1):
+        h.version(page, f"versio {day}", days_ago(day), body=chrome + b"<p>%d</p>" % day)
+    db = h.store.db
+    first_key = db.execute("select hash from bodies where base is null order by rowid").fetchone()
+    run_prune(h, delivered_up_to=max_change(h))
+    kept = {r[0] for r in db.execute("select body_hash from snapshots")}
+    keys = {r[0] for r in db.execute("select base from bodies where base is not null")}
+    assert first_key[0] in keys, "the page's later versions are stored against its first"
+    assert {r[0] for r in db.execute("select hash from bodies")} == kept | keys
+    for digest in kept:
+        assert h.store.body(digest).startswith(chrome)
 
 
 def test_a_prune_that_would_leave_a_dangling_reference_changes_nothing(
