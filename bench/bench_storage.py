@@ -295,6 +295,11 @@ def main(argv: list[str]) -> int:
 
 
 WHAT_IF = [
+    ("VACUUM alone", []),
+    (
+        "search index optimised (deleted rows merged out)",
+        ["insert into snapshots_fts (snapshots_fts) values ('optimize')"],
+    ),
     (
         "snapshots.text left empty (a view can derive it from snapshots.document)",
         ["update snapshots set text = ''"],

@@ -251,22 +251,68 @@ def m003_fetch_log(db: sqlite_utils.Database) -> None:
     db["pages"].add_column("last_status", int)
 
 
+# Document.text in SQL: the title, then each section's heading path and paragraphs,
+# joined by blank lines, empty parts left out (tests/test_store.py checks it agrees).
+SNAPSHOT_TEXT = """(select group_concat(part, char(10, 10)) from (
+    select {s}.title as part, -1 as section, -1 as position
+    union all
+    select (select group_concat(h.value, ' / ') from json_each(sec.value, '$.path') h),
+        sec.key, -1
+    from json_each({s}.document, '$.sections') sec
+    union all
+    select p.value, sec.key, p.key
+    from json_each({s}.document, '$.sections') sec, json_each(sec.value, '$.paragraphs') p
+    order by section, position) where part != '')"""
+
+M004_VIEWS = [
+    "drop view latest_snapshots",
+    "drop view page_versions",
+    "alter table snapshots drop column text",
+    f"""create view snapshot_texts as
+    select s.id as snapshot_id, s.page_id, s.taken_at, s.title, s.language,
+        {SNAPSHOT_TEXT.format(s="s")} as text
+    from snapshots s""",
+    f"""create view latest_snapshots as
+    select p.id as page_id, s.id as snapshot_id, p.source_id, s.title, p.url, s.language,
+        s.taken_at, p.status, p.last_seen,
+        (select count(*) from snapshots v where v.page_id = p.id) as versions,
+        {SNAPSHOT_TEXT.format(s="s")} as text
+    from pages p
+    join snapshots s on s.id = (select max(id) from snapshots where page_id = p.id)""",
+    f"""create view page_versions as
+    select s.page_id, s.id as snapshot_id, s.taken_at, s.title, p.url, s.language,
+        length({SNAPSHOT_TEXT.format(s="s")}) as characters,
+        (select count(*) from changes c where c.snapshot_id = s.id) as changes,
+        (select max(id) from snapshots o where o.page_id = s.page_id and o.id < s.id)
+            as previous_snapshot_id,
+        (select min(id) from snapshots o where o.page_id = s.page_id and o.id > s.id)
+            as next_snapshot_id
+    from snapshots s join pages p on p.id = s.page_id""",
+]
+
+
 def m004_compact(db: sqlite_utils.Database) -> None:
-    """Two changes that keep a year of daily runs well under 100 MB:
+    """Three changes that keep a year of daily runs well under 100 MB:
 
     - `bodies.base`: a body may be stored compressed against a *key* body, the page's
       earlier version (pipeline/bodies.py), which then must outlive it;
+    - `snapshots.text` goes: it repeated the words `snapshots.document` holds. The
+      view `snapshot_texts` (and `latest_snapshots`) derive it;
     - `snapshots_fts` holds each page's latest version only. Every word a page ever
       said is still found: what is no longer on the page is in the `before` of the
       change that removed or edited it, and `changes_fts` indexes every change. A
       copy of every version's full text in the index was most of the file.
+      `search_state` counts the rows deleted from it since it was last optimised.
     """
     db["bodies"].add_column("base", str)
     db.execute("create index bodies_base on bodies (base) where base is not null")
+    for statement in M004_VIEWS:
+        db.execute(statement)
     db.execute(
         "delete from snapshots_fts"
         " where rowid not in (select max(id) from snapshots group by page_id)"
     )
+    db["search_state"].create({"name": str, "value": int}, pk="name")
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [

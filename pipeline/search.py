@@ -24,6 +24,7 @@ import simplemma
 QUERY_LANGUAGES = ("fi", "sv")  # a query has no language; try both of ours
 _WORD = re.compile(r"\w+(?:-\w+)*\*?")
 _BATCH = 200  # rows per transaction: a long index never blocks a run for long
+OPTIMISE_SHARE = 0.25  # of the index's rows deleted since its last rewrite
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,10 @@ def fts_query(text: str, langs: Iterable[str] = QUERY_LANGUAGES) -> str:
 # Only each page's latest version is in snapshots_fts (migration 004 says why).
 _LATEST = "select max(id) from snapshots group by page_id"
 _NEW_SNAPSHOTS = f"""
-select s.id, s.title, s.text, coalesce(s.language, 'fi') from snapshots s
-where s.id > ? and s.id in ({_LATEST})
-  and not exists (select 1 from snapshots_fts f where f.rowid = s.id)
-order by s.id limit ?
+select s.snapshot_id, s.title, s.text, coalesce(s.language, 'fi') from snapshot_texts s
+where s.snapshot_id > ? and s.snapshot_id in ({_LATEST})
+  and not exists (select 1 from snapshots_fts f where f.rowid = s.snapshot_id)
+order by s.snapshot_id limit ?
 """
 _NEW_CHANGES = """
 select c.id,
@@ -166,13 +167,35 @@ def index_new(db: Any) -> IndexStats:
     rows commits on its own, unless the caller is already inside a transaction.
     """
     conn = _connection(db)
-    dropped = 0
     with _transaction(conn):
-        for sql in _DROP_ORPHANS:
-            dropped += conn.execute(sql).rowcount
+        dropped = sum(conn.execute(sql).rowcount for sql in _DROP_ORPHANS)
+        _optimise_when_worth_it(conn, dropped)
     snapshots = _index(conn, _NEW_SNAPSHOTS, _INSERT_SNAPSHOTS, _snapshot_row)
     changes = _index(conn, _NEW_CHANGES, _INSERT_CHANGES, _change_row)
     return IndexStats(snapshots=snapshots, changes=changes, dropped=dropped)
+
+
+def _optimise_when_worth_it(conn: sqlite3.Connection, dropped: int) -> None:
+    """Rewrite snapshots_fts once the rows deleted from it reach a quarter of it.
+
+    FTS5 keeps a deleted row's words in its index (marked deleted) until its
+    segments are merged; with each page's row replaced at every new version, the
+    index would keep growing. Rewriting it every run would cost as much again.
+    """
+    if not dropped:
+        return
+    since = conn.execute(
+        "select coalesce(max(value), 0) from search_state where name = 'dropped_since_optimise'"
+    ).fetchone()[0]
+    since += dropped
+    rows = conn.execute("select count(*) from snapshots_fts").fetchone()[0]
+    if since >= OPTIMISE_SHARE * max(rows, 1):
+        conn.execute("insert into snapshots_fts (snapshots_fts) values ('optimize')")
+        since = 0
+    conn.execute(
+        "insert or replace into search_state (name, value) values ('dropped_since_optimise', ?)",
+        [since],
+    )
 
 
 def rebuild(db: Any) -> IndexStats:
@@ -237,9 +260,9 @@ def _change_row(row: tuple) -> tuple:
 # -- searching -------------------------------------------------------------------
 
 SEARCH_SNAPSHOTS = """
-select s.id as snapshot_id, s.page_id, s.title, s.taken_at, p.url, s.text,
+select s.snapshot_id, s.page_id, s.title, s.taken_at, p.url, s.text,
     coalesce(s.language, 'fi') as language
-from snapshots_fts join snapshots s on s.id = snapshots_fts.rowid
+from snapshots_fts join snapshot_texts s on s.snapshot_id = snapshots_fts.rowid
 join pages p on p.id = s.page_id
 where snapshots_fts match :match
 order by rank limit :limit

@@ -283,7 +283,6 @@ class Store:
                 "doc_hash": digest,
                 "title": doc.title,
                 "language": doc.language,
-                "text": doc.text,
                 "document": doc.to_json(),
                 "body_hash": body_hash,
             }

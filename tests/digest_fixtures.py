@@ -62,7 +62,12 @@ def add_changes(db: sqlite_utils.Database, changes: list[dict[str, Any]]) -> lis
         page_id = _page(db, url, change["page"])
         fetch = db["fetches"].insert({"page_id": page_id, "source_id": "stm", "url": url})
         snapshot = db["snapshots"].insert(
-            {"page_id": page_id, "fetch_id": fetch.last_pk, "title": change["page"], "text": ""}
+            {
+                "page_id": page_id,
+                "fetch_id": fetch.last_pk,
+                "title": change["page"],
+                "document": "{}",
+            }
         )
         row = db["changes"].insert(
             {

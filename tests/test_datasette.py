@@ -409,3 +409,37 @@ def test_heatmap_has_a_cell_per_row_and_week_and_row_totals():
     assert chart.max_count == 4
     assert [c.count for c in chart.cells] == [0, 4, 0, 2, 0, 1]
     assert all(cell.x + cell.width <= chart.width for cell in chart.cells)
+
+
+def _index_bytes(store: Store) -> int:
+    return store.db.execute("select sum(length(block)) from snapshots_fts_data").fetchone()[0]
+
+
+def _replace_versions(store: Store, page: int, times: int) -> None:
+    for n in range(times):
+        old = store.latest_snapshot(page)
+        assert old is not None
+        newer = replace(old.document, title=f"Verkostot {n}")
+        with store.transaction():
+            fetch = store.record_fetch(page_id=page, url=newer.url, outcome="ok")
+            store.add_snapshot(page, fetch, newer, doc_hash(newer), None)
+        index_new(store.db)
+
+
+@pytest.mark.parametrize("optimised", [True, False], ids=["optimised", "never-optimised"])
+def test_the_index_stays_the_size_of_the_pages_it_holds(tmp_path, monkeypatch, optimised):
+    """Replacing rows leaves deleted words in FTS5's index until it is rewritten;
+    it is rewritten once a quarter of its rows were replaced."""
+    import pipeline.search
+
+    if not optimised:
+        monkeypatch.setattr(pipeline.search, "OPTIMISE_SHARE", float("inf"))
+    history = build(tmp_path)
+    store = Store.open(history.path)
+    try:
+        fresh = _index_bytes(store)
+        _replace_versions(store, history.ids["networks_page"], 60)
+        grown = _index_bytes(store) / fresh
+        assert (grown < 1.5) is optimised, f"index at {grown:.1f}x its size"
+    finally:
+        store.close()

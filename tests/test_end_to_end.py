@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pipeline.models import Document
 from pipeline.run import RunReport, run_sources
 from pipeline.runner import load_config, prepare_store
 from pipeline.sample_site import SampleSite, expected_path, sample_sources_path
@@ -136,3 +137,24 @@ def test_the_raw_body_of_a_version_is_kept_compressed_and_reads_back(demo: DemoR
            where pages.url like '%/soste/webinaari-2021.pdf' order by snapshots.id limit 1"""
     ).fetchone()
     assert demo.store.body(body_hash).startswith(b"%PDF")
+
+
+def test_the_second_version_of_a_page_is_stored_against_the_first(demo: DemoRuns) -> None:
+    rows = demo.store.db.execute(
+        """select b.compression, b.base = first.body_hash
+           from pages p
+           join snapshots first on first.id = (select min(id) from snapshots where page_id = p.id)
+           join snapshots last on last.id = (select max(id) from snapshots where page_id = p.id)
+           join bodies b on b.hash = last.body_hash
+           where p.url like '%/stm/verkostot' and last.id != first.id"""
+    ).fetchall()
+    assert rows == [("zstd-delta", 1)]
+
+
+def test_the_text_view_reads_every_version_as_the_document_does(demo: DemoRuns) -> None:
+    rows = demo.store.db.execute(
+        "select s.document, t.text from snapshots s join snapshot_texts t on t.snapshot_id = s.id"
+    ).fetchall()
+    assert len(rows) > 20
+    for document, text in rows:
+        assert (text or "") == Document.from_json(document).text
