@@ -10,8 +10,8 @@ text, like the real pages in shared/seeds) and a Document with sections.
 
 Prints the size after the year, the mean growth per run, the growth of a run in
 which nothing changed (mean over several such runs), and where the bytes are. Then
-prunes with the default policy (90 days, then weekly), and prints what the proposed
-schema changes would save, cumulatively, on a copy of the year's database.
+prunes with the default policy (90 days, then weekly), and prints what a VACUUM and
+a further option would save, cumulatively, on a copy of the year's database.
 The search index is filled by the real `index_new`, with a quick
 stand-in for simplemma (made-up words are its slowest case); on a 200-page sample
 the stand-in makes the index ~30% bigger than simplemma does, so the FTS figures
@@ -295,41 +295,24 @@ def main(argv: list[str]) -> int:
 
 
 WHAT_IF = [
-    ("VACUUM alone", []),
+    ("VACUUM alone (the free pages a year of runs leaves)", []),
     (
-        "search index optimised (deleted rows merged out)",
-        ["insert into snapshots_fts (snapshots_fts) values ('optimize')"],
-    ),
-    (
-        "snapshots.text left empty (a view can derive it from snapshots.document)",
-        ["update snapshots set text = ''"],
-    ),
-    (
-        "snapshots_fts contentless (index only; snippets cut from snapshots.document)",
-        [
-            "create temp table words as select rowid, title, text, lemmas from snapshots_fts",
-            "drop table snapshots_fts",
-            "create virtual table snapshots_fts using fts5(title, text, lemmas, content='',"
-            " tokenize = 'unicode61 remove_diacritics 0')",
-            "insert into snapshots_fts (rowid, title, text, lemmas) select * from words",
-        ],
-    ),
-    (
-        "raw bodies kept only for each page's latest version (a prune option)",
+        "raw bodies kept only for each page's latest version (a possible prune option)",
         [
             "update snapshots set body_hash = null"
             " where id not in (select max(id) from snapshots group by page_id)",
             "update fetches set body_hash = null"
             " where body_hash not in (select body_hash from snapshots where body_hash is not null)",
             "delete from bodies where hash not in"
-            " (select body_hash from snapshots where body_hash is not null)",
+            " (select body_hash from snapshots where body_hash is not null)"
+            " and hash not in (select base from bodies where base is not null)",
         ],
     ),
 ]
 
 
 def what_if(source: Path, target: Path) -> None:
-    """The year's compact-log database after each proposed schema change, cumulatively."""
+    """The year's database after each step, cumulatively."""
     shutil.copy(source, target)
     conn = sqlite3.connect(target, isolation_level=None)
     print("what-if, cumulative, on a copy of the year's database:")
@@ -347,15 +330,15 @@ def table_sizes(db) -> list[tuple[str, int]]:
         "select name, sum(pgsize) from dbstat group by name order by 2 desc limit 6"
     ).fetchall()
     columns = db.execute(
-        """select sum(length(text)), sum(length(document)), count(*),
-                  (select sum(length(data)) from bodies) from snapshots"""
+        """select sum(length(document)), count(*),
+                  (select sum(length(data)) from bodies),
+                  (select count(*) from bodies where base is null) from snapshots"""
     ).fetchone()
-    versions = columns[2]
+    versions = columns[1]
     per_version = sum(r[1] for r in rows) / versions / 1024
     rows += [
-        ("(snapshots.text", columns[0]),
-        ("snapshots.document", columns[1]),
-        ("bodies.data", columns[3]),
+        ("(snapshots.document", columns[0]),
+        (f"bodies.data ({columns[3]} key bodies)", columns[2]),
         (f"versions: {versions}; top tables per version {per_version:.1f} KB)", 0),
     ]  # fmt: skip
     return [(name, int(size or 0)) for name, size in rows]
