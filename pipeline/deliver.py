@@ -5,6 +5,8 @@ The private state database (`<main>-private.db`, never served by Datasette) keep
 finished message bytes) and `deliveries` (every attempt: pending, sent, failed).
 
     window  = (last SENT digest's last_change_id, newest change id now]
+              (a window with nothing for the reader is closed as "empty": no mail,
+              but their next window starts after it, and prune may move on)
     build   -> record digest + delivery "pending" (one transaction)
             -> SMTP -> mark "sent" | "failed"
     next run: a digest without a "sent" delivery is re-sent byte for byte (same
@@ -36,6 +38,8 @@ from pipeline.mail import Mailer, MailSettings, build_message
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
+
+_DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
 
 def state_path_for(main_db: Path | str) -> Path:
@@ -122,7 +126,7 @@ class StateDB:
                 "digest_id": int,
                 "subscriber_id": str,
                 "attempt": int,
-                "status": str,  # pending | sent | failed
+                "status": str,  # pending | sent | failed | empty (nothing to send)
                 "error": str,
                 "at": str,
             },
@@ -142,8 +146,8 @@ class StateDB:
     def unsent(self, subscriber_id: str) -> dict[str, Any] | None:
         """The digest built for this reader that no attempt has delivered yet."""
         rows = self.db.query(
-            """select * from digests d where subscriber_id = ? and not exists
-               (select 1 from deliveries where digest_id = d.id and status = 'sent')
+            f"""select * from digests d where subscriber_id = ? and not exists
+               (select 1 from deliveries where digest_id = d.id and status in {_DONE})
                order by id limit 1""",
             [subscriber_id],
         )
@@ -152,8 +156,8 @@ class StateDB:
     def last_sent(self, subscriber_id: str) -> tuple[int, datetime] | None:
         """(last_change_id, when it was sent) of the reader's newest delivered digest."""
         row = self.db.execute(
-            """select d.last_change_id, max(x.at) from digests d
-               join deliveries x on x.digest_id = d.id and x.status = 'sent'
+            f"""select d.last_change_id, max(x.at) from digests d
+               join deliveries x on x.digest_id = d.id and x.status in {_DONE}
                where d.subscriber_id = ? group by d.id order by d.id desc limit 1""",
             [subscriber_id],
         ).fetchone()
@@ -165,6 +169,16 @@ class StateDB:
             digest_id = int(self.db["digests"].insert(row).last_pk)
             delivery_id = self._attempt(digest_id, row["subscriber_id"], 1, at)
         return digest_id, delivery_id
+
+    def record_nothing(self, row: dict[str, Any], at: str) -> None:
+        """A window with nothing for this reader: closed like a sent digest, so their
+        next digest starts after it and the delivery watermark moves on (no mail)."""
+        with self.transaction():
+            digest_id = int(self.db["digests"].insert(row).last_pk)
+            self.db["deliveries"].insert(
+                {"digest_id": digest_id, "subscriber_id": row["subscriber_id"], "attempt": 1,
+                 "status": "empty", "error": "", "at": at}
+            )  # fmt: skip
 
     def start_attempt(self, digest: dict[str, Any], at: str) -> int:
         """A new attempt for an unsent digest; earlier pending ones were interrupted."""
@@ -266,14 +280,32 @@ def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport
     if not force and not due(subscriber, last[1] if last else None, run.now):
         report.skipped.append(Outcome(subscriber.id, reason="not due"))
         return
-    built = _build(run, subscriber, last[0] if last else 0)
+    after_id = last[0] if last else 0
+    built = _build(run, subscriber, after_id)
     if built is None:
+        if run.until_id > after_id:
+            run.state.record_nothing(_nothing(subscriber, after_id, run), _iso(run.now))
         report.skipped.append(Outcome(subscriber.id, reason="no changes"))
         return
     row, message = built
     digest_id, delivery_id = run.state.record_digest(row, _iso(run.now))
     outcome = Outcome(subscriber.id, digest_id, row["changes"], row["subject"])
     _send(run, subscriber, message, delivery_id, outcome, report, "")
+
+
+def _nothing(subscriber: Subscriber, after_id: int, run: _Run) -> dict[str, Any]:
+    """The digests row of a window that had nothing for the reader."""
+    return {
+        "subscriber_id": subscriber.id,
+        "period": period_label(subscriber, run.now),
+        "first_change_id": after_id + 1,
+        "last_change_id": run.until_id,
+        "changes": 0,
+        "created": _iso(run.now),
+        "subject": "",
+        "message_id": "",
+        "message": None,
+    }
 
 
 def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, bytes] | None:
@@ -365,7 +397,7 @@ def delivered_watermark(state_db_path: Path | str) -> int | None:
     try:
         row = conn.execute(
             """select min(sent) from (
-                 select d.subscriber_id, coalesce(max(case when x.status = 'sent'
+                 select d.subscriber_id, coalesce(max(case when x.status in ('sent', 'empty')
                         then d.last_change_id end), 0) as sent
                  from digests d left join deliveries x on x.digest_id = d.id
                  group by d.subscriber_id)"""

@@ -170,7 +170,7 @@ HALF_DELIVERED = {
     "digest without its message": """select id from digests
         where message is null or length(message) = 0""",
     "delivery in an unknown state": """select id from deliveries
-        where status not in ('pending', 'sent', 'failed')""",
+        where status not in ('pending', 'sent', 'failed', 'empty')""",
 }
 
 

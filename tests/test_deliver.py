@@ -388,3 +388,20 @@ def test_source_health_lists_sources_failing_in_a_row(world) -> None:
     )
     assert source_health(db) == [SourceHealth("STM", 4, "HTTP 503")]
     assert source_health(db, failing_after=5) == []
+
+
+def test_a_reader_with_nothing_to_read_gets_no_mail_but_moves_the_watermark_on(world) -> None:
+    db, state = world[0], world[1]
+    sink = SmtpSink()
+    with smtp_server(sink) as server:
+        deliver(world, server.port)
+        add_changes(db, [{**CHANGES[2], "key": "pirkanmaa-only"}])
+        report = deliver(world, server.port, MONDAY + timedelta(days=1))
+    assert [o.subscriber_id for o in report.sent] == ["kaikki"]
+    assert {o.subscriber_id for o in report.skipped} == {"lappi", "viestinta"}
+    assert per_reader(sink) == {
+        "aino@example.org": 1,
+        "asa@example.org": 1,
+        "kaikki@example.org": 2,
+    }
+    assert delivered_watermark(state) == 7
