@@ -307,3 +307,64 @@ class Store:
                 [{"change_id": change_id, "network": n} for n in change.networks]
             )
         return ids
+
+    # -- bulk reads and prepared writes for the run (one query instead of one per source) --
+    def last_checked_all(self) -> dict[str, str]:
+        """`last_checked` of every source reached by a finished run, in one pass."""
+        sql = """select source_id, max(at) from (
+                   select f.source_id, max(f.fetched_at) as at
+                   from fetches f join runs r on r.id = f.run_id
+                   where r.finished is not null and f.outcome != 'error' group by f.source_id
+                   union all
+                   select c.source_id, max(c.checked_at)
+                   from source_checks c join runs r on r.id = c.run_id
+                   where r.finished is not null group by c.source_id)
+                 group by source_id"""
+        return {source_id: at for source_id, at in self.db.execute(sql) if at is not None}
+
+    def active_pages(self) -> dict[str, list[PageRow]]:
+        """`pages_of` every source at once."""
+        pages: dict[str, list[PageRow]] = {}
+        for row in self.db["pages"].rows_where("status = 'active'", order_by="id"):
+            pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
+        return pages
+
+    def tracked_urls(self) -> set[str]:
+        return {url for (url,) in self.db.execute("select url from pages")}
+
+    def latest_version(self, page_id: int) -> tuple[int, str, str] | None:
+        """(id, doc_hash, document JSON) of the latest snapshot, the JSON left unparsed
+        for whoever analyses the page."""
+        return self.db.execute(
+            "select id, doc_hash, document from snapshots"
+            " where page_id = ? order by id desc limit 1",
+            [page_id],
+        ).fetchone()
+
+    def add_version(
+        self,
+        page_id: int,
+        fetch_id: int,
+        *,
+        title: str,
+        language: str,
+        text: str,
+        document_json: str,
+        digest: str,
+        body_hash: str | None,
+    ) -> int:
+        """`add_snapshot` from a document already serialised (by an analysis worker)."""
+        table = self.db["snapshots"].insert(
+            {
+                "page_id": page_id,
+                "fetch_id": fetch_id,
+                "taken_at": utcnow(),
+                "doc_hash": digest,
+                "title": title,
+                "language": language,
+                "text": text,
+                "document": document_json,
+                "body_hash": body_hash,
+            }
+        )
+        return int(table.last_pk)
