@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import zstandard
+
 from pipeline.config import Source
 from pipeline.diff import diff_documents
 from pipeline.errors import ExtractionError
@@ -19,6 +21,7 @@ from pipeline.tag import Tagger, Tags
 from scrapers import Page, ScraperOptions, get_scraper
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
+_ZSTD = zstandard.ZstdCompressor(level=10)  # as `Store.store_body` compresses
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ class Finding:
     text: str = ""
     discovered: tuple[Link, ...] = ()
     changes: tuple[Change, ...] = ()
+    body_hash: str = ""  # sha256 of the raw body, as `Store.store_body` keys it
+    body_data: bytes = b""  # the raw body compressed with zstd, ready to store
 
 
 def prepare(task: Task, tagger: Tagger) -> Finding:
@@ -165,4 +170,6 @@ def _prepare(task: Task, tagger: Tagger) -> Finding:
         text=doc.text,
         discovered=doc.discovered,
         changes=changes,
+        body_hash=hashlib.sha256(task.page.content).hexdigest(),
+        body_data=_ZSTD.compress(task.page.content),
     )

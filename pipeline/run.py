@@ -124,11 +124,14 @@ class Run:
         active = self.store.active_pages()
         # The first run of a source sets the baseline; from then on new pages are news.
         checked = self.store.last_checked_all()
+        missing = [s for s in sources if all(p.url != s.url for p in active.get(s.id, ()))]
+        starts = self.store.add_pages([(s, s.url, s.family) for s in missing])  # new or removed
+        start_of = {source.id: page for source, page in zip(missing, starts, strict=True)}
         jobs = []
         for source in sources:
             pages = active.get(source.id, [])
-            if not any(page.url == source.url for page in pages):  # new, or removed
-                pages = [self.store.page(source, source.url, source.family, None), *pages]
+            if source.id in start_of:
+                pages = [start_of[source.id], *pages]
             jobs += [_Job(source, page, source.id in checked) for page in pages]
         return jobs
 
@@ -226,7 +229,7 @@ class Run:
             self._count_check(job, "unchanged")
         else:
             self._store_version(item, found, base)
-        self.store.update_page(
+        self.store.mark_seen(
             job.page.id,
             status="active",  # a removed start page that answers again is back
             failures=0,
@@ -240,7 +243,9 @@ class Run:
 
     def _store_version(self, item: _Fetched, found: Finding, base: dict) -> None:
         job, result = item.job, item.result
-        body = self.store.store_body(result.content, result.content_type)
+        body = self.store.store_compressed_body(
+            found.body_hash, found.body_data, result.content_type, len(result.content)
+        )
         fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
         snapshot_id = self.store.add_version(
             job.page.id,

@@ -229,6 +229,15 @@ class Store:
             )
         return digest
 
+    def store_compressed_body(self, digest: str, data: bytes, content_type: str, size: int) -> str:
+        """`store_body` for a body hashed and compressed elsewhere (an analysis worker)."""
+        self.db.execute(
+            """insert into bodies (hash, content_type, size, compression, data)
+               values (?, ?, ?, 'zstd', ?) on conflict (hash) do nothing""",
+            [digest, content_type, size, data],
+        )
+        return digest
+
     def body(self, digest: str) -> bytes:
         row = self.db["bodies"].get(digest)
         return zstandard.ZstdDecompressor().decompress(row["data"])
@@ -246,12 +255,23 @@ class Store:
     def offered_links(self, page_id: int) -> list[Link]:
         """The items and attachments the page's latest version offers to watch, read in
         SQL so that a 304 costs no Document parse."""
+        # Most pages offer nothing: a substring test (Document.to_json's own spelling)
+        # spares them the JSON parse, which would cost more than the 304 itself.
+        latest = self.db.execute(
+            """select id, instr(document, '"kind": "item"')
+                          or instr(document, '"kind": "attachment"')
+               from snapshots where page_id = ? order by id desc limit 1""",
+            [page_id],
+        ).fetchone()
+        if latest is None or not latest[1]:
+            return []
         sql = """select json_extract(value, '$.url'), json_extract(value, '$.text'),
                         json_extract(value, '$.kind')
                  from snapshots, json_each(snapshots.document, '$.links')
-                 where snapshots.id = (select max(id) from snapshots where page_id = ?)
+                 where snapshots.id = ?
                    and json_extract(value, '$.kind') in ('item', 'attachment')"""
-        return [Link(url, text or "", kind) for url, text, kind in self.db.execute(sql, [page_id])]
+        rows = self.db.execute(sql, [latest[0]])
+        return [Link(url, text or "", kind) for url, text, kind in rows]
 
     def add_snapshot(
         self, page_id: int, fetch_id: int, doc: Document, digest: str, body_hash: str | None
@@ -328,6 +348,31 @@ class Store:
         for row in self.db["pages"].rows_where("status = 'active'", order_by="id"):
             pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
         return pages
+
+    def mark_seen(self, page_id: int, **values: Any) -> None:
+        """`update_page` in one statement, for a page known to exist."""
+        assignments = ", ".join(f"{column} = :{column}" for column in values)
+        self.db.execute(f"update pages set {assignments} where id = :id", {**values, "id": page_id})
+
+    def add_pages(self, new: Sequence[tuple[Source, str, str]]) -> list[PageRow]:
+        """`page` for many (source, url, family) at once, in one transaction."""
+        with self.transaction():
+            rows = [self.page_row_or_insert(source, url, family) for source, url, family in new]
+        return rows
+
+    def page_row_or_insert(self, source: Source, url: str, family: str) -> PageRow:
+        found = self._page_row(source.id, url)
+        if found:
+            return found
+        self.db.execute(
+            """insert into pages (source_id, url, family, first_seen, status, missing_count,
+                                  failures, discovered_from)
+               values (?, ?, ?, ?, 'active', 0, 0, null)""",
+            [source.id, url, family, utcnow()],
+        )
+        row = self._page_row(source.id, url)
+        assert row is not None
+        return row
 
     def tracked_urls(self) -> set[str]:
         return {url for (url,) in self.db.execute("select url from pages")}

@@ -220,3 +220,47 @@ def test_a_wrong_worker_count_in_the_environment_is_a_config_error(
     monkeypatch.setenv("SOTEWATCH_WORKERS", "many")
     with pytest.raises(ConfigError, match="SOTEWATCH_WORKERS"):
         analysis_workers(None)
+
+
+ORPHAN_CHECK = """
+import sys, time
+from pipeline.taxonomy import load_taxonomy
+from pipeline.tag import Tagger
+from pipeline.workers import Analyser
+pool = Analyser(Tagger(load_taxonomy()), workers=2)
+pool.plan(100)
+pool._executor().submit(time.sleep, 0).result()
+print(" ".join(str(pid) for pid in pool._executor()._processes), flush=True)
+time.sleep(60)
+"""
+
+
+def test_workers_die_with_a_run_killed_by_sigkill() -> None:
+    """A cron run killed at any moment (tests/test_crash.py) must leave no orphans."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_CHECK], stdout=subprocess.PIPE, text=True
+    ) as run:
+        assert run.stdout is not None
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+    for _ in range(500):
+        if not any(_alive(pid) for pid in workers):
+            break
+        time.sleep(0.01)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    """Not yet reaped counts as dead: a zombie runs nothing."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
