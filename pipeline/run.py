@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from pipeline.analyse import Analysis, analyse, tag_all
+from pipeline.analyse import Finding, Task, tag_all
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.diff import diff_documents
 from pipeline.fetch import Fetcher, FetchRequest, FetchResult, Outcome
 from pipeline.models import Link
 from pipeline.schedule import is_due
-from pipeline.store import PageRow, Store, doc_hash, utcnow
+from pipeline.store import PageRow, Store, utcnow
 from pipeline.tag import Tagger
+from pipeline.workers import Analyser, Pending
 
 log = logging.getLogger("sotewatch.run")
 
@@ -60,11 +62,29 @@ class _Job:
     announce_new: bool
 
 
+@dataclass
+class _Fetched:
+    """A fetched page waiting, in fetch order, for its analysis and its transaction."""
+
+    job: _Job
+    result: FetchResult
+    analysis: Pending | None = None  # set for a 200
+    previous_id: int | None = None
+
+    def ready(self) -> bool:
+        return self.analysis is None or self.analysis.done()
+
+
 ProgressHook = Callable[[FetchResult], None]
 
 
 class Run:
-    """Fetches a set of sources through one Fetcher and writes the results to a Store."""
+    """Fetches a set of sources through one Fetcher and writes the results to a Store.
+
+    Pages are stored in the order they were fetched. While worker processes analyse
+    some pages, the event loop goes on fetching; it blocks on the oldest analysis only
+    when `Analyser.depth` of them are in flight, which also bounds the bodies in memory.
+    """
 
     def __init__(
         self,
@@ -74,33 +94,46 @@ class Run:
         *,
         settings: Settings | None = None,
         progress: ProgressHook | None = None,
+        workers: int | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.settings = settings or config.settings
         self.tagger = tagger
         self.progress = progress
+        self.analyser = Analyser(tagger, workers)
         self.report = RunReport(run_id=0)
 
     async def execute(self, sources: Sequence[Source]) -> RunReport:
         self.report = RunReport(run_id=self.store.start_run())
-        jobs = [job for source in sources for job in self._jobs_for(source)]
-        async with Fetcher(self.settings) as fetcher:
-            for _wave in range(MAX_DISCOVERY_WAVES + 1):
-                if not jobs:
-                    break
-                discovered = await self._wave(fetcher, jobs)
-                jobs = self._register_discovered(discovered)
+        jobs = self._first_jobs(sources)
+        try:
+            async with Fetcher(self.settings) as fetcher:
+                for _wave in range(MAX_DISCOVERY_WAVES + 1):
+                    if not jobs:
+                        break
+                    self.analyser.plan(len(jobs))
+                    discovered = await self._wave(fetcher, jobs)
+                    jobs = self._register_discovered(discovered)
+        finally:
+            self.analyser.close()
         return self.report
 
-    def _jobs_for(self, source: Source) -> list[_Job]:
-        start = self.store.page(source, source.url, source.family, None)
-        pages = self.store.pages_of(source.id)
-        if start.status != "active":
-            pages = [start, *pages]
+    def _first_jobs(self, sources: Sequence[Source]) -> list[_Job]:
+        """Every active page of the sources, read in one query rather than one a source."""
+        active = self.store.active_pages()
         # The first run of a source sets the baseline; from then on new pages are news.
-        announce = self.store.source_has_history(source.id)
-        return [_Job(source, page, announce) for page in pages]
+        checked = self.store.last_checked_all()
+        missing = [s for s in sources if all(p.url != s.url for p in active.get(s.id, ()))]
+        starts = self.store.add_pages([(s, s.url, s.family) for s in missing])  # new or removed
+        start_of = {source.id: page for source, page in zip(missing, starts, strict=True)}
+        jobs = []
+        for source in sources:
+            pages = active.get(source.id, [])
+            if source.id in start_of:
+                pages = [start_of[source.id], *pages]
+            jobs += [_Job(source, page, source.id in checked) for page in pages]
+        return jobs
 
     async def _wave(self, fetcher: Fetcher, jobs: list[_Job]) -> list[tuple[_Job, list[Link]]]:
         by_key = {job.page.id: job for job in jobs}
@@ -115,18 +148,53 @@ class Run:
             for job in jobs
         ]
         discovered: list[tuple[_Job, list[Link]]] = []
+        waiting: deque[_Fetched] = deque()
         async for result in fetcher.fetch_all(requests):
-            job = by_key[result.request.key]  # type: ignore[index]
-            links = self._handle(job, result)
-            if links:
-                discovered.append((job, links))
-            if self.progress:
-                self.progress(result)
+            waiting.append(self._received(by_key[result.request.key], result))  # type: ignore[index]
+            self._store_ready(waiting, discovered, in_flight=self.analyser.depth)
+        self._store_ready(waiting, discovered, in_flight=0)
         return discovered
 
+    def _received(self, job: _Job, result: FetchResult) -> _Fetched:
+        """A 200 goes to the analyser at once, with the version it is compared to."""
+        if result.outcome != Outcome.OK:
+            return _Fetched(job, result)
+        previous = self.store.latest_version(job.page.id)
+        task = Task(
+            page=result.page(),
+            family=job.page.family,
+            source=job.source,
+            announce_new=job.announce_new and job.page.url != job.source.url,
+            previous_json=previous[2] if previous else None,
+            previous_hash=previous[1] if previous else None,
+        )
+        return _Fetched(job, result, self.analyser.submit(task), previous[0] if previous else None)
+
+    def _store_ready(
+        self, waiting: deque[_Fetched], discovered: list[tuple[_Job, list[Link]]], in_flight: int
+    ) -> None:
+        """Store, oldest first, the pages whose analysis is done; wait for the oldest while
+        more than `in_flight` are pending. Pages ready together share one transaction."""
+        ready: list[tuple[_Fetched, Finding | None]] = []
+        while waiting and (len(waiting) > in_flight or waiting[0].ready()):
+            item = waiting.popleft()
+            found = self.analyser.result(item.analysis) if item.analysis else None
+            ready.append((item, found))
+        if not ready:
+            return
+        with self.store.transaction():
+            for item, found in ready:
+                links = self._handle(item, found)
+                if links:
+                    discovered.append((item.job, links))
+        if self.progress:
+            for item, _ in ready:
+                self.progress(item.result)
+
     # -- one page -------------------------------------------------------------------
-    def _handle(self, job: _Job, result: FetchResult) -> list[Link]:
+    def _handle(self, item: _Fetched, found: Finding | None) -> list[Link]:
         """Record one fetch result; returns the links the page offers to watch."""
+        job, result = item.job, item.result
         base = {
             "run_id": self.report.run_id,
             "page_id": job.page.id,
@@ -137,76 +205,68 @@ class Run:
             "elapsed_ms": round(result.elapsed_ms, 1),
             "attempts": result.attempts,
         }
-        if result.outcome == Outcome.OK:
-            return self._handle_ok(job, result, base)
-        with self.store.transaction():
-            if result.outcome == Outcome.NOT_MODIFIED:
-                self.report.not_modified += 1
-                self._count_check(job, "not_modified")
-                # A run killed after storing this version may not have registered its
-                # items yet: what the unchanged page offers is offered again.
-                return self.store.offered_links(job.page.id)
-            elif result.outcome == Outcome.GONE:
-                self._handle_gone(job, base)
-            else:
-                self._fail(job, base, result.outcome.value, result.error or "failed")
+        if found is not None:
+            return self._handle_ok(item, found, base)
+        if result.outcome == Outcome.NOT_MODIFIED:
+            self.report.not_modified += 1
+            self._count_check(job, "not_modified")
+            # A run killed after storing this version may not have registered its
+            # items yet: what the unchanged page offers is offered again.
+            return self.store.offered_links(job.page.id)
+        elif result.outcome == Outcome.GONE:
+            self._handle_gone(job, base)
+        else:
+            self._fail(job, base, result.outcome.value, result.error or "failed")
         return []
 
-    def _handle_ok(self, job: _Job, result: FetchResult, base: dict) -> list[Link]:
-        previous = self.store.latest_snapshot(job.page.id)
-        analysis = analyse(
-            result.page(),
-            family=job.page.family,
-            source=job.source,
-            previous=previous.document if previous else None,
-            announce_new=job.announce_new and job.page.url != job.source.url,
-            tagger=self.tagger,
-        )
+    def _handle_ok(self, item: _Fetched, found: Finding, base: dict) -> list[Link]:
+        job, result = item.job, item.result
         self.report.fetched += 1
-        with self.store.transaction():
-            if analysis.failure or analysis.document is None:
-                kind = "soft_failure" if analysis.document else "error"
-                self._fail(job, base, kind, analysis.failure or "no document")
-                return []
-            doc = analysis.document
-            digest = doc_hash(doc)
-            page_values = {
-                "status": "active",  # a removed start page that answers again is back
-                "failures": 0,
-                "missing_count": 0,
-                "last_seen": utcnow(),
-                "title": doc.title,
-                "etag": result.etag,
-                "last_modified": result.last_modified,
-            }
-            if previous is not None and previous.doc_hash == digest:
-                self._count_check(job, "unchanged")
-            else:
-                self._store_version(job, result, base, analysis, digest, previous)
-            self.store.update_page(job.page.id, **page_values)
-        return list(doc.discovered)
-
-    def _store_version(
-        self, job: _Job, result: FetchResult, base: dict, analysis: Analysis, digest: str, previous
-    ) -> None:
-        body = self.store.store_body(result.content, result.content_type, job.page.id)
-        fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
-        assert analysis.document is not None
-        snapshot_id = self.store.add_snapshot(
-            job.page.id, fetch_id, analysis.document, digest, body
+        if found.failure:
+            self._fail(job, base, found.failure_kind, found.failure)
+            return []
+        if found.unchanged:
+            self._count_check(job, "unchanged")
+        else:
+            self._store_version(item, found, base)
+        self.store.mark_seen(
+            job.page.id,
+            status="active",  # a removed start page that answers again is back
+            failures=0,
+            missing_count=0,
+            last_seen=utcnow(),
+            title=found.title,
+            etag=result.etag,
+            last_modified=result.last_modified,
         )
-        if analysis.changes:
-            self.store.add_changes(
-                self.report.run_id,
-                job.page.id,
-                snapshot_id,
-                previous.id if previous else None,
-                analysis.changes,
+        return list(found.discovered)
+
+    def _store_version(self, item: _Fetched, found: Finding, base: dict) -> None:
+        job, result = item.job, item.result
+        if found.body_data:
+            body = self.store.store_compressed_body(
+                found.body_hash, found.body_data, result.content_type, len(result.content)
             )
-            self.report.changes += len(analysis.changes)
-            if previous is not None:
-                self.report.changed[job.page.url] = len(analysis.changes)
-        if previous is None:
+        else:
+            body = self.store.store_body(result.content, result.content_type, job.page.id)
+        fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
+        snapshot_id = self.store.add_version(
+            job.page.id,
+            fetch_id,
+            title=found.title,
+            language=found.language,
+            document_json=found.document_json,
+            digest=found.digest,
+            body_hash=body,
+        )
+        if found.changes:
+            self.store.add_changes(
+                self.report.run_id, job.page.id, snapshot_id, item.previous_id, found.changes
+            )
+            self.report.changes += len(found.changes)
+            if item.previous_id is not None:
+                self.report.changed[job.page.url] = len(found.changes)
+        if item.previous_id is None:
             self.report.new_pages += 1
 
     def _count_check(self, job: _Job, outcome: str) -> None:
@@ -245,30 +305,28 @@ class Run:
         order = {s.id: i for i, s in enumerate(self.config.sources)}
         discovered.sort(key=lambda item: (order.get(item[0].source.id, 0), item[0].page.id))
         jobs: list[_Job] = []
+        tracked = self.store.tracked_urls() if discovered else set()
         for parent, links in discovered:
             source = parent.source
             for link in _filtered(source, links):
-                if self._tracked(link.url):
+                if link.url in tracked:
                     continue
+                tracked.add(link.url)
                 family = "pdf" if link.kind == "attachment" else source.item_family
                 page = self.store.page(source, link.url, family, parent.page.id)
                 jobs.append(replace(parent, page=page))
         return jobs
 
-    def _tracked(self, url: str) -> bool:
-        return bool(self.store.db.execute("select 1 from pages where url = ?", [url]).fetchone())
-
 
 def _filtered(source: Source, links: list[Link]) -> list[Link]:
-    kept = []
+    kept: dict[str, Link] = {}
     for link in links:
         if source.url_include and not any(re.search(p, link.url) for p in source.url_include):
             continue
         if any(re.search(p, link.url) for p in source.url_exclude):
             continue
-        if link.url not in {k.url for k in kept}:
-            kept.append(link)
-    return kept[: source.max_items]
+        kept.setdefault(link.url, link)
+    return list(kept.values())[: source.max_items]
 
 
 def due_sources(
@@ -278,8 +336,9 @@ def due_sources(
     if force:
         return list(sources)
     due = []
+    last_checked = store.last_checked_all()
     for source in sources:
-        checked = store.last_checked(source.id)
+        checked = last_checked.get(source.id)
         last = datetime.fromisoformat(checked.replace("Z", "+00:00")) if checked else None
         if is_due(source.schedule, last, now):
             due.append(source)
@@ -295,14 +354,17 @@ def run_sources(
     force: bool = False,
     now: datetime | None = None,
     progress: ProgressHook | None = None,
+    workers: int | None = None,
 ) -> RunReport:
-    """The synchronous entry the CLI and the demo call."""
+    """The synchronous entry the CLI and the demo call. `workers`: processes analysing
+    pages (default: one a core; 1 analyses in-process)."""
     now = now or datetime.now(UTC)
     store.sync_sources(config)
     sources = due_sources(store, config.sources, now=now, force=force)
-    run = Run(store, config, tagger, settings=settings, progress=progress)
+    run = Run(store, config, tagger, settings=settings, progress=progress, workers=workers)
     report = asyncio.run(run.execute(sources))
-    report.skipped_sources = [s.id for s in config.sources if s not in sources]
+    due = {s.id for s in sources}
+    report.skipped_sources = [s.id for s in config.sources if s.id not in due]
     exit_code = 1 if report.failed else 0
     store.finish_run(
         report.run_id,

@@ -243,6 +243,16 @@ class Store:
         ).fetchone()
         return (row[0], self.body(row[0])) if row else None
 
+    def store_compressed_body(self, digest: str, data: bytes, content_type: str, size: int) -> str:
+        """`store_body` for a body hashed and compressed on its own elsewhere (an analysis
+        worker, for a page's first version: there is no key body to compress it against)."""
+        self.db.execute(
+            """insert into bodies (hash, content_type, size, compression, data)
+               values (?, ?, ?, 'zstd', ?) on conflict (hash) do nothing""",
+            [digest, content_type, size, data],
+        )
+        return digest
+
     def body(self, digest: str) -> bytes:
         row = self.db.execute(
             "select data, compression, base from bodies where hash = ?", [digest]
@@ -265,12 +275,23 @@ class Store:
     def offered_links(self, page_id: int) -> list[Link]:
         """The items and attachments the page's latest version offers to watch, read in
         SQL so that a 304 costs no Document parse."""
+        # Most pages offer nothing: a substring test (Document.to_json's own spelling)
+        # spares them the JSON parse, which would cost more than the 304 itself.
+        latest = self.db.execute(
+            """select id, instr(document, '"kind": "item"')
+                          or instr(document, '"kind": "attachment"')
+               from snapshots where page_id = ? order by id desc limit 1""",
+            [page_id],
+        ).fetchone()
+        if latest is None or not latest[1]:
+            return []
         sql = """select json_extract(value, '$.url'), json_extract(value, '$.text'),
                         json_extract(value, '$.kind')
                  from snapshots, json_each(snapshots.document, '$.links')
-                 where snapshots.id = (select max(id) from snapshots where page_id = ?)
+                 where snapshots.id = ?
                    and json_extract(value, '$.kind') in ('item', 'attachment')"""
-        return [Link(url, text or "", kind) for url, text, kind in self.db.execute(sql, [page_id])]
+        rows = self.db.execute(sql, [latest[0]])
+        return [Link(url, text or "", kind) for url, text, kind in rows]
 
     def add_snapshot(
         self, page_id: int, fetch_id: int, doc: Document, digest: str, body_hash: str | None
@@ -325,3 +346,87 @@ class Store:
                 [{"change_id": change_id, "network": n} for n in change.networks]
             )
         return ids
+
+    # -- bulk reads and prepared writes for the run (one query instead of one per source) --
+    def last_checked_all(self) -> dict[str, str]:
+        """`last_checked` of every source reached by a finished run, in one pass."""
+        sql = """select source_id, max(at) from (
+                   select f.source_id, max(f.fetched_at) as at
+                   from fetches f join runs r on r.id = f.run_id
+                   where r.finished is not null and f.outcome != 'error' group by f.source_id
+                   union all
+                   select c.source_id, max(c.checked_at)
+                   from source_checks c join runs r on r.id = c.run_id
+                   where r.finished is not null group by c.source_id)
+                 group by source_id"""
+        return {source_id: at for source_id, at in self.db.execute(sql) if at is not None}
+
+    def active_pages(self) -> dict[str, list[PageRow]]:
+        """`pages_of` every source at once."""
+        pages: dict[str, list[PageRow]] = {}
+        for row in self.db["pages"].rows_where("status = 'active'", order_by="id"):
+            pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
+        return pages
+
+    def mark_seen(self, page_id: int, **values: Any) -> None:
+        """`update_page` in one statement, for a page known to exist."""
+        assignments = ", ".join(f"{column} = :{column}" for column in values)
+        self.db.execute(f"update pages set {assignments} where id = :id", {**values, "id": page_id})
+
+    def add_pages(self, new: Sequence[tuple[Source, str, str]]) -> list[PageRow]:
+        """`page` for many (source, url, family) at once, in one transaction."""
+        with self.transaction():
+            rows = [self.page_row_or_insert(source, url, family) for source, url, family in new]
+        return rows
+
+    def page_row_or_insert(self, source: Source, url: str, family: str) -> PageRow:
+        found = self._page_row(source.id, url)
+        if found:
+            return found
+        self.db.execute(
+            """insert into pages (source_id, url, family, first_seen, status, missing_count,
+                                  failures, discovered_from)
+               values (?, ?, ?, ?, 'active', 0, 0, null)""",
+            [source.id, url, family, utcnow()],
+        )
+        row = self._page_row(source.id, url)
+        assert row is not None
+        return row
+
+    def tracked_urls(self) -> set[str]:
+        return {url for (url,) in self.db.execute("select url from pages")}
+
+    def latest_version(self, page_id: int) -> tuple[int, str, str] | None:
+        """(id, doc_hash, document JSON) of the latest snapshot, the JSON left unparsed
+        for whoever analyses the page."""
+        return self.db.execute(
+            "select id, doc_hash, document from snapshots"
+            " where page_id = ? order by id desc limit 1",
+            [page_id],
+        ).fetchone()
+
+    def add_version(
+        self,
+        page_id: int,
+        fetch_id: int,
+        *,
+        title: str,
+        language: str,
+        document_json: str,
+        digest: str,
+        body_hash: str | None,
+    ) -> int:
+        """`add_snapshot` from a document already serialised (by an analysis worker)."""
+        table = self.db["snapshots"].insert(
+            {
+                "page_id": page_id,
+                "fetch_id": fetch_id,
+                "taken_at": utcnow(),
+                "doc_hash": digest,
+                "title": title,
+                "language": language,
+                "document": document_json,
+                "body_hash": body_hash,
+            }
+        )
+        return int(table.last_pk)

@@ -1,0 +1,143 @@
+"""Where pages are analysed: in this process, or in a pool of worker processes.
+
+Analysing a page (extract, noise, soft failure, diff, tag) is pure CPU; the run's event
+loop meanwhile has fetching and storing to do. With more than one core, `Analyser` hands
+pages to a `ProcessPoolExecutor` so the two overlap; with one core, or a handful of pages,
+it analyses in-process. Either way the answer is `analyse.prepare`'s, computed by the
+same function, so pool and in-process runs store identical rows.
+
+Workers are forked (cheap: the modules are already imported, memory is shared until
+written) and die with the run: PR_SET_PDEATHSIG, so a run killed with SIGKILL leaves no
+orphans. A worker that dies (a segfault in a parser, the OOM killer) breaks the whole
+pool; the pages it held are re-analysed one at a time in a fresh pool, and a page that
+breaks it again is that page's failure, not the run's.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from pipeline.analyse import Finding, Task, prepare
+from pipeline.tag import Tagger
+
+SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not worth it
+_PR_SET_PDEATHSIG = 1
+_ATTEMPTS = 2  # tries of a page whose worker died: the second runs alone
+
+_tagger: Tagger | None = None  # each worker's, set by `_init_worker`
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass
+class Pending:
+    """One page handed to the analyser; `result` blocks until its Finding is ready."""
+
+    task: Task
+    future: Future[Finding]
+    generation: int  # of the pool it was submitted to
+    attempts: int = 1
+
+    def done(self) -> bool:
+        return self.future.done()
+
+
+class Analyser:
+    """`submit` a Task, later `result` it. `workers` <= 1 means in-process."""
+
+    def __init__(self, tagger: Tagger, workers: int | None = None) -> None:
+        self.tagger = tagger
+        self.workers = default_workers() if workers is None else max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+        self._generation = 0
+        self._use_pool = False
+
+    @property
+    def depth(self) -> int:
+        """Pages worth having in flight: enough to keep every worker busy."""
+        return 2 * self.workers if self._use_pool else 0
+
+    def plan(self, pages: int) -> None:
+        """Choose for the next `pages` pages: a pool only for a wave worth it."""
+        self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and _can_fork()
+
+    def submit(self, task: Task) -> Pending:
+        if not self._use_pool:
+            return Pending(task, _completed(prepare(task, self.tagger)), generation=-1)
+        return Pending(task, self._executor().submit(_work, task), self._generation)
+
+    def result(self, pending: Pending) -> Finding:
+        """The page's Finding; a dead worker costs a retry, then the page, never the run."""
+        while True:
+            try:
+                return pending.future.result()
+            except BrokenProcessPool:
+                self._restart(pending.generation)
+                if pending.attempts >= _ATTEMPTS:
+                    return Finding(failure="analysis failed: the worker process died")
+                pending.future = self._executor().submit(_work, pending.task)
+                pending.generation = self._generation
+                pending.attempts += 1
+            except Exception as exc:  # e.g. a result that would not pickle
+                return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_worker,
+                initargs=(self.tagger,),  # forked, not pickled: the lexicon stays lazy
+            )
+        return self._pool
+
+    def _restart(self, broken_generation: int) -> None:
+        if broken_generation != self._generation:
+            return  # already replaced since that page was submitted
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self._generation += 1
+
+
+def _completed(finding: Finding) -> Future[Finding]:
+    future: Future[Finding] = Future()
+    future.set_result(finding)
+    return future
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _init_worker(tagger: Tagger) -> None:
+    """Die with the run; leave Ctrl-C to the run, which shuts the pool down."""
+    global _tagger
+    _tagger = tagger
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: orphans exit when their pipe closes
+        return
+    if os.getppid() != parent:  # the run died before prctl took effect
+        os._exit(1)
+
+
+def _work(task: Task) -> Finding:
+    assert _tagger is not None, "worker not initialised"
+    return prepare(task, _tagger)

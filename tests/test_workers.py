@@ -1,0 +1,266 @@
+"""Analysis in worker processes: the same rows as in-process, and one page's crash is its own.
+
+A run hands each fetched page to `pipeline.workers.Analyser`: with one worker it analyses
+in the run's process, with more in a pool of forked processes. Whichever, a run over the
+sample site's two editions must store the same versions and the same changes in the same
+order, and a page whose analysis raises, or kills its worker, must become that page's
+failure while every other page is stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pipeline.workers
+from pipeline.analyse import Finding, Task, prepare
+from pipeline.config import Settings, Source, SourcesConfig
+from pipeline.run import RunReport, run_sources
+from pipeline.runner import analysis_workers, load_config, prepare_store
+from pipeline.sample_site import SampleSite, sample_sources_path
+from pipeline.store import Store
+from pipeline.tag import Tagger
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.workers import Analyser
+from scrapers import Page
+
+FAST = Settings(per_host_delay=0.0, retries=0, run_budget=60.0)
+ARTICLE = (
+    "<html><head><title>Verkostot</title></head><body><main><h1>Verkostot</h1>"
+    "<p>Pirkanmaan hyvinvointialue valmistelee yhteistyötä viestintäverkostossa.</p>"
+    "</main></body></html>"
+)
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return load_taxonomy()
+
+
+def _as_is(word: str, lang: str) -> str:
+    return word
+
+
+def tagger_for(taxonomy: Taxonomy) -> Tagger:
+    """Words as their own lemmas: the lemmatiser is not under test, and loading it is slow."""
+    return Tagger(taxonomy, lemmatiser=_as_is)
+
+
+@pytest.fixture
+def always_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample site is small; make every wave big enough for the pool."""
+    monkeypatch.setattr(pipeline.workers, "SMALL_WAVE", 1)
+
+
+def stored(store: Store) -> tuple[list, list]:
+    versions = store.db.execute(
+        """select p.url, s.doc_hash, s.title, s.language, s.document
+           from snapshots s join pages p on p.id = s.page_id order by s.id"""
+    ).fetchall()
+    changes = store.db.execute(
+        """select p.url, c.kind, c.section, c.before, c.after, c.summary, c.regions, c.networks
+           from changes c join pages p on p.id = c.page_id order by c.id"""
+    ).fetchall()
+    return versions, changes
+
+
+def test_pool_and_in_process_store_the_same_versions_and_changes(
+    tmp_path: Path, taxonomy: Taxonomy, always_pool: None
+) -> None:
+    """Both runs read the same server, so absolute URLs in the documents agree."""
+    tagger = tagger_for(taxonomy)
+    stores = {n: prepare_store(tmp_path / f"workers-{n}.db", taxonomy) for n in (1, 2)}
+    reports: dict[int, list[RunReport]] = {1: [], 2: []}
+    try:
+        with SampleSite(edition=1) as site:
+            config = load_config(sample_sources_path(), taxonomy, site=site.base_url)
+            settings = dataclasses.replace(config.settings, per_host_delay=0.0)
+            for edition in (1, 2):
+                site.edition = edition
+                for workers, store in stores.items():
+                    report = run_sources(
+                        store, config, tagger, settings=settings, force=True, workers=workers
+                    )
+                    reports[workers].append(report)
+        versions, changes = stored(stores[1])
+        assert len(changes) > 10, "edition 2 of the sample site changes pages"
+        # Pages are stored in the order they were fetched, which the network decides;
+        # what each page holds must not depend on where it was analysed.
+        pooled_versions, pooled_changes = stored(stores[2])
+        assert sorted(pooled_versions) == sorted(versions)
+        assert sorted(pooled_changes) == sorted(changes)
+        summary = [
+            [(r.fetched, r.failed, r.changes, r.new_pages) for r in reports[n]] for n in (1, 2)
+        ]
+        assert summary[0] == summary[1]
+    finally:
+        for store in stores.values():
+            store.close()
+
+
+def page_task(path: str, body: str = ARTICLE) -> Task:
+    url = f"http://127.0.0.1:9{path}"
+    page = Page(url, body.encode(), "text/html; charset=utf-8", body, 200)
+    source = Source(id="s", url=url, language="fi")
+    return Task(page=page, family="generic", source=source, announce_new=True)
+
+
+def test_a_pool_finds_what_in_process_analysis_finds(taxonomy: Taxonomy) -> None:
+    tasks = [
+        page_task(f"/sivu-{n}", ARTICLE.replace("Pirkanmaan", f"Pirkanmaan {n}")) for n in range(6)
+    ]
+    tagger = tagger_for(taxonomy)
+    expected = [prepare(task, tagger) for task in tasks]
+    pool = Analyser(tagger, workers=2)
+    pool.plan(len(tasks) + pipeline.workers.SMALL_WAVE)
+    try:
+        pending = [pool.submit(task) for task in tasks]
+        assert [pool.result(p) for p in pending] == expected
+    finally:
+        pool.close()
+    assert expected[0].changes and expected[0].changes[0].kind == "page_added"
+
+
+def _crash_on_broken(task: Task, tagger: Tagger) -> Finding:
+    """Stands in for `prepare` in forked workers: one page kills its process."""
+    if task.page.url.endswith("/rikki"):
+        os._exit(13)
+    if task.page.url.endswith("/virhe"):
+        raise RuntimeError("a bug in one page's analysis")
+    return prepare(task, tagger)
+
+
+@pytest.fixture
+def crashing_prepare(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline.workers, "prepare", _crash_on_broken)
+
+
+def test_a_worker_that_dies_costs_its_page_and_no_other(
+    taxonomy: Taxonomy, crashing_prepare: None
+) -> None:
+    tasks = [page_task(p) for p in ("/a", "/b", "/rikki", "/c", "/d", "/e")]
+    pool = Analyser(tagger_for(taxonomy), workers=2)
+    pool.plan(100)
+    try:
+        findings = [pool.result(p) for p in [pool.submit(t) for t in tasks]]
+    finally:
+        pool.close()
+    failures = {
+        t.page.url.rsplit("/", 1)[1]: f.failure for t, f in zip(tasks, findings, strict=True)
+    }
+    assert failures.pop("rikki") == "analysis failed: the worker process died"
+    assert set(failures.values()) == {None}
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
+def test_an_exception_in_analysis_is_that_pages_failure(
+    taxonomy: Taxonomy, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_diff(*args: object, **kwargs: object) -> list:
+        raise RuntimeError("a bug in the diff")
+
+    monkeypatch.setattr("pipeline.analyse.diff_documents", broken_diff)
+    pool = Analyser(tagger_for(taxonomy), workers=workers)
+    pool.plan(100)
+    try:
+        finding = pool.result(pool.submit(page_task("/a")))
+    finally:
+        pool.close()
+    assert finding.failure == "analysis failed: RuntimeError: a bug in the diff"
+
+
+@pytest.fixture
+def site() -> Iterator[SampleSite]:
+    with SampleSite(edition=1) as s:
+        yield s
+
+
+def test_a_page_whose_worker_dies_is_recorded_as_failed_and_the_run_goes_on(
+    tmp_path: Path,
+    taxonomy: Taxonomy,
+    site: SampleSite,
+    crashing_prepare: None,
+    always_pool: None,
+) -> None:
+    store = prepare_store(tmp_path / "watch.db", taxonomy)
+    good = [Source(id=f"s{n}", url=f"{site.base_url}/stm/verkostot?n={n}") for n in range(3)]
+    broken = Source(id="broken", url=f"{site.base_url}/stm/verkostot?x=/rikki")
+    config = SourcesConfig(tmp_path / "sources.toml", FAST, (*good, broken))
+    try:
+        report = run_sources(store, config, tagger_for(taxonomy), force=True, workers=2)
+        assert report.errors == [("broken", broken.url, "analysis failed: the worker process died")]
+        assert report.new_pages == 3
+        outcomes = store.db.execute("select outcome from fetches where source_id = 'broken'")
+        assert [row[0] for row in outcomes] == ["error"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("requested", "environment", "expected"),
+    [(3, "", 3), (None, "", None), (None, "2", 2), (1, "4", 1)],
+    ids=["flag", "default-cores", "environment", "flag-beats-environment"],
+)
+def test_the_number_of_workers_comes_from_the_request_then_the_environment(
+    monkeypatch: pytest.MonkeyPatch, requested: int | None, environment: str, expected: int | None
+) -> None:
+    monkeypatch.setenv("SOTEWATCH_WORKERS", environment)
+    assert analysis_workers(requested) == expected
+
+
+def test_a_wrong_worker_count_in_the_environment_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.errors import ConfigError
+
+    monkeypatch.setenv("SOTEWATCH_WORKERS", "many")
+    with pytest.raises(ConfigError, match="SOTEWATCH_WORKERS"):
+        analysis_workers(None)
+
+
+ORPHAN_CHECK = """
+import sys, time
+from pipeline.taxonomy import load_taxonomy
+from pipeline.tag import Tagger
+from pipeline.workers import Analyser
+pool = Analyser(Tagger(load_taxonomy()), workers=2)
+pool.plan(100)
+pool._executor().submit(time.sleep, 0).result()
+print(" ".join(str(pid) for pid in pool._executor()._processes), flush=True)
+time.sleep(60)
+"""
+
+
+def test_workers_die_with_a_run_killed_by_sigkill() -> None:
+    """A cron run killed at any moment (tests/test_crash.py) must leave no orphans."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_CHECK], stdout=subprocess.PIPE, text=True
+    ) as run:
+        assert run.stdout is not None
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+    for _ in range(500):
+        if not any(_alive(pid) for pid in workers):
+            break
+        time.sleep(0.01)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    """Not yet reaped counts as dead: a zombie runs nothing."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
