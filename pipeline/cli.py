@@ -112,6 +112,13 @@ def _sources_option(func):  # type: ignore[no-untyped-def]
 @click.option("--per-host-delay", type=float, metavar="SECONDS", help="Override config.")
 @click.option("--per-host-limit", type=int, metavar="N", help="Override config.")
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes analysing pages (default: $SOTEWATCH_WORKERS, else one per core; "
+    "1 = in the run's own process).",
+)
+@click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write what the run did as JSON to this file.",
@@ -126,6 +133,7 @@ def run(
     subscribers_path: Path | None,
     per_host_delay: float | None,
     per_host_limit: int | None,
+    workers: int | None,
     summary_json: Path | None,
 ) -> None:
     """The cron entry: fetch the due sources, store and diff, send the due digests."""
@@ -140,6 +148,7 @@ def run(
         subscribers=subscribers_path,
         per_host_delay=per_host_delay,
         per_host_limit=per_host_limit,
+        workers=workers,
     )
     outcome = run_command(request)
     report = outcome.report

@@ -313,6 +313,8 @@ def m004_compact(db: sqlite_utils.Database) -> None:
         " where rowid not in (select max(id) from snapshots group by page_id)"
     )
     db["search_state"].create({"name": str, "value": int}, pk="name")
+    # When a source was last reached (`Store.last_checked`) without reading every fetch.
+    db["fetches"].create_index(["source_id", "fetched_at"])
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [
