@@ -12,8 +12,7 @@ import re
 import unicodedata
 from datetime import datetime
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACES = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
 DATE = r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})"
 _TIME = r"(?:\s+(?:klo\s+|kl\.\s+)?(\d{1,2})[.:](\d{2}))?"
@@ -64,10 +63,15 @@ RELATED_HEADING = re.compile(
 
 
 def clean(text: str) -> str:
-    """One line of text as a reader sees it: NFC, no invisible characters, single spaces."""
+    """One line of text as a reader sees it: NFC, no invisible characters, single spaces.
+
+    str.split() splits on exactly what the regex \\s matches (no-break space too), and
+    is several times faster than a regex substitution or str.translate on long lines."""
     if not text.isascii():  # ASCII is already NFC and has no invisible characters
-        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).replace("\u00a0", " ")
-    return _SPACES.sub(" ", text).strip()
+        text = unicodedata.normalize("NFC", text)
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def is_chrome_line(line: str) -> bool:
