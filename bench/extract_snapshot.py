@@ -30,10 +30,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from site_gen import page_html  # noqa: E402
-
+from bench.site_gen import BUILD_EPOCH, page_html  # noqa: E402
 from pipeline.errors import ExtractionError  # noqa: E402
 from pipeline.sample_site import SITE_ROOT, SampleSite  # noqa: E402
 from scrapers import Page, ScraperOptions, get_scraper  # noqa: E402
@@ -100,7 +98,7 @@ def build_corpus(folder: Path) -> None:
         put(f"seed_{file.stem[:3]}", markup.encode(), "text/html; charset=utf-8")
     paths = [f"/p/{i:04d}.html" for i in range(1000)]
     for index in range(50):
-        markup = page_html(index, paths, seed=1, built_at=_epoch(), edited=index % 7 == 0)
+        markup = page_html(index, paths, seed=1, built_at=BUILD_EPOCH, edited=index % 7 == 0)
         put(f"bench_{index:02d}", markup.encode(), "text/html; charset=utf-8")
     for file in sorted(FIXTURES.glob("*.html")):
         put(f"fixture_{file.stem}", file.read_bytes(), "text/html")
@@ -115,12 +113,6 @@ def build_corpus(folder: Path) -> None:
     for index in range(20):
         markup = "".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 60)))
         put(f"latin_{index:02d}", markup.encode("cp1252", "replace"), "text/html; charset=cp1252")
-
-
-def _epoch():  # noqa: ANN202 (a datetime; kept local so the import stays light)
-    from site_gen import BUILD_EPOCH
-
-    return BUILD_EPOCH
 
 
 def dump(folder: Path, out: Path) -> int:

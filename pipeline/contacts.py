@@ -78,7 +78,7 @@ def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
                 in_block, pending = True, []
                 continue
             contacts = _parse_line(line, section, in_block)
-            if not contacts and _has_reachability(line) and pending:
+            if not contacts and pending and _has_reachability(line):
                 contacts = _parse_line(", ".join([*pending, line]), section, True)
             if contacts:
                 found.extend(contacts)

@@ -12,7 +12,8 @@ import re
 import unicodedata
 from datetime import datetime
 
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 DATE = r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})"
 _TIME = r"(?:\s+(?:klo\s+|kl\.\s+)?(\d{1,2})[.:](\d{2}))?"
@@ -65,11 +66,12 @@ RELATED_HEADING = re.compile(
 def clean(text: str) -> str:
     """One line of text as a reader sees it: NFC, no invisible characters, single spaces.
 
-    str.split() splits on exactly what the regex \\s matches (no-break space too), and
-    is several times faster than a regex substitution or str.translate on long lines."""
+    Every line of every page passes here, so it avoids scans: `in` finds a character
+    faster than a regex, and str.split() splits on exactly what the regex \\s matches
+    (no-break space too) in a fraction of the time of a substitution."""
     if not text.isascii():  # ASCII is already NFC and has no invisible characters
         text = unicodedata.normalize("NFC", text)
-        if _INVISIBLE.search(text):
+        if any(char in text for char in _INVISIBLE_CHARS):
             text = _INVISIBLE.sub("", text)
     return " ".join(text.split())
 
