@@ -10,7 +10,8 @@ its pages are captured, not re-fetched) and then read by every dump:
 - deterministic random tag soup (comments, ruby, tables, related boxes, chrome
   attributes, stray bytes) and random bytes, to reach the corners.
 Each case runs through generic, ministry, ngo, county and listing, with and without
-source include/exclude selectors.
+source include/exclude selectors; each Document also through the noise rules, global
+alone and with a source's `ignore` regex.
 
     .venv/bin/python bench/extract_snapshot.py dump out/extract-before.jsonl
     .venv/bin/python bench/extract_snapshot.py dump out/extract-after.jsonl
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.site_gen import BUILD_EPOCH, page_html  # noqa: E402
 from pipeline.errors import ExtractionError  # noqa: E402
+from pipeline.noise import apply_noise  # noqa: E402
 from pipeline.sample_site import SITE_ROOT, SampleSite  # noqa: E402
 from scrapers import Page, ScraperOptions, get_scraper  # noqa: E402
 
@@ -69,7 +71,11 @@ TOKENS = (
     '<p class="Intro foo">', '<div class="foo"><p>', '<div id="sisalto">', "<o:p>", "</o:p>",
     "<textarea>t</textarea>", "<dl><dt>", "<dd>", "</dl>", "<h5>", "<h6>", "<blockquote>",
     "Hyväksy evästeet", "Etusivu / Uutiset / Asia", "1.2.2023 Uutinen otsikko tässä",
+    "Kävijöitä: 1 234", "Luettu 12 kertaa", "csrf_token: a1b2c3",
+    " | Päivitetty 2.3.2024 klo 10.15",
+    "Last updated: March 3, 2024", "Senast uppdaterad 4.5.2023", "Sivu päivitetty:", "· ",
 )  # fmt: skip
+IGNORE = ("\\bLappi\\b",)  # a source's own `ignore` regex, to run the noise rules without one
 
 
 def build_corpus(folder: Path) -> None:
@@ -116,7 +122,8 @@ def build_corpus(folder: Path) -> None:
 
 
 def dump(folder: Path, out: Path) -> int:
-    """One line per (case, family, options): the Document's JSON or the error."""
+    """One line per (case, family, options): the Document's JSON (as extracted, without
+    noise, without noise and a source's ignore regex) or the error."""
     lines = []
     for file in sorted(folder.glob("*.bin")):
         content = file.read_bytes()
@@ -125,8 +132,9 @@ def dump(folder: Path, out: Path) -> int:
         for family in FAMILIES:
             for label, options in OPTIONS.items():
                 try:
-                    result = get_scraper(family, options).parse(Page(url, content, content_type))
-                    text = result.to_json()
+                    doc = get_scraper(family, options).parse(Page(url, content, content_type))
+                    quiet = [apply_noise(doc).to_json(), apply_noise(doc, IGNORE).to_json()]
+                    text = "\n".join([doc.to_json(), *quiet])
                 except ExtractionError as exc:
                     text = f"ExtractionError: {exc}"
                 lines.append(json.dumps([file.stem, family, label, text], ensure_ascii=False))
