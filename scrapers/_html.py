@@ -367,6 +367,8 @@ def _visit(child: Element, buffer: list[str], out: list[Block]) -> None:
 
 
 def _flush(buffer: list[str], out: list[Block]) -> None:
+    if not buffer:  # every block boundary flushes; most find nothing gathered
+        return
     for line in "".join(buffer).split("\n"):
         line_text = clean(line)
         if line_text:
