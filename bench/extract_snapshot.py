@@ -113,6 +113,14 @@ def build_corpus(folder: Path) -> None:
     for index in range(400):
         markup = "".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 120)))
         put(f"soup_{index:03d}", markup.encode("utf-8"), "text/html; charset=utf-8")
+    deep = {  # past libxml2's own depth limit (2048), past Python's recursion limit
+        "deep_divs": "<div>" * 300 + "<p>Syvällä</p>" + "</div>" * 300,
+        "deep_fonts": "<p>" + "<font size=2>rivi " * 3000 + "</p>",
+        "deep_blocks": "<main>" + "<div><p>a</p>" * 1200 + "</main>",
+        "deep_fonts_br": "<main><p>" + "<font>rivi<br>" * 2100 + "</p></main>",
+    }
+    for name, markup in deep.items():
+        put(name, markup.encode(), "text/html; charset=utf-8")
     for index in range(40):
         content = bytes(rng.randrange(256) for _ in range(rng.randint(0, 600)))
         put(f"bytes_{index:02d}", content, "application/octet-stream")

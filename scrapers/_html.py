@@ -21,7 +21,7 @@ from pipeline.models import Link, Section
 from scrapers import _tree
 from scrapers._select import select_all
 from scrapers._text import RELATED_HEADING, clean, is_chrome_line
-from scrapers._tree import Element, drop, first, first_below, is_element, text
+from scrapers._tree import Element, drop, first, first_below, is_element, strings, text
 
 CHROME_TAGS = [
     "script",
@@ -380,21 +380,7 @@ def _inline_text(element: Element) -> str:
     """Every string below `element` (ruby text too), a <br> as a line break."""
     if first_below(element, "br") is None:
         return "".join(element.itertext())
-    parts: list[str] = []
-    _inline_parts(element, parts)
-    return "".join(parts)
-
-
-def _inline_parts(element: Element, parts: list[str]) -> None:
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        if child.tag == "br":
-            parts.append("\n")
-        elif is_element(child):
-            _inline_parts(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+    return "".join(string for _, string in strings(element, br="\n"))
 
 
 def _inside_content(element: Element) -> bool:

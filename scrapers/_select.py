@@ -78,21 +78,20 @@ def _parse_simple(selector: str) -> tuple[_Simple, ...] | None:
 
 
 def _soup_of(root: Element) -> tuple[BeautifulSoup, dict[int, Element]]:
-    """A BeautifulSoup copy of the tree, and each copied tag's lxml element."""
+    """A BeautifulSoup copy of the tree, and each copied tag's lxml element (built in
+    document order without recursion: a parent is always copied before its children)."""
     soup = BeautifulSoup("", "lxml")
+    tags: dict[Element, Tag] = {}
     elements: dict[int, Element] = {}
-    _copy(root, soup, soup, elements)
+    for node in root.iter():
+        parent = soup if node is root else tags[node.getparent()]
+        if is_element(node):
+            tag = soup.new_tag(node.tag, attrs=dict(node.items()))
+            tags[node] = tag
+            elements[id(tag)] = node
+            parent.append(tag)
+            if node.text:
+                tag.append(NavigableString(node.text))
+        if node.tail and node is not root:
+            parent.append(NavigableString(node.tail))
     return soup, elements
-
-
-def _copy(element: Element, parent: Tag, soup: BeautifulSoup, elements: dict) -> None:
-    tag = soup.new_tag(element.tag, attrs=dict(element.items()))
-    elements[id(tag)] = element
-    parent.append(tag)
-    if element.text:
-        tag.append(NavigableString(element.text))
-    for child in element:
-        if is_element(child):
-            _copy(child, tag, soup, elements)
-        if child.tail:
-            tag.append(NavigableString(child.tail))

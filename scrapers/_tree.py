@@ -22,6 +22,8 @@ from lxml import etree
 Element = etree._Element
 RUBY = ("rt", "rp")
 _FAILED = (UnicodeDecodeError, LookupError, etree.ParserError)
+_MAX_DEPTH = 2048  # libxml2's deepest level in a tree it builds (XML_PARSE_HUGE)
+_AT_MAX_DEPTH = etree.XPath("boolean(" + "/*" * _MAX_DEPTH + ")")
 
 
 def parse(content: bytes, text: str, charset: str | None) -> Element:
@@ -44,7 +46,20 @@ def _parse_bytes(content: bytes, charset: str | None) -> Element | None:
 
 
 def _feed(markup: str | bytes, encoding: str | None) -> Element | None:
-    parser = etree.HTMLParser(recover=True, encoding=encoding)
+    """libxml2 builds the tree itself (fast) but stops nesting at depth 2048, where the
+    rest of a page of unclosed <font>s would be lost; fed as events to a TreeBuilder,
+    as bs4 was fed, it keeps every level. So a page that deep is read again that way."""
+    root = _parse(markup, encoding)
+    could_be_deep = markup.count(b"<" if isinstance(markup, bytes) else "<") >= _MAX_DEPTH
+    if root is not None and could_be_deep and _AT_MAX_DEPTH(root):
+        return _parse(markup, encoding, etree.TreeBuilder())
+    return root
+
+
+def _parse(
+    markup: str | bytes, encoding: str | None, target: etree.TreeBuilder | None = None
+) -> Element | None:
+    parser = etree.HTMLParser(recover=True, encoding=encoding, huge_tree=True, target=target)
     parser.feed(markup)
     return parser.close()
 
@@ -86,19 +101,34 @@ def _strings(element: Element) -> Iterator[str] | list[str]:
     if first(element, *RUBY) is None and next(element.iterancestors(*RUBY), None) is None:
         return element.itertext()
     wanted = element.tag if element.tag in RUBY else None
-    kind = next(element.iterancestors(*RUBY), None)
-    out: list[str] = []
-    _ruby_strings(element, kind.tag if kind is not None else None, wanted, out)
-    return out
+    return [string for holder, string in strings(element) if _ruby_kind(holder) == wanted]
 
 
-def _ruby_strings(element: Element, kind: str | None, wanted: str | None, out: list[str]) -> None:
-    """Strings typed by their innermost <rt>/<rp>, kept when the type is `wanted`."""
-    inner = element.tag if element.tag in RUBY else kind
-    if element.text and inner == wanted:
-        out.append(element.text)
-    for child in element:
-        if is_element(child):
-            _ruby_strings(child, inner, wanted, out)
-        if child.tail and inner == wanted:
-            out.append(child.tail)
+def _ruby_kind(holder: Element) -> str | None:
+    """ "rt"/"rp" for a string inside one (the innermost decides), as bs4 typed it."""
+    if holder.tag in RUBY:
+        return holder.tag
+    inner = next(holder.iterancestors(*RUBY), None)
+    return None if inner is None else inner.tag
+
+
+def strings(element: Element, br: str | None = None) -> Iterator[tuple[Element, str]]:
+    """(the element holding it, string) for every string below `element` in document
+    order, comments' own text left out, `br` for each <br> if given. Without recursion:
+    a page of ten thousand unclosed tags is read like any other."""
+    opened: list[Element] = []
+    for node in element.iter():
+        parent = node.getparent()
+        while opened and opened[-1] is not parent:
+            closed = opened.pop()
+            if closed.tail and opened:  # the tail of `element` itself is not below it
+                yield opened[-1], closed.tail
+        if br is not None and node.tag == "br":
+            yield node, br
+        elif node.text and is_element(node):
+            yield node, node.text
+        opened.append(node)
+    while len(opened) > 1:
+        closed = opened.pop()
+        if closed.tail:
+            yield opened[-1], closed.tail
