@@ -28,8 +28,17 @@ _AT_MAX_DEPTH = etree.XPath("boolean(" + "/*" * _MAX_DEPTH + ")")
 
 def parse(content: bytes, text: str, charset: str | None) -> Element:
     """The document's root element (an empty <html> for an empty document)."""
-    root = _parse_bytes(content, charset) if content else _feed(text.removeprefix("\ufeff"), None)
+    root = _parse_bytes(content, charset) if content else _parse_text(text)
     return root if root is not None else etree.Element("html")
+
+
+def _parse_text(text: str) -> Element | None:
+    """Decoded text as bs4 handed it to lxml: as it is, else as UTF-8 bytes."""
+    text = text.removeprefix("\ufeff")
+    try:
+        return _feed(text, None)
+    except _FAILED:
+        return _feed(text.encode("utf8"), "utf8")
 
 
 def _parse_bytes(content: bytes, charset: str | None) -> Element | None:
