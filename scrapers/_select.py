@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from scrapers._tree import Element, is_element
+from scrapers._tree import DROPPED, Element, is_element
 
 _COMPOUND = re.compile(r"(\*|[a-zA-Z][a-zA-Z0-9-]*)?((?:[.#][a-zA-Z_][a-zA-Z0-9_-]*)*)")
 _PART = re.compile(r"([.#])([a-zA-Z_][a-zA-Z0-9_-]*)")
@@ -85,7 +85,7 @@ def _soup_of(root: Element) -> tuple[BeautifulSoup, dict[int, Element]]:
     elements: dict[int, Element] = {}
     for node in root.iter():
         parent = soup if node is root else tags[node.getparent()]
-        if is_element(node):
+        if is_element(node) and node.tag != DROPPED:  # bs4 had no trace of a dropped tag
             tag = soup.new_tag(node.tag, attrs=dict(node.items()))
             tags[node] = tag
             elements[id(tag)] = node

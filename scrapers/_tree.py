@@ -6,7 +6,7 @@ scrapers were written against is BeautifulSoup's, so these helpers keep it:
 - the bytes are decoded the way bs4 asked lxml to decode them (the HTTP charset,
   else bs4's own detector's candidates in order);
 - `drop` removes an element but keeps the text after it, and leaves an empty
-  comment in its place so that the texts on either side stay separate strings
+  element in its place so that the texts on either side stay separate strings
   (bs4's get_text(" ") put a space between them; joining them would not);
 - `text` is get_text(): comments are skipped, and text inside <rt>/<rp> only
   counts for the <rt>/<rp> element itself (bs4 typed those strings apart).
@@ -21,6 +21,7 @@ from lxml import etree
 
 Element = etree._Element
 RUBY = ("rt", "rp")
+DROPPED = "sotewatch-dropped"
 _FAILED = (UnicodeDecodeError, LookupError, etree.ParserError)
 _MAX_DEPTH = 2048  # libxml2's deepest level in a tree it builds (XML_PARSE_HUGE)
 _AT_MAX_DEPTH = etree.XPath("boolean(" + "/*" * _MAX_DEPTH + ")")
@@ -55,13 +56,20 @@ def _parse_bytes(content: bytes, charset: str | None) -> Element | None:
 
 
 def _feed(markup: str | bytes, encoding: str | None) -> Element | None:
-    """libxml2 builds the tree itself (fast) but stops nesting at depth 2048, where the
-    rest of a page of unclosed <font>s would be lost; fed as events to a TreeBuilder,
-    as bs4 was fed, it keeps every level. So a page that deep is read again that way."""
+    """libxml2 builds the tree itself, fast; bs4 got the parser's events instead. The two
+    differ on two kinds of page, read again from the events as bs4 read them: past depth
+    2048 libxml2's own tree stops nesting (a page of unclosed <font>s loses its end), and
+    a <!DOCTYPE> amid the page leaves no trace in it (bs4 kept it as a node between the
+    texts on either side, and joined them with a space)."""
     root = _parse(markup, encoding)
+    if root is None:
+        return None
     could_be_deep = markup.count(b"<" if isinstance(markup, bytes) else "<") >= _MAX_DEPTH
-    if root is not None and could_be_deep and _AT_MAX_DEPTH(root):
-        return _parse(markup, encoding, etree.TreeBuilder())
+    if _stray_doctype(markup) or (could_be_deep and _AT_MAX_DEPTH(root)):
+        try:
+            return _parse(markup, encoding, _Events())
+        except (ValueError, etree.LxmlError):  # a tag like <o:p>, a text with control bytes
+            return root  # lxml's API refuses what libxml2's own tree builder accepts
     return root
 
 
@@ -73,14 +81,37 @@ def _parse(
     return parser.close()
 
 
+class _Events(etree.TreeBuilder):
+    """The tree from the parser's events, a <!DOCTYPE> left as an empty element."""
+
+    def doctype(self, *declaration: object) -> None:
+        self.start(DROPPED, {})
+        self.end(DROPPED)
+
+
+def _stray_doctype(markup: str | bytes) -> bool:
+    """Whether a <!DOCTYPE> stands anywhere but at the start."""
+    opener, name = (b"<!", b"doctype") if isinstance(markup, bytes) else ("<!", "doctype")
+    seen = False
+    at = markup.find(opener)
+    while at != -1:
+        if markup[at + 2 : at + 9].lower() == name:
+            if seen or markup[:at].strip():
+                return True
+            seen = True
+        at = markup.find(opener, at + 2)
+    return False
+
+
 def drop(element: Element) -> None:
-    """Remove `element` and its subtree; the text after it stays where it was."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    mark = etree.Comment("")
-    mark.tail = element.tail
-    parent.replace(element, mark)
+    """Remove `element`'s subtree; the text after it stays where it was, a string apart.
+
+    The element stays as an empty <sotewatch-dropped/>: moving its tail to a neighbour
+    would join two strings, and lxml refuses to set a text holding control characters,
+    which pages do hold. Empty and unknown, it reads as nothing everywhere."""
+    if element.getparent() is not None:
+        element.clear(keep_tail=True)
+        element.tag = DROPPED
 
 
 def is_element(node: Element) -> bool:

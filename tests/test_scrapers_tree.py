@@ -44,6 +44,11 @@ def test_comments_are_no_text_but_separate_the_text_around_them() -> None:
     assert text(paragraph, " ") == "a b"
 
 
+def test_a_doctype_amid_the_page_keeps_the_text_around_it_apart() -> None:
+    root = parse(b"<!DOCTYPE html><h2>Ennen<!DOCTYPE html>Jalkeen</h2>", "", "utf-8")
+    assert text(first(root, "h2"), " ") == "Ennen Jalkeen"
+
+
 def test_ruby_text_counts_only_for_its_own_element() -> None:
     root = parse("<p>漢<ruby>字<rt>ji</rt></ruby>です</p>".encode(), "", "utf-8")
     assert text(first(root, "p")) == "漢字です"
