@@ -10,6 +10,9 @@ Two corpora:
   with its chrome lines labelled below.
 
 For each extractor: chrome lines leaked into the output and content lines lost.
+Then the speed of our extraction (issue 3): the generic family's parse of 200 pages of
+the synthetic benchmark site (bench/site_gen.py, 10-50 KB each), as the median time per
+page scaled to 32 KB. A run must cost about 2 ms a page in all, so extraction about 1.5-3.
 Run: .venv/bin/python bench/bench_extract.py   (also part of `make bench`)
 """
 
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import html
 import re
+import statistics
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +33,7 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.site_gen import BUILD_EPOCH, page_html  # noqa: E402
 from pipeline.sample_site import SITE_ROOT, SampleSite  # noqa: E402
 from scrapers import Page, get_scraper  # noqa: E402
 from scrapers._text import clean  # noqa: E402
@@ -165,7 +171,29 @@ def report(name: str, cases: list[tuple[str, str, str, list[str], list[str]]]) -
         print(f"  {label:<30} {leaked:>14} {lost:>13} {metadata:>14}")
 
 
+def extract_speed(pages: int = 200, rounds: int = 3) -> tuple[float, float]:
+    """(median ms per page, median ms per 32 KB) of the generic family on bench pages;
+    each page's best of `rounds`, so a busy moment of a shared machine counts less."""
+    paths = [f"/p/{i:04d}.html" for i in range(1000)]
+    scraper = get_scraper("generic")
+    per_page, per_32k = [], []
+    for index in range(pages):
+        markup = page_html(index, paths, seed=1, built_at=BUILD_EPOCH, edited=False).encode()
+        page = Page(f"https://example.org/p/{index:04d}.html", markup, "text/html; charset=utf-8")
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            scraper.parse(page)
+            best = min(best, time.perf_counter() - started)
+        per_page.append(best * 1000)
+        per_32k.append(best * 1000 * 32 * 1024 / len(markup))
+    return statistics.median(per_page), statistics.median(per_32k)
+
+
 def main() -> int:
+    per_page, per_32k = extract_speed()
+    print(f"extract: {per_32k:.2f} ms per 32 KB page (generic family, median of 200 bench")
+    print(f"  pages of 10-50 KB; {per_page:.2f} ms per page; issue 3 target: 1.5-3 ms)")
     report("sample site (data/sample_site, both editions, HTML pages)", sample_cases())
     real = real_cases()
     if real:

@@ -78,7 +78,7 @@ def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
                 in_block, pending = True, []
                 continue
             contacts = _parse_line(line, section, in_block)
-            if not contacts and _has_reachability(line) and pending:
+            if not contacts and pending and _has_reachability(line):
                 contacts = _parse_line(", ".join([*pending, line]), section, True)
             if contacts:
                 found.extend(contacts)
@@ -134,11 +134,14 @@ def _has_reachability(text: str) -> bool:
 def _parse_line(line: str, section: str, in_block: bool) -> list[Contact]:
     text = resolve_at(line)
     contacts: list[Contact] = []
-    for match in _NAME_WITH_ADDRESS.finditer(text):
-        contacts.append(Contact(name=match.group(1), email=match.group(2).lower(), section=section))
-    text = _NAME_WITH_ADDRESS.sub(" ", text)
-    lead_in = bool(_LEAD_IN.match(text))
-    text = _LEAD_IN.sub("", text)
+    if "@" in text:  # a "Name (address)" needs an address: most prose lines have none
+        for match in _NAME_WITH_ADDRESS.finditer(text):
+            contact = Contact(name=match.group(1), email=match.group(2).lower(), section=section)
+            contacts.append(contact)
+        text = _NAME_WITH_ADDRESS.sub(" ", text)
+    lead_in = _LEAD_IN.match(text)
+    if lead_in:  # anchored at the start: cutting the match is what sub() did, without a scan
+        text = text[lead_in.end() :]
     if len(text) > _MAX_RECORD or not (lead_in or in_block or _has_reachability(text)):
         return contacts
     for segment in _segments(text):

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from scrapers.base import Page, Scraper, ScraperOptions
 
 REGISTRY: dict[str, type[Scraper]] = {}
@@ -25,8 +27,10 @@ def get_scraper(family: str, options: ScraperOptions | None = None) -> Scraper:
         raise KeyError(f"unknown scraper family {family!r} (known: {known})") from None
 
 
+@cache
 def _load_families() -> None:
-    """Import every family module so their @register decorators run."""
+    """Import every family module so their @register decorators run (once: listing the
+    package directory cost more than extracting a small page)."""
     import importlib
     import pkgutil
 

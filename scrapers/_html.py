@@ -14,16 +14,14 @@ The steps, in the order `extract` runs them:
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
-
 from pipeline.models import Link, Section
+from scrapers import _tree
+from scrapers._select import select_all
 from scrapers._text import RELATED_HEADING, clean, is_chrome_line
+from scrapers._tree import Element, drop, first, first_below, is_element, strings, text
 
 CHROME_TAGS = [
     "script",
@@ -108,7 +106,8 @@ BLOCKS = set(
         "ul",
     ]
 )
-_SKIP_STRINGS = (Comment, Doctype, CData, ProcessingInstruction, Declaration)
+TEXT_HOLDERS = ("p", "li", "td", "pre", "blockquote", "dd", "h2", "h3", "h4")
+_BLOCKISH = tuple(BLOCKS | set(HEADINGS))
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]+$")
 
 
@@ -120,134 +119,138 @@ class Block:
     text: str
 
 
-def parse(content: bytes, text: str, content_type: str) -> BeautifulSoup:
-    """A soup of the response; decoding is deterministic for the same bytes."""
-    charset = _charset(content_type)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # bs4 warns on odd input; odd input is our daily bread
-        if content:
-            try:
-                return BeautifulSoup(content, "lxml", from_encoding=charset)
-            except (LookupError, ValueError):
-                return BeautifulSoup(content, "lxml")
-        return BeautifulSoup(text, "lxml")
+def parse(content: bytes, text: str, content_type: str) -> Element:
+    """The page's tree; decoding is deterministic for the same bytes."""
+    return _tree.parse(content, text, _charset(content_type))
 
 
-def strip_chrome(soup: BeautifulSoup, exclude: tuple[str, ...] = ()) -> None:
-    """Remove site furniture in place; the source's `exclude` selectors go too."""
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in soup.find_all(CHROME_TAGS):
-        if not tag.decomposed:
-            tag.decompose()
-    for tag in soup.find_all(["header", "footer"]):
-        if not tag.decomposed and not _inside_content(tag) and not tag.find("h1"):
-            tag.decompose()
-    _drop_related_boxes(soup)
-    chrome = [tag for tag in soup.find_all(True) if _is_chrome(tag)]
-    for selector in exclude:
-        chrome.extend(_select(soup, selector))
-    for tag in chrome:
-        if tag.decomposed or tag.name in _PROTECTED or tag.find(["main", "h1", "article"]):
+def strip_chrome(root: Element, exclude: tuple[str, ...] = ()) -> None:
+    """Remove site furniture in place; the source's `exclude` selectors go too.
+
+    Comments stay: every reader below skips them, as it skipped bs4's Comments."""
+    for element in list(root.iter(*CHROME_TAGS)):
+        drop(element)
+    for element in list(root.iter("header", "footer")):
+        if not _inside_content(element) and first_below(element, "h1") is None:
+            drop(element)
+    _drop_related_boxes(root)
+    chrome = [element for element in root.iter() if is_element(element) and _is_chrome(element)]
+    for found in select_all(root, exclude):
+        chrome.extend(found)
+    for element in chrome:
+        if element.tag in _PROTECTED or first_below(element, "main", "h1", "article") is not None:
             continue
-        tag.decompose()
+        drop(element)
 
 
-def _is_chrome(tag: Tag) -> bool:
+def _is_chrome(element: Element) -> bool:
     """Whether an element's attributes mark it as site furniture (see CHROME_*)."""
-    attrs = tag.attrs
+    attrs = element.attrib
     if not attrs:
         return False
-    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+    if "hidden" in attrs or attrs.get("aria-hidden", "").lower() == "true":
         return True
-    if str(attrs.get("role", "")).lower() in CHROME_ROLES:
+    if attrs.get("role", "").lower() in CHROME_ROLES:
         return True
-    classes = attrs.get("class")
-    if classes:
-        names = classes if isinstance(classes, list) else str(classes).split()
-        if CHROME_CLASSES.intersection(names) or _CLASS_PART.search(" ".join(names).lower()):
-            return True
-    ident = str(attrs.get("id", "")).lower()
+    names = attrs.get("class", "").split()
+    if names and CHROME_CLASSES.intersection(names):
+        return True
+    if names and _CLASS_PART.search(" ".join(names).lower()):
+        return True
+    ident = attrs.get("id", "").lower()
     if ident and (ident.startswith(CHROME_ID_PREFIXES) or _ID_PART.search(ident)):
         return True
-    label = str(attrs.get("aria-label", "")).lower()
+    label = attrs.get("aria-label", "").lower()
     return bool(label and _LABEL_PART.search(label))
 
 
-def _drop_related_boxes(soup: BeautifulSoup) -> None:
+def _drop_related_boxes(root: Element) -> None:
     """A "Katso myös" heading takes its box with it: the box if it opens one, else what
-    follows it up to the next heading of the same or a higher level."""
-    for heading in soup.find_all(["h2", "h3", "h4", "h5", "h6"]):
-        if heading.decomposed or not RELATED_HEADING.match(clean(heading.get_text(" "))):
+    follows it up to the next heading of the same or a higher level.
+
+    (A heading already dropped with an earlier box is read again, harmlessly: what it
+    removes is no longer part of the page.)"""
+    for heading in list(root.iter("h2", "h3", "h4", "h5", "h6")):
+        if not RELATED_HEADING.match(clean(text(heading, " "))):
             continue
-        box = heading.parent
-        first = box.find(lambda t: t.name in HEADINGS or clean(t.get_text(" "))) if box else None
-        if isinstance(box, Tag) and box.name not in _PROTECTED and first is heading:
-            box.decompose()
+        box = heading.getparent()
+        if box is not None and box.tag not in _PROTECTED and _opening(box) is heading:
+            drop(box)
             continue
-        level = HEADINGS[heading.name]
-        for sibling in list(heading.find_next_siblings()):
-            if sibling.name in HEADINGS and HEADINGS[sibling.name] <= level:
+        level = HEADINGS[heading.tag]
+        for sibling in list(heading.itersiblings()):
+            if not is_element(sibling):
+                continue
+            if sibling.tag in HEADINGS and HEADINGS[sibling.tag] <= level:
                 break
-            sibling.decompose()
-        heading.decompose()
+            drop(sibling)
+        drop(heading)
 
 
-def find_main(soup: BeautifulSoup, include: tuple[str, ...] = ()) -> Tag:
+def _opening(box: Element) -> Element | None:
+    """The first heading or element with text inside `box`."""
+    for element in box.iterdescendants():
+        if is_element(element) and (element.tag in HEADINGS or clean(text(element, " "))):
+            return element
+    return None
+
+
+def find_main(root: Element, include: tuple[str, ...] = ()) -> Element:
     """The element that holds the page's own content."""
-    for selector in include:
-        found = _select(soup, selector)
+    for found in select_all(root, include):
         if found:
             return found[0]
-    body = soup.body or soup
-    main = soup.find("main") or _first(soup, "[role=main]")
+    body = first(root, "body")
+    body = root if body is None else body
+    main = first(root, "main")
     if main is None:
-        articles = soup.find_all("article")
+        main = next((e for e in root.iter() if is_element(e) and e.get("role") == "main"), None)
+    if main is None:
+        articles = list(root.iter("article"))
         main = articles[0] if len(articles) == 1 else None
-    total = len(body.get_text(" ", strip=True))
-    if isinstance(main, Tag) and len(main.get_text(" ", strip=True)) >= 0.2 * total:
+    total = len(text(body, " ", strip=True))
+    if main is not None and len(text(main, " ", strip=True)) >= 0.2 * total:
         return main
     return densest_block(body)
 
 
-def densest_block(body: Tag) -> Tag:
+def densest_block(body: Element) -> Element:
     """The container with the most paragraph text, readability-style: each text
     holder credits its parent fully and its grandparent half."""
-    scores: dict[int, float] = {}
-    tags: dict[int, Tag] = {}
-    for holder in body.find_all(["p", "li", "td", "pre", "blockquote", "dd", "h2", "h3", "h4"]):
-        length = len(holder.get_text(" ", strip=True)) - _link_text(holder) * 0.5
-        for weight, ancestor in zip((1.0, 0.5), _ancestors(holder), strict=False):
-            scores[id(ancestor)] = scores.get(id(ancestor), 0.0) + length * weight
-            tags[id(ancestor)] = ancestor
+    scores: dict[Element, float] = {}
+    for holder in body.iterdescendants(*TEXT_HOLDERS):
+        length = len(text(holder, " ", strip=True)) - _link_text(holder) * 0.5
+        for weight, ancestor in zip((1.0, 0.5), holder.iterancestors(), strict=False):
+            scores[ancestor] = scores.get(ancestor, 0.0) + length * weight
     if not scores:
         return body
-    best = tags[max(scores, key=lambda key: scores[key])]
-    parent = best.parent
-    if isinstance(parent, Tag) and parent is not body.parent:
-        siblings = [scores.get(id(c), 0.0) for c in parent.find_all(recursive=False)]
-        if sum(s > 0.3 * scores[id(best)] for s in siblings) >= 2:
+    best = max(scores, key=lambda key: scores[key])
+    parent = best.getparent()
+    if parent is not None and parent is not body.getparent():
+        siblings = [scores.get(c, 0.0) for c in parent.iterchildren() if is_element(c)]
+        if sum(s > 0.3 * scores[best] for s in siblings) >= 2:
             return parent
     return best
 
 
-def page_title(soup: BeautifulSoup, main: Tag) -> tuple[str, bool]:
+def page_title(root: Element, main: Element) -> tuple[str, bool]:
     """(title, whether it is an h1 outside `main`, which sections should still hang under)."""
-    inner = main.find("h1")
-    if inner is not None and clean(inner.get_text(" ")):
-        return clean(inner.get_text(" ")), False
-    outer = soup.find("h1")
-    if outer is not None and clean(outer.get_text(" ")):
-        return clean(outer.get_text(" ")), True
-    meta = _first(soup, "meta[property='og:title']")
-    if soup.title is not None and clean(soup.title.get_text(" ")):
-        return _TITLE_SUFFIX.sub("", clean(soup.title.get_text(" "))), False
+    inner = first_below(main, "h1")
+    if inner is not None and clean(text(inner, " ")):
+        return clean(text(inner, " ")), False
+    outer = first(root, "h1")
+    if outer is not None and clean(text(outer, " ")):
+        return clean(text(outer, " ")), True
+    title = first(root, "title")
+    if title is not None and clean(text(title, " ")):
+        return _TITLE_SUFFIX.sub("", clean(text(title, " "))), False
+    meta = next((m for m in root.iter("meta") if m.get("property") == "og:title"), None)
     if meta is not None:
-        return clean(str(meta.get("content", ""))), False
+        return clean(meta.get("content", "")), False
     return "", False
 
 
-def blocks(main: Tag) -> list[Block]:
+def blocks(main: Element) -> list[Block]:
     """Headings and paragraphs of `main` in reading order."""
     out: list[Block] = []
     _walk(main, out)
@@ -282,23 +285,27 @@ def sections(items: list[Block]) -> tuple[Section, ...]:
     return tuple(result)
 
 
-def links(root: Tag, soup: BeautifulSoup, page_url: str) -> tuple[Link, ...]:
-    """Every distinct link in `root`, absolute; PDFs are attachments, RSS/Atom are feeds."""
+def links(main: Element, root: Element, page_url: str) -> tuple[Link, ...]:
+    """Every distinct link in `main`, absolute; PDFs are attachments, RSS/Atom are feeds."""
     base = page_url
-    base_tag = soup.find("base", href=True)
-    if isinstance(base_tag, Tag):
-        base = urljoin(page_url, str(base_tag["href"]))
+    base_tag = next((b for b in root.iter("base") if b.get("href") is not None), None)
+    if base_tag is not None:
+        base = urljoin(page_url, base_tag.get("href", ""))
     found: dict[str, Link] = {}
-    for anchor in root.find_all("a", href=True):
-        url = absolute(base, str(anchor["href"]))
+    for anchor in main.iterdescendants("a"):
+        href = anchor.get("href")
+        url = absolute(base, href) if href is not None else ""
         if url and url not in found:
-            kind = "attachment" if is_attachment(url, str(anchor.get("type", ""))) else "page"
-            found[url] = Link(url=url, text=clean(anchor.get_text(" ")), kind=kind)
-    for feed in soup.find_all("link", rel="alternate", href=True):
-        if re.search(r"rss|atom", str(feed.get("type", ""))):
-            url = absolute(base, str(feed["href"]))
+            kind = "attachment" if is_attachment(url, anchor.get("type", "")) else "page"
+            found[url] = Link(url=url, text=clean(text(anchor, " ")), kind=kind)
+    for feed in root.iter("link"):
+        href = feed.get("href")
+        if href is None or "alternate" not in feed.get("rel", "").split():
+            continue
+        if re.search(r"rss|atom", feed.get("type", "")):
+            url = absolute(base, href)
             if url and url not in found:
-                found[url] = Link(url=url, text=clean(str(feed.get("title", ""))), kind="feed")
+                found[url] = Link(url=url, text=clean(feed.get("title", "")), kind="feed")
     return tuple(found.values())
 
 
@@ -320,96 +327,71 @@ def is_attachment(url: str, mime: str = "") -> bool:
     return urlsplit(url).path.lower().endswith(".pdf") or "pdf" in mime.lower()
 
 
-def _walk(element: Tag, out: list[Block], buffer: list[str] | None = None) -> None:
+def _walk(element: Element, out: list[Block], buffer: list[str] | None = None) -> None:
     """Read `element`'s children; inline text gathers in `buffer` until a block ends it."""
     own = buffer is None
     buffer = [] if buffer is None else buffer
-    for child in element.children:
-        if isinstance(child, _SKIP_STRINGS):
-            continue
-        if isinstance(child, NavigableString):
-            buffer.append(str(child))
-        elif isinstance(child, Tag):
+    if element.text:
+        buffer.append(element.text)
+    for child in element:
+        if is_element(child):
             _visit(child, buffer, out)
+        if child.tail:
+            buffer.append(child.tail)
     if own:
         _flush(buffer, out)
 
 
-def _visit(child: Tag, buffer: list[str], out: list[Block]) -> None:
-    name = child.name
+def _visit(child: Element, buffer: list[str], out: list[Block]) -> None:
+    name = child.tag
     if name == "br":
         buffer.append("\n")
     elif name in HEADINGS:
         _flush(buffer, out)
-        text = clean(child.get_text(" "))
-        if text:
-            out.append(Block(HEADINGS[name], text))
-    elif name == "tr" and not child.find(["table", "ul", "ol", "p"]):
+        heading = clean(text(child, " "))
+        if heading:
+            out.append(Block(HEADINGS[name], heading))
+    elif name == "tr" and first_below(child, "table", "ul", "ol", "p") is None:
         _flush(buffer, out)
-        cells = [clean(c.get_text(" ")) for c in child.find_all(["td", "th"], recursive=False)]
+        cells = [clean(text(cell, " ")) for cell in child.iterchildren("td", "th")]
         row = " | ".join(c for c in cells if c)
         if row:
             out.append(Block(0, row))
     elif name in BLOCKS:
         _flush(buffer, out)
         _walk(child, out)
-    elif _has_block(child):  # an unclosed <b> or <a> around blocks: read through it
+    elif first_below(child, *_BLOCKISH) is not None:  # an unclosed <b> or <a> around blocks
         _walk(child, out, buffer)
     else:
         buffer.append(_inline_text(child))
 
 
 def _flush(buffer: list[str], out: list[Block]) -> None:
+    if not buffer:  # every block boundary flushes; most find nothing gathered
+        return
     for line in "".join(buffer).split("\n"):
-        text = clean(line)
-        if text:
-            out.append(Block(0, text))
+        line_text = clean(line)
+        if line_text:
+            out.append(Block(0, line_text))
     buffer.clear()
 
 
-def _inline_text(tag: Tag) -> str:
-    parts = []
-    for node in tag.descendants:
-        if isinstance(node, Tag) and node.name == "br":
-            parts.append("\n")
-        elif isinstance(node, NavigableString) and not isinstance(node, _SKIP_STRINGS):
-            parts.append(str(node))
-    return "".join(parts)
+def _inline_text(element: Element) -> str:
+    """Every string below `element` (ruby text too), a <br> as a line break."""
+    if first_below(element, "br") is None:
+        return "".join(element.itertext())
+    return "".join(string for _, string in strings(element, br="\n"))
 
 
-def _has_block(tag: Tag) -> bool:
-    return tag.find(lambda t: t.name in BLOCKS or t.name in HEADINGS) is not None
-
-
-def _inside_content(tag: Tag) -> bool:
+def _inside_content(element: Element) -> bool:
     return any(
-        parent.name in ("main", "article") or parent.get("role") == "main"
-        for parent in tag.parents
-        if isinstance(parent, Tag)
+        parent.tag in ("main", "article") or parent.get("role") == "main"
+        for parent in element.iterancestors()
     )
 
 
-def _ancestors(tag: Tag) -> Iterator[Tag]:
-    parent = tag.parent
-    while isinstance(parent, Tag):
-        yield parent
-        parent = parent.parent
-
-
-def _link_text(tag: Tag) -> int:
-    return sum(len(a.get_text(" ", strip=True)) for a in tag.find_all("a"))
-
-
-def _select(soup: BeautifulSoup, selector: str) -> list[Tag]:
-    try:
-        return list(soup.select(selector))
-    except Exception:  # soupsieve raises its own error types for a bad selector
-        return []
-
-
-def _first(soup: BeautifulSoup, selector: str) -> Tag | None:
-    found = _select(soup, selector)
-    return found[0] if found else None
+def _link_text(element: Element) -> int:
+    return sum(len(text(a, " ", strip=True)) for a in element.iterdescendants("a"))
 
 
 def _charset(content_type: str) -> str | None:

@@ -12,8 +12,8 @@ import re
 import unicodedata
 from datetime import datetime
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACES = re.compile(r"\s+")
+_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 DATE = r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})"
 _TIME = r"(?:\s+(?:klo\s+|kl\.\s+)?(\d{1,2})[.:](\d{2}))?"
@@ -64,10 +64,16 @@ RELATED_HEADING = re.compile(
 
 
 def clean(text: str) -> str:
-    """One line of text as a reader sees it: NFC, no invisible characters, single spaces."""
+    """One line of text as a reader sees it: NFC, no invisible characters, single spaces.
+
+    Every line of every page passes here, so it avoids scans: `in` finds a character
+    faster than a regex, and str.split() splits on exactly what the regex \\s matches
+    (no-break space too) in a fraction of the time of a substitution."""
     if not text.isascii():  # ASCII is already NFC and has no invisible characters
-        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).replace("\u00a0", " ")
-    return _SPACES.sub(" ", text).strip()
+        text = unicodedata.normalize("NFC", text)
+        if any(char in text for char in _INVISIBLE_CHARS):
+            text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def is_chrome_line(line: str) -> bool:

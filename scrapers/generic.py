@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bs4 import BeautifulSoup
-
 from pipeline.contacts import parse_contacts
 from pipeline.errors import ExtractionError
 from pipeline.language import detect_language
@@ -13,6 +11,7 @@ from pipeline.models import Contact, Document, Link, Section
 from scrapers import _html, register
 from scrapers._html import Block
 from scrapers._text import published_iso
+from scrapers._tree import Element, first
 from scrapers.base import Page, Scraper
 
 
@@ -31,11 +30,11 @@ class GenericScraper(Scraper):
             raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
 
     def _parse(self, page: Page) -> Document:
-        soup = _html.parse(page.content, page.text, page.content_type)
-        meta_published = _meta_published(soup)
-        _html.strip_chrome(soup, (*self.exclude, *self.options.exclude))
-        main = _html.find_main(soup, (*self.options.include, *self.include))
-        title, title_outside = _html.page_title(soup, main)
+        root = _html.parse(page.content, page.text, page.content_type)
+        meta_published = _meta_published(root)
+        _html.strip_chrome(root, (*self.exclude, *self.options.exclude))
+        main = _html.find_main(root, (*self.options.include, *self.include))
+        title, title_outside = _html.page_title(root, main)
         items = _html.blocks(main)
         if title_outside:
             items = [Block(1, title), *items]
@@ -47,7 +46,7 @@ class GenericScraper(Scraper):
             language=self.language(title, sections),
             sections=sections,
             contacts=contacts_of(sections),
-            links=self.links(_html.links(main, soup, page.url)),
+            links=self.links(_html.links(main, root, page.url)),
             published=published or meta_published,
             kind="page",
         )
@@ -82,13 +81,14 @@ def contacts_of(sections: tuple[Section, ...]) -> tuple[Contact, ...]:
     return tuple(found)
 
 
-def _meta_published(soup: BeautifulSoup) -> str | None:
+def _meta_published(root: Element) -> str | None:
     """The publication date a page declares in <meta> (Open Graph or Dublin Core)."""
-    head = soup.head or soup  # meta tags live in <head>: no need to walk the whole page
+    head = first(root, "head")  # meta tags live in <head>: no need to walk the whole page
+    metas = list((root if head is None else head).iter("meta"))
     for attribute, name in (("property", "article:published_time"), ("name", "dcterms.date")):
-        found = head.find_all("meta", attrs={attribute: name}, limit=1)
+        found = [meta for meta in metas if meta.get(attribute) == name]
         if found:
-            value = str(found[0].get("content", "")).strip()
+            value = found[0].get("content", "").strip()
             if len(value) >= 10 and value[4] == "-" and value[7] == "-":
                 return value[:16] if "T" in value[:16] else value[:10]
     return None

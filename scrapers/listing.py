@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bs4 import Tag
-
 from pipeline.errors import ExtractionError
 from pipeline.models import Document, Link, Section
 from scrapers import _html, register
 from scrapers._discovery import wanted
 from scrapers._text import DATE, clean
+from scrapers._tree import Element, first_below, text
 from scrapers.base import Page
 from scrapers.generic import GenericScraper
 
@@ -28,11 +27,11 @@ class ListingScraper(GenericScraper):
 
     def parse(self, page: Page) -> Document:
         try:
-            soup = _html.parse(page.content, page.text, page.content_type)
-            _html.strip_chrome(soup, self.options.exclude)
-            main = _html.find_main(soup, self.options.include)
-            title, _ = _html.page_title(soup, main)
-            found = items(main, soup, page.url)
+            root = _html.parse(page.content, page.text, page.content_type)
+            _html.strip_chrome(root, self.options.exclude)
+            main = _html.find_main(root, self.options.include)
+            title, _ = _html.page_title(root, main)
+            found = items(main, root, page.url)
         except RecursionError:
             raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
         chosen = wanted([link for link, _ in found], self.options)
@@ -41,7 +40,7 @@ class ListingScraper(GenericScraper):
         listed = {link.url for link in chosen}
         unlisted = [
             link
-            for link in _html.links(main, soup, page.url)
+            for link in _html.links(main, root, page.url)
             if link.kind == "attachment" and link.url not in listed
         ]
         attachments = tuple(wanted(unlisted, replace(self.options, max_items=len(unlisted))))
@@ -58,29 +57,32 @@ class ListingScraper(GenericScraper):
         )
 
 
-def items(main: Tag, soup: Tag, page_url: str) -> list[tuple[Link, str]]:
+def items(main: Element, root: Element, page_url: str) -> list[tuple[Link, str]]:
     """(item link, date as written) for each news item in `main`, in page order."""
     base = page_url
     found: list[tuple[Link, str]] = []
     seen: set[str] = set()
-    for anchor in main.find_all("a", href=True):
-        url = _html.absolute(base, str(anchor["href"]))
+    for anchor in main.iterdescendants("a"):
+        href = anchor.get("href")
+        if href is None:
+            continue
+        url = _html.absolute(base, href)
         container = _container(anchor, main)
-        heading = container.find(["h2", "h3", "h4"]) if container is not main else None
-        text = clean((heading or anchor).get_text(" "))
-        if not url or url in seen or url == page_url or len(text) < _MIN_TITLE:
+        heading = first_below(container, "h2", "h3", "h4") if container is not main else None
+        title = clean(text(anchor if heading is None else heading, " "))
+        if not url or url in seen or url == page_url or len(title) < _MIN_TITLE:
             continue
         seen.add(url)
-        date = _DATE.search(container.get_text(" ")) if container is not main else None
+        date = _DATE.search(text(container, " ")) if container is not main else None
         kind = "attachment" if _html.is_attachment(url) else "item"
-        found.append((Link(url=url, text=text, kind=kind), date.group(0) if date else ""))
+        found.append((Link(url=url, text=title, kind=kind), date.group(0) if date else ""))
     return found
 
 
-def _container(anchor: Tag, main: Tag) -> Tag:
-    for parent in anchor.parents:
-        if parent is main or not isinstance(parent, Tag):
+def _container(anchor: Element, main: Element) -> Element:
+    for parent in anchor.iterancestors():
+        if parent is main:
             break
-        if parent.name in _ITEM_TAGS:
+        if parent.tag in _ITEM_TAGS:
             return parent
     return main
