@@ -9,7 +9,7 @@ stage can never alter what an earlier stage produced.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -84,7 +84,21 @@ class Document:
         return tuple(link for link in self.links if link.kind in ("item", "attachment"))
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        """The stored form, and what `doc_hash` hashes: it must never change for a
+        given document. Built by hand: `asdict` deep-copies every field, slowly."""
+        data = {
+            "url": self.url,
+            "title": self.title,
+            "language": self.language,
+            "sections": [
+                {"path": list(s.path), "paragraphs": list(s.paragraphs)} for s in self.sections
+            ],
+            "contacts": [dict(vars(c)) for c in self.contacts],
+            "links": [dict(vars(link)) for link in self.links],
+            "published": self.published,
+            "kind": self.kind,
+        }
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, data: str | dict[str, Any]) -> Document:

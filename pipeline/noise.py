@@ -146,6 +146,12 @@ def _keywords(rules: tuple[NoiseRule, ...]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(word for rule in rules for word in rule.keywords))
 
 
+@lru_cache(maxsize=256)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the keywords, found in one scan of the paragraph."""
+    return re.compile("|".join(map(re.escape, keywords)))
+
+
 def clean_text(
     text: str, rules: Sequence[NoiseRule], keywords: tuple[str, ...] | None = None
 ) -> str:
@@ -154,7 +160,7 @@ def clean_text(
     `keywords` (all the rules' keywords) lets most paragraphs out after one test: a
     removal puts a space in, and no keyword has one, so no removal creates a keyword."""
     lowered = text.lower()
-    if keywords is not None and not any(word in lowered for word in keywords):
+    if keywords is not None and not _keyword_pattern(keywords).search(lowered):
         return text
     cleaned = text
     for rule in rules:
