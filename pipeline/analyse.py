@@ -22,15 +22,6 @@ from scrapers import Page, ScraperOptions, get_scraper
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """What one fetched page amounts to. `failure` set means: store nothing but the fetch."""
-
-    document: Document | None
-    changes: tuple[Change, ...] = ()
-    failure: str | None = None
-
-
 def scraper_options(source: Source) -> ScraperOptions:
     return ScraperOptions(
         include=source.include,
@@ -58,34 +49,6 @@ def extract(page: Page, family: str, source: Source) -> Document:
             f"{type(exc).__name__}: {exc}", source=source.id, url=page.url
         ) from exc
     return apply_noise(doc, source.ignore)
-
-
-def analyse(
-    page: Page,
-    *,
-    family: str,
-    source: Source,
-    previous: Document | None,
-    announce_new: bool,
-    tagger: Tagger,
-) -> Analysis:
-    """Extract, check for a soft failure, diff against the previous version, tag.
-
-    `announce_new` is false for the first ever run of a source: its pages are the
-    baseline, not news. A page found later is a "page added" change.
-    """
-    try:
-        doc = extract(page, family, source)
-    except ExtractionError as exc:
-        return Analysis(None, failure=str(exc))
-    reason = soft_failure(doc, previous)
-    if reason:
-        return Analysis(doc, failure=f"soft failure: {reason}")
-    if previous is None and not announce_new:
-        return Analysis(doc)
-    title = doc.title or (previous.title if previous else "")
-    changes = diff_documents(previous, doc, page_url=page.url, page_title=title)
-    return Analysis(doc, tag_all(changes, doc.language, source, tagger))
 
 
 def tag_all(

@@ -139,31 +139,11 @@ class Store:
         if found:
             return found
         with self.transaction():
-            self.db["pages"].insert(
-                {
-                    "source_id": source.id,
-                    "url": url,
-                    "family": family,
-                    "first_seen": utcnow(),
-                    "status": "active",
-                    "missing_count": 0,
-                    "failures": 0,
-                    "discovered_from": discovered_from,
-                }
-            )
-        row = self._page_row(source.id, url)
-        assert row is not None
-        return row
+            return self.page_row_or_insert(source, url, family, discovered_from)
 
     def _page_row(self, source_id: str, url: str) -> PageRow | None:
         rows = list(self.db["pages"].rows_where("source_id = ? and url = ?", [source_id, url]))
         return PageRow.from_row(rows[0]) if rows else None
-
-    def pages_of(self, source_id: str) -> list[PageRow]:
-        rows = self.db["pages"].rows_where(
-            "source_id = ? and status = 'active'", [source_id], order_by="id"
-        )
-        return [PageRow.from_row(r) for r in rows]
 
     def update_page(self, page_id: int, **values: Any) -> None:
         self.db["pages"].update(page_id, values)
@@ -179,11 +159,6 @@ class Store:
                    where c.source_id = :s and r.finished is not null)"""
         row = self.db.execute(sql, {"s": source_id}).fetchone()
         return row[0] if row else None
-
-    def source_has_history(self, source_id: str) -> bool:
-        """True once a finished run has checked the source: from then on, new pages are
-        'added'; before it, every page found is the baseline."""
-        return self.last_checked(source_id) is not None
 
     # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
     def record_fetch(self, **row: Any) -> int:
@@ -362,7 +337,7 @@ class Store:
         return {source_id: at for source_id, at in self.db.execute(sql) if at is not None}
 
     def active_pages(self) -> dict[str, list[PageRow]]:
-        """`pages_of` every source at once."""
+        """The active pages of every source, in id order."""
         pages: dict[str, list[PageRow]] = {}
         for row in self.db["pages"].rows_where("status = 'active'", order_by="id"):
             pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
@@ -379,15 +354,18 @@ class Store:
             rows = [self.page_row_or_insert(source, url, family) for source, url, family in new]
         return rows
 
-    def page_row_or_insert(self, source: Source, url: str, family: str) -> PageRow:
+    def page_row_or_insert(
+        self, source: Source, url: str, family: str, discovered_from: int | None = None
+    ) -> PageRow:
+        """`page` inside the caller's transaction."""
         found = self._page_row(source.id, url)
         if found:
             return found
         self.db.execute(
             """insert into pages (source_id, url, family, first_seen, status, missing_count,
                                   failures, discovered_from)
-               values (?, ?, ?, ?, 'active', 0, 0, null)""",
-            [source.id, url, family, utcnow()],
+               values (?, ?, ?, ?, 'active', 0, 0, ?)""",
+            [source.id, url, family, utcnow(), discovered_from],
         )
         row = self._page_row(source.id, url)
         assert row is not None
