@@ -195,18 +195,17 @@ class Store:
         digest = hashlib.sha256(content).hexdigest()
         if not self.db.execute("select 1 from bodies where hash = ?", [digest]).fetchone():
             key = self._key_body(page_id) if page_id is not None else None
-            packed = bodies.pack(content, key)
-            self.db["bodies"].insert(
-                {
-                    "hash": digest,
-                    "content_type": content_type,
-                    "size": len(content),
-                    "compression": packed.compression,
-                    "data": packed.data,
-                    "base": packed.base,
-                }
-            )
+            self._insert_body(digest, bodies.pack(content, key), content_type, len(content))
         return digest
+
+    def _insert_body(
+        self, digest: str, packed: bodies.Packed, content_type: str, size: int
+    ) -> None:
+        self.db.execute(
+            """insert into bodies (hash, content_type, size, compression, data, base)
+               values (?, ?, ?, ?, ?, ?) on conflict (hash) do nothing""",
+            [digest, content_type, size, packed.compression, packed.data, packed.base],
+        )
 
     def _key_body(self, page_id: int) -> tuple[str, bytes] | None:
         """The key body of the page's latest stored version: the dictionary for the next."""
@@ -221,11 +220,7 @@ class Store:
     def store_compressed_body(self, digest: str, data: bytes, content_type: str, size: int) -> str:
         """`store_body` for a body hashed and compressed on its own elsewhere (an analysis
         worker, for a page's first version: there is no key body to compress it against)."""
-        self.db.execute(
-            """insert into bodies (hash, content_type, size, compression, data)
-               values (?, ?, ?, 'zstd', ?) on conflict (hash) do nothing""",
-            [digest, content_type, size, data],
-        )
+        self._insert_body(digest, bodies.Packed(data, "zstd"), content_type, size)
         return digest
 
     def body(self, digest: str) -> bytes:
@@ -238,11 +233,7 @@ class Store:
         return bodies.unpack(data, compression, self.body(base) if base else None)
 
     def latest_snapshot(self, page_id: int) -> SnapshotRow | None:
-        row = self.db.execute(
-            "select id, doc_hash, document from snapshots"
-            " where page_id = ? order by id desc limit 1",
-            [page_id],
-        ).fetchone()
+        row = self.latest_version(page_id)
         if row is None:
             return None
         return SnapshotRow(id=row[0], doc_hash=row[1], document=Document.from_json(row[2]))
@@ -271,19 +262,15 @@ class Store:
     def add_snapshot(
         self, page_id: int, fetch_id: int, doc: Document, digest: str, body_hash: str | None
     ) -> int:
-        table = self.db["snapshots"].insert(
-            {
-                "page_id": page_id,
-                "fetch_id": fetch_id,
-                "taken_at": utcnow(),
-                "doc_hash": digest,
-                "title": doc.title,
-                "language": doc.language,
-                "document": doc.to_json(),
-                "body_hash": body_hash,
-            }
+        return self.add_version(
+            page_id,
+            fetch_id,
+            title=doc.title,
+            language=doc.language,
+            document_json=doc.to_json(),
+            digest=digest,
+            body_hash=body_hash,
         )
-        return int(table.last_pk)
 
     def add_changes(
         self,
