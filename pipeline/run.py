@@ -28,6 +28,8 @@ from pipeline.workers import Analyser, Pending
 log = logging.getLogger("sotewatch.run")
 
 MAX_DISCOVERY_WAVES = 3
+STORE_BATCH = 64  # pages written per transaction, unless something forces a write sooner
+STORE_BYTES = 8 << 20  # bodies held waiting for their transaction
 
 
 @dataclass
@@ -75,6 +77,33 @@ class _Fetched:
         return self.analysis is None or self.analysis.done()
 
 
+class _Waiting(deque[_Fetched]):
+    """Fetched pages in fetch order, waiting to be written; counts the bytes they hold."""
+
+    held = 0
+
+    def append(self, item: _Fetched) -> None:
+        super().append(item)
+        self.held += item.result.bytes
+
+    def popleft(self) -> _Fetched:
+        item = super().popleft()
+        self.held -= item.result.bytes
+        return item
+
+    def worth_writing(self, depth: int) -> bool:
+        """A batch is due: `STORE_BATCH` pages ready at the front, more than that beyond
+        the analyses in flight, or `STORE_BYTES` of bodies held."""
+        if len(self) > depth + STORE_BATCH or self.held >= STORE_BYTES:
+            return True
+        for ready, item in enumerate(self):
+            if ready >= STORE_BATCH:
+                return True
+            if not item.ready():
+                return False
+        return len(self) >= STORE_BATCH
+
+
 ProgressHook = Callable[[FetchResult], None]
 
 
@@ -103,6 +132,7 @@ class Run:
         self.progress = progress
         self.analyser = Analyser(tagger, workers)
         self.report = RunReport(run_id=0)
+        self._checks: list[tuple[str, int, str]] = []  # (source, page, outcome) to count
 
     async def execute(self, sources: Sequence[Source]) -> RunReport:
         self.report = RunReport(run_id=self.store.start_run())
@@ -148,11 +178,11 @@ class Run:
             for job in jobs
         ]
         discovered: list[tuple[_Job, list[Link]]] = []
-        waiting: deque[_Fetched] = deque()
+        waiting = _Waiting()
         async for result in fetcher.fetch_all(requests):
             waiting.append(self._received(by_key[result.request.key], result))  # type: ignore[index]
-            self._store_ready(waiting, discovered, in_flight=self.analyser.depth)
-        self._store_ready(waiting, discovered, in_flight=0)
+            self._store_ready(waiting, discovered, final=False)
+        self._store_ready(waiting, discovered, final=True)
         return discovered
 
     def _received(self, job: _Job, result: FetchResult) -> _Fetched:
@@ -171,12 +201,18 @@ class Run:
         return _Fetched(job, result, self.analyser.submit(task), previous[0] if previous else None)
 
     def _store_ready(
-        self, waiting: deque[_Fetched], discovered: list[tuple[_Job, list[Link]]], in_flight: int
+        self, waiting: _Waiting, discovered: list[tuple[_Job, list[Link]]], *, final: bool
     ) -> None:
-        """Store, oldest first, the pages whose analysis is done; wait for the oldest while
-        more than `in_flight` are pending. Pages ready together share one transaction."""
+        """Store, oldest first, the pages whose analysis is done, in one transaction.
+
+        A commit costs more than a 304, so pages are written `STORE_BATCH` at a time (or
+        once `STORE_BYTES` of bodies wait); the oldest analysis is waited for only when
+        more than `Analyser.depth` pages are pending, or at the end of the wave."""
+        depth = self.analyser.depth
+        if not final and not waiting.worth_writing(depth):
+            return
         ready: list[tuple[_Fetched, Finding | None]] = []
-        while waiting and (len(waiting) > in_flight or waiting[0].ready()):
+        while waiting and (final or len(waiting) > depth or waiting[0].ready()):
             item = waiting.popleft()
             found = self.analyser.result(item.analysis) if item.analysis else None
             ready.append((item, found))
@@ -187,6 +223,8 @@ class Run:
                 links = self._handle(item, found)
                 if links:
                     discovered.append((item.job, links))
+            self.store.count_checks(self.report.run_id, self._checks)
+            self._checks.clear()
         if self.progress:
             for item, _ in ready:
                 self.progress(item.result)
@@ -270,7 +308,7 @@ class Run:
             self.report.new_pages += 1
 
     def _count_check(self, job: _Job, outcome: str) -> None:
-        self.store.count_check(self.report.run_id, job.source.id, job.page.id, outcome)
+        self._checks.append((job.source.id, job.page.id, outcome))  # written with the batch
         if job.page.failures or job.page.missing_count:
             self.store.update_page(job.page.id, failures=0, missing_count=0)
 
@@ -329,6 +367,16 @@ def _filtered(source: Source, links: list[Link]) -> list[Link]:
     return list(kept.values())[: source.max_items]
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed: a run is mostly event-loop callbacks (several
+    per request), which libuv runs faster; otherwise asyncio's own (None)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def due_sources(
     store: Store, sources: Sequence[Source], *, now: datetime, force: bool = False
 ) -> list[Source]:
@@ -362,7 +410,8 @@ def run_sources(
     store.sync_sources(config)
     sources = due_sources(store, config.sources, now=now, force=force)
     run = Run(store, config, tagger, settings=settings, progress=progress, workers=workers)
-    report = asyncio.run(run.execute(sources))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        report = runner.run(run.execute(sources))
     due = {s.id for s in sources}
     report.skipped_sources = [s.id for s in config.sources if s.id not in due]
     exit_code = 1 if report.failed else 0

@@ -163,30 +163,43 @@ class Store:
     # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
     def record_fetch(self, **row: Any) -> int:
         """A fetch that did something: a new version, a failure, a 404, a block."""
-        return int(self.db["fetches"].insert({"fetched_at": utcnow(), **row}).last_pk)
+        return self._insert("fetches", {"fetched_at": utcnow(), **row})
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """One row into a table the migrations made; its rowid. Plain SQL because a run
+        writes thousands of rows, and sqlite-utils' `insert` reads the table's schema
+        again for every one of them."""
+        columns = ", ".join(row)
+        values = ", ".join(f":{column}" for column in row)
+        sql = f"insert into {table} ({columns}) values ({values})"
+        return int(self.db.conn.execute(sql, row).lastrowid or 0)
 
     def count_check(self, run_id: int, source_id: str, page_id: int, outcome: str) -> None:
         """A fetch that found nothing new ("unchanged" or "not_modified"): counted per run
         and source, and noted on the page in place, so an unchanged run barely grows the
         file (migration 003 says why)."""
+        self.count_checks(run_id, [(source_id, page_id, outcome)])
+
+    def count_checks(self, run_id: int, checks: Sequence[tuple[str, int, str]]) -> None:
+        """`count_check` for many (source_id, page_id, outcome) at once: one upsert a
+        source and one statement for the pages, however many 304s a batch holds."""
         now = utcnow()
-        column = "unchanged" if outcome == "unchanged" else "not_modified"
-        self.db.execute(
-            f"""insert into source_checks (run_id, source_id, checked_at, unchanged, not_modified)
-                values (:run, :source, :at, :u, :n)
-                on conflict (run_id, source_id) do update
-                set checked_at = :at, {column} = {column} + 1""",
-            {
-                "run": run_id,
-                "source": source_id,
-                "at": now,
-                "u": int(column == "unchanged"),
-                "n": int(column == "not_modified"),
-            },
+        counts: dict[str, list[int]] = {}
+        for source_id, _page, outcome in checks:
+            tally = counts.setdefault(source_id, [0, 0])
+            tally[outcome != "unchanged"] += 1
+        self.db.conn.executemany(
+            """insert into source_checks (run_id, source_id, checked_at, unchanged, not_modified)
+               values (?, ?, ?, ?, ?)
+               on conflict (run_id, source_id) do update
+               set checked_at = excluded.checked_at,
+                   unchanged = unchanged + excluded.unchanged,
+                   not_modified = not_modified + excluded.not_modified""",
+            [(run_id, source, now, u, n) for source, (u, n) in counts.items()],
         )
-        self.db.execute(
+        self.db.conn.executemany(
             "update pages set last_checked = ?, last_status = ? where id = ?",
-            [now, 304 if column == "not_modified" else 200, page_id],
+            [(now, 200 if outcome == "unchanged" else 304, page) for _s, page, outcome in checks],
         )
 
     def store_body(self, content: bytes, content_type: str, page_id: int | None = None) -> str:
@@ -283,7 +296,8 @@ class Store:
         ids = []
         now = utcnow()
         for change in changes:
-            table = self.db["changes"].insert(
+            change_id = self._insert(
+                "changes",
                 {
                     "run_id": run_id,
                     "page_id": page_id,
@@ -297,15 +311,16 @@ class Store:
                     "summary": change.summary,
                     "regions": json.dumps(list(change.regions)),
                     "networks": json.dumps(list(change.networks)),
-                }
+                },
             )
-            change_id = int(table.last_pk)
             ids.append(change_id)
-            self.db["change_regions"].insert_all(
-                [{"change_id": change_id, "region": r} for r in change.regions]
+            self.db.conn.executemany(
+                "insert into change_regions (change_id, region) values (?, ?)",
+                [(change_id, r) for r in change.regions],
             )
-            self.db["change_networks"].insert_all(
-                [{"change_id": change_id, "network": n} for n in change.networks]
+            self.db.conn.executemany(
+                "insert into change_networks (change_id, network) values (?, ?)",
+                [(change_id, n) for n in change.networks],
             )
         return ids
 
@@ -344,19 +359,22 @@ class Store:
     def page_row_or_insert(
         self, source: Source, url: str, family: str, discovered_from: int | None = None
     ) -> PageRow:
-        """`page` inside the caller's transaction."""
-        found = self._page_row(source.id, url)
-        if found:
-            return found
-        self.db.execute(
+        """`page` inside the caller's transaction: one statement when the page is new."""
+        inserted = self.db.conn.execute(
             """insert into pages (source_id, url, family, first_seen, status, missing_count,
                                   failures, discovered_from)
-               values (?, ?, ?, ?, 'active', 0, 0, ?)""",
+               values (?, ?, ?, ?, 'active', 0, 0, ?)
+               on conflict (source_id, url) do nothing
+               returning *""",
             [source.id, url, family, utcnow(), discovered_from],
         )
-        row = self._page_row(source.id, url)
-        assert row is not None
-        return row
+        columns = [d[0] for d in inserted.description]
+        row = inserted.fetchone()
+        if row is not None:
+            return PageRow.from_row(dict(zip(columns, row, strict=True)))
+        found = self._page_row(source.id, url)
+        assert found is not None
+        return found
 
     def tracked_urls(self) -> set[str]:
         return {url for (url,) in self.db.execute("select url from pages")}
@@ -382,7 +400,8 @@ class Store:
         body_hash: str | None,
     ) -> int:
         """`add_snapshot` from a document already serialised (by an analysis worker)."""
-        table = self.db["snapshots"].insert(
+        return self._insert(
+            "snapshots",
             {
                 "page_id": page_id,
                 "fetch_id": fetch_id,
@@ -392,6 +411,5 @@ class Store:
                 "language": language,
                 "document": document_json,
                 "body_hash": body_hash,
-            }
+            },
         )
-        return int(table.last_pk)

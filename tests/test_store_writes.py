@@ -1,0 +1,63 @@
+"""The run's batched writes: checks counted per run and source, pages registered once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings, Source, SourcesConfig
+from pipeline.store import Store
+
+STM = Source(id="stm", url="http://127.0.0.1:9/stm", name="STM")
+SOSTE = Source(id="soste", url="http://127.0.0.1:9/soste", name="SOSTE")
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = Store.open(tmp_path / "watch.db")
+    store.sync_sources(SourcesConfig(Path("sources.toml"), Settings(), (STM, SOSTE)))
+    yield store
+    store.close()
+
+
+def checks(store: Store, run_id: int) -> dict[str, tuple[int, int]]:
+    rows = store.db.execute(
+        "select source_id, unchanged, not_modified from source_checks where run_id = ?", [run_id]
+    )
+    return {source: (unchanged, not_modified) for source, unchanged, not_modified in rows}
+
+
+def test_a_batch_of_checks_adds_up_per_source_and_notes_each_page(store: Store) -> None:
+    run_id = store.start_run()
+    a, b, c = store.add_pages([(STM, "http://x/a", "generic"), (STM, "http://x/b", "generic"),
+                               (SOSTE, "http://x/c", "generic")])  # fmt: skip
+    with store.transaction():
+        store.count_checks(
+            run_id,
+            [
+                ("stm", a.id, "not_modified"),
+                ("stm", b.id, "unchanged"),
+                ("soste", c.id, "not_modified"),
+            ],
+        )
+    with store.transaction():  # a second batch of the same run adds to the same rows
+        store.count_checks(run_id, [("stm", a.id, "not_modified")])
+    assert checks(store, run_id) == {"stm": (1, 2), "soste": (0, 1)}
+    statuses = dict(store.db.execute("select url, last_status from pages order by url"))
+    assert statuses == {"http://x/a": 304, "http://x/b": 200, "http://x/c": 304}
+
+
+def test_an_empty_batch_writes_nothing(store: Store) -> None:
+    run_id = store.start_run()
+    with store.transaction():
+        store.count_checks(run_id, [])
+    assert checks(store, run_id) == {}
+
+
+def test_a_page_registered_twice_is_one_row(store: Store) -> None:
+    first = store.add_pages([(STM, "http://x/a", "generic")])[0]
+    again = store.add_pages([(STM, "http://x/a", "listing")])[0]
+    assert again == first
+    assert again.family == "generic" and again.status == "active" and again.failures == 0
+    assert store.db.execute("select count(*) from pages").fetchone() == (1,)
