@@ -25,6 +25,9 @@ from pipeline.migrations import migrate
 from pipeline.models import Change, Document, Link
 from pipeline.transaction import immediate
 
+# True for a document JSON that offers links to watch (Document.to_json's spelling).
+_OFFERS_LINKS = """instr(document, '"kind": "item"') or instr(document, '"kind": "attachment"')"""
+
 
 def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -251,14 +254,20 @@ class Store:
             return None
         return SnapshotRow(id=row[0], doc_hash=row[1], document=Document.from_json(row[2]))
 
+    def pages_offering_links(self) -> set[int]:
+        """The pages whose latest version offers items or attachments to watch, found in
+        one pass so that a 304 of any other page costs no query at all."""
+        # A substring test (Document.to_json's own spelling) spares the JSON parse.
+        sql = f"""select page_id from snapshots
+                  where id in (select max(id) from snapshots group by page_id)
+                    and ({_OFFERS_LINKS})"""
+        return {page_id for (page_id,) in self.db.execute(sql)}
+
     def offered_links(self, page_id: int) -> list[Link]:
         """The items and attachments the page's latest version offers to watch, read in
         SQL so that a 304 costs no Document parse."""
-        # Most pages offer nothing: a substring test (Document.to_json's own spelling)
-        # spares them the JSON parse, which would cost more than the 304 itself.
         latest = self.db.execute(
-            """select id, instr(document, '"kind": "item"')
-                          or instr(document, '"kind": "attachment"')
+            f"""select id, {_OFFERS_LINKS}
                from snapshots where page_id = ? order by id desc limit 1""",
             [page_id],
         ).fetchone()
