@@ -269,7 +269,11 @@ class Fetcher:
         raise _Refused(f"too many redirects (more than {self.settings.max_redirects})")
 
     async def _allowed(self, url: str) -> bool:
-        """robots.txt's verdict; its Crawl-delay, if longer than ours, slows that host."""
+        """robots.txt's verdict; its Crawl-delay, if longer than ours, slows that host
+        (set by the requests that waited for robots.txt: the host's gate keeps it)."""
+        known = self._robots.verdict(url)
+        if known is not None:
+            return known
         allowed = await self._robots.allowed(url, self._robots_fetch)
         crawl_delay = self._robots.crawl_delay(url)
         if crawl_delay:
@@ -303,8 +307,18 @@ class Fetcher:
         retry: bool = True,
     ) -> _Response:
         headers = _conditional_headers(request)
-        t = self.tuning
         attempts = max(1, self.settings.retries + 1) if retry else 1
+        try:
+            counter.n += 1
+            return await self._get_once(url, headers)
+        except Exception as exc:
+            if attempts == 1 or not self._backoff_hook(exc):
+                raise
+            failed: Exception | None = exc
+        # Most requests succeed at once, and setting up stamina costs more than a 304, so
+        # it is entered only after a failure, which it is handed as its first attempt:
+        # the backoff, Retry-After and the attempt count stay stamina's.
+        t = self.tuning
         async for attempt in stamina.retry_context(
             on=self._backoff_hook,
             attempts=attempts,
@@ -314,6 +328,9 @@ class Fetcher:
             wait_jitter=t.backoff_jitter,
         ):
             with attempt:
+                if failed is not None:
+                    exc, failed = failed, None
+                    raise exc
                 counter.n += 1
                 return await self._get_once(url, headers)
         raise AssertionError("unreachable: stamina re-raises the last error")

@@ -29,6 +29,14 @@ class RobotsCache:
         rules = await self._rules_for(url, get)
         return rules is None or rules.can_fetch(url, self.user_agent)
 
+    def verdict(self, url: str) -> bool | None:
+        """`allowed` without waiting, once the host's robots.txt is read; None before."""
+        origin = _origin(url)
+        if origin not in self._rules:
+            return None
+        rules = self._rules[origin]
+        return rules is None or rules.can_fetch(url, self.user_agent)
+
     def crawl_delay(self, url: str) -> float | None:
         """The Crawl-delay robots.txt asks of us, once `allowed` has read it."""
         rules = self._rules.get(_origin(url))
