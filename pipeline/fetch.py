@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from functools import cached_property
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -69,14 +70,33 @@ class FetchResult:
     outcome: Outcome
     status: int | None
     content: bytes = b""
-    text: str = ""  # decoded body for text types; "" for binaries
-    content_type: str = ""  # "text/html; charset=<what `text` was decoded with>", "application/pdf"
+    mime: str = ""  # the media type the server sent, or the one sniffed from the body
+    header_charset: str | None = None  # the charset the header claimed, maybe wrongly
     etag: str | None = None
     last_modified: str | None = None  # verbatim from the server
     bytes: int = 0
     elapsed_ms: float = 0.0
     attempts: int = 0
     error: str | None = None
+
+    # Decoded on first use, by whoever uses it: a run hands the undecoded result to an
+    # analysis worker, so the run's own process neither decodes nor ships the text.
+    @cached_property
+    def _decoded(self) -> tuple[str, str | None]:
+        return decode_text(self.content, self.mime, self.header_charset)
+
+    @property
+    def text(self) -> str:
+        """The decoded body for text types; "" for binaries."""
+        return self._decoded[0]
+
+    @property
+    def content_type(self) -> str:
+        """ "text/html; charset=<what `text` was decoded with>", "application/pdf": the
+        charset we decoded with, not the server's claim, so whoever re-reads the bytes
+        (a scraper, a stored body) decodes them as we did."""
+        used = self._decoded[1]
+        return f"{self.mime}; charset={used}" if used else self.mime
 
     def page(self) -> Page:
         return Page(
@@ -387,18 +407,14 @@ class Fetcher:
         else:
             outcome, error = Outcome.ERROR, f"HTTP {status} (after {counter.n} attempts)"
         content = response.content if outcome is Outcome.OK else b""
-        mime = mime or (sniff_type(content) if content else "")
-        text, used = decode_text(content, mime, charset)
         return FetchResult(
             request=request,
             url=response.url,
             outcome=outcome,
             status=status,
             content=content,
-            text=text,
-            # The charset we decoded with, not the server's claim: whoever re-reads the
-            # bytes (a scraper, a stored body) then decodes them as we did.
-            content_type=f"{mime}; charset={used}" if used else mime,
+            mime=mime or (sniff_type(content) if content else ""),
+            header_charset=charset,
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
             bytes=len(response.content),
