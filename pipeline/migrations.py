@@ -317,11 +317,27 @@ def m004_compact(db: sqlite_utils.Database) -> None:
     db["fetches"].create_index(["source_id", "fetched_at"])
 
 
+def m005_offers_links(db: sqlite_utils.Database) -> None:
+    """`pages.offers_links`: whether the page's latest version offers items or attachments
+    to watch. A 304 of such a page offers them again (a run killed before registering
+    them must not lose them); knowing which pages do from the page row spares every
+    other 304 a read of its latest document, which costs more than the 304 itself."""
+    db["pages"].add_column("offers_links", int, not_null_default=0)
+    db.execute(
+        """update pages set offers_links = 1 where id in (
+               select page_id from snapshots
+               where id in (select max(id) from snapshots group by page_id)
+                 and (instr(document, '"kind": "item"')
+                      or instr(document, '"kind": "attachment"')))"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
     ("003_fetch_log", m003_fetch_log),
     ("004_compact", m004_compact),
+    ("005_offers_links", m005_offers_links),
 ]
 
 

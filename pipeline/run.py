@@ -133,11 +133,9 @@ class Run:
         self.analyser = Analyser(tagger, workers)
         self.report = RunReport(run_id=0)
         self._checks: list[tuple[str, int, str]] = []  # (source, page, outcome) to count
-        self._offering: set[int] = set()  # pages whose latest version offers links
 
     async def execute(self, sources: Sequence[Source]) -> RunReport:
         self.report = RunReport(run_id=self.store.start_run())
-        self._offering = self.store.pages_offering_links()
         jobs = self._first_jobs(sources)
         try:
             async with Fetcher(self.settings) as fetcher:
@@ -252,7 +250,7 @@ class Run:
             self._count_check(job, "not_modified")
             # A run killed after storing this version may not have registered its
             # items yet: what the unchanged page offers is offered again.
-            if job.page.id in self._offering:
+            if job.page.offers_links:
                 return self.store.offered_links(job.page.id)
             return []
         elif result.outcome == Outcome.GONE:
@@ -280,6 +278,7 @@ class Run:
             title=found.title,
             etag=result.etag,
             last_modified=result.last_modified,
+            offers_links=int(bool(found.discovered)),
         )
         return list(found.discovered)
 

@@ -25,9 +25,6 @@ from pipeline.migrations import migrate
 from pipeline.models import Change, Document, Link
 from pipeline.transaction import immediate
 
-# True for a document JSON that offers links to watch (Document.to_json's spelling).
-_OFFERS_LINKS = """instr(document, '"kind": "item"') or instr(document, '"kind": "attachment"')"""
-
 
 def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -63,6 +60,7 @@ class PageRow:
     failures: int
     etag: str | None
     last_modified: str | None
+    offers_links: bool = False  # its latest version offers items or attachments to watch
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> PageRow:
@@ -76,6 +74,7 @@ class PageRow:
             failures=row["failures"] or 0,
             etag=row["etag"],
             last_modified=row["last_modified"],
+            offers_links=bool(row.get("offers_links")),
         )
 
 
@@ -254,24 +253,13 @@ class Store:
             return None
         return SnapshotRow(id=row[0], doc_hash=row[1], document=Document.from_json(row[2]))
 
-    def pages_offering_links(self) -> set[int]:
-        """The pages whose latest version offers items or attachments to watch, found in
-        one pass so that a 304 of any other page costs no query at all."""
-        # A substring test (Document.to_json's own spelling) spares the JSON parse.
-        sql = f"""select page_id from snapshots
-                  where id in (select max(id) from snapshots group by page_id)
-                    and ({_OFFERS_LINKS})"""
-        return {page_id for (page_id,) in self.db.execute(sql)}
-
     def offered_links(self, page_id: int) -> list[Link]:
         """The items and attachments the page's latest version offers to watch, read in
         SQL so that a 304 costs no Document parse."""
         latest = self.db.execute(
-            f"""select id, {_OFFERS_LINKS}
-               from snapshots where page_id = ? order by id desc limit 1""",
-            [page_id],
+            "select id from snapshots where page_id = ? order by id desc limit 1", [page_id]
         ).fetchone()
-        if latest is None or not latest[1]:
+        if latest is None:
             return []
         sql = """select json_extract(value, '$.url'), json_extract(value, '$.text'),
                         json_extract(value, '$.kind')

@@ -11,7 +11,7 @@ import pytest
 import sqlite_utils
 
 from pipeline.migrations import MIGRATIONS, m001_initial
-from pipeline.models import Document, Section
+from pipeline.models import Document, Link, Section
 from pipeline.prune import prune
 from pipeline.status import status_report
 from pipeline.store import Store, doc_hash
@@ -156,3 +156,34 @@ def test_a_migration_that_dies_half_way_leaves_nothing_behind(
     tables = {r[0] for r in conn.execute("select name from sqlite_master")}
     conn.close()
     assert "half_made" not in tables
+
+
+def test_an_upgraded_listing_still_offers_its_items_on_a_304(tmp_path: Path) -> None:
+    """Migration 005 marks the pages whose latest version offers items to watch, so a 304
+    of such a page re-offers them without reading every other page's document."""
+    path = tmp_path / "sotewatch.db"
+    first_release_db(path)
+    listing = Document(
+        url="https://stm.fi/uutiset",
+        title="Uutiset",
+        links=(Link("https://stm.fi/uutiset/1", "Uutinen", "item"),),
+    )
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "insert into pages (id, source_id, url, family, status, missing_count, failures)"
+            " values (2, 'stm-verkostot', 'https://stm.fi/uutiset', 'listing', 'active', 0, 0)"
+        )
+        conn.execute(
+            "insert into snapshots (id, page_id, fetch_id, taken_at, doc_hash, title, language,"
+            " text, document) values (2, 2, 1, '2026-01-05T06:00:40Z', ?, ?, 'fi', '', ?)",
+            [doc_hash(listing), listing.title, listing.to_json()],
+        )
+    conn.close()
+    store = Store.open(path)
+    try:
+        offers = {row.url: row.offers_links for row in store.active_pages()["stm-verkostot"]}
+        assert offers == {"https://stm.fi/verkostot": False, "https://stm.fi/uutiset": True}
+        assert store.offered_links(2) == [Link("https://stm.fi/uutiset/1", "Uutinen", "item")]
+    finally:
+        store.close()
