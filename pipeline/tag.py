@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
-import simplemma
-
 from pipeline.lexicon import Entry, Lexicon, build_lexicon
 from pipeline.models import Change
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -392,6 +390,8 @@ def _lemma(low: str, lang: str) -> str:
         # the inflection is the lemma. Sorted, so the answer never depends on set order.
         others = sorted(known - {low}, key=lambda base: (len(base), base))
         return others[0] if others else low
+    import simplemma  # only search indexing asks for lemmas, never a run
+
     try:
         return simplemma.lemmatize(low, lang=lang).lower()
     except ValueError:  # a language simplemma does not know
