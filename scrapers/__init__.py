@@ -87,6 +87,7 @@ __all__ = [
     "FAMILIES",
     "Page",
     "REGISTRY",
+    "Registry",
     "Scraper",
     "ScraperOptions",
     "get_scraper",
