@@ -16,7 +16,6 @@ that page's failure, not the run's.
 
 from __future__ import annotations
 
-import ctypes  # here, not in `_init_worker`: a new worker must set PR_SET_PDEATHSIG at once
 import os
 import signal
 from concurrent.futures import BrokenExecutor, Future
@@ -135,16 +134,21 @@ def _start_pool(workers: int, tagger: Tagger) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(tagger,),  # forked, not pickled: the lexicon stays lazy
+        initargs=(tagger, os.getpid()),  # forked, not pickled: the lexicon stays lazy
     )
 
 
-def _init_worker(tagger: Tagger) -> None:
-    """Die with the run; leave Ctrl-C to the run, which shuts the pool down."""
+def _init_worker(tagger: Tagger, parent: int) -> None:
+    """Die with the run; leave Ctrl-C to the run, which shuts the pool down.
+
+    `parent` is the run's pid, taken before the fork: read here, it could already be
+    the pid of whoever adopted the worker, and a run killed between the fork and the
+    prctl would leave this worker blocked on its queue for good."""
+    import ctypes
+
     global _tagger
     _tagger = tagger
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
