@@ -13,11 +13,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from pipeline.lexicon import Entry, Lexicon, build_lexicon
 from pipeline.models import Change
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:  # the lexicon is built, and its module imported, on first use
+    from pipeline.lexicon import Entry, Lexicon
+
+    _Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
 _TOKEN = re.compile(r"\w+(?:[-‐–]\w+)*(?:-(?!\w))?(?::\w+)?|,")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -25,7 +29,6 @@ _DASHES = str.maketrans({"‐": "-", "–": "-"})
 _REGION_KINDS = ("region", "umbrella", "helsinki")
 _TIES = frozenset({("tie", ""), ("actor", "")})
 _PLURAL_GENITIVE = ("iden", "itten", "ien", "jen", "ten")
-_Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class Tagger:
     def lexicon(self) -> Lexicon:
         """Every inflected form of every name: built on first use, so a run in which no
         page changed never pays for it."""
+        from pipeline.lexicon import build_lexicon
+
         return build_lexicon(self.taxonomy)
 
     # -- public -----------------------------------------------------------------------
@@ -379,6 +384,8 @@ def _plural_jaosto(low: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _default_lexicon() -> Lexicon:
+    from pipeline.lexicon import build_lexicon
+
     return build_lexicon(load_taxonomy())
 
 
