@@ -14,12 +14,23 @@ from pipeline.config import Source
 from pipeline.diff import diff_documents
 from pipeline.errors import ExtractionError
 from pipeline.models import Change, Document, Link
-from pipeline.noise import apply_noise
+from pipeline.noise import apply_noise, compile_rules
 from pipeline.softfail import soft_failure
 from pipeline.tag import Tagger, Tags
-from scrapers import Page, ScraperOptions, get_scraper
+from scrapers import Page, ScraperOptions, get_scraper, load_families
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
+
+
+def load_analysis() -> None:
+    """Import and compile now everything analysing a page needs: every scraper family
+    (and through them lxml, bs4, pypdf, feedparser, phonenumbers) and the noise rules.
+
+    Only worker processes need this, called before they fork so that they inherit it
+    rather than each importing it; in the run's own process `get_scraper` imports a
+    family when its first page arrives, so a run in which no page changed imports none."""
+    load_families()
+    compile_rules()
 
 
 def scraper_options(source: Source) -> ScraperOptions:

@@ -19,9 +19,6 @@ import codecs
 import zlib
 from email.message import Message
 
-from bs4.dammit import EncodingDetector
-from charset_normalizer import from_bytes
-
 _TEXT_TYPES = {
     "application/xhtml+xml",
     "application/xml",
@@ -143,6 +140,8 @@ def decode_text(content: bytes, mime: str, header_charset: str | None) -> tuple[
             continue
         if not looks_mojibake(text):
             return text, encoding
+    from charset_normalizer import from_bytes  # a guess is rare: not worth it at start-up
+
     best = from_bytes(content, cp_isolation=list(_WESTERN)).best()
     if best is not None and best.encoding:
         return str(best), best.encoding
@@ -150,7 +149,12 @@ def decode_text(content: bytes, mime: str, header_charset: str | None) -> tuple[
 
 
 def _declared(content: bytes, mime: str, header_charset: str | None) -> list[str]:
-    """The page's own declaration first (most often right), then the header's."""
+    """The page's own declaration first (most often right), then the header's.
+
+    Only asked for a body that is not UTF-8, so bs4 (some 100 ms to import) is
+    imported then, not by every run."""
+    from bs4.dammit import EncodingDetector
+
     is_html = "html" in mime
     found = [
         EncodingDetector.find_declared_encoding(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pipeline.errors import ConfigError
 from pipeline.models import Document, Section
@@ -33,13 +33,21 @@ _SEP = r"\s*:?\s*"
 
 @dataclass(frozen=True)
 class NoiseRule:
-    """One kind of noise: a name for tests and logs, and the regex whose matches are removed."""
+    """One kind of noise: a name for tests and logs, and the regex whose matches are removed.
+
+    The regex is compiled on first use: the global rules cost some 13 ms to compile,
+    which a run in which no page changed should not pay at start-up."""
 
     name: str
-    pattern: re.Pattern[str]
+    regex: str
     # Lower-case words without which the rule cannot match: checked first with a plain
     # substring test, so most paragraphs never run the (slow, anchored) regex at all.
     keywords: tuple[str, ...] = ()
+    flags: int = 0
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.regex, self.flags)
 
     def apply(self, text: str, lowered: str | None = None) -> str:
         if self.keywords:
@@ -56,11 +64,8 @@ _SEGMENT_END = r"\s*(?=$|[|·•–—,;])"
 def _rule(name: str, regex: str, *keywords: str) -> NoiseRule:
     """A rule matching `regex` only as a whole line or a segment between separators ("|", "·"),
     so "Lakia päivitetty 1.3.2024 koskemaan ..." inside a sentence is never touched."""
-    return NoiseRule(
-        name,
-        re.compile(_SEGMENT_START + regex + _SEGMENT_END, re.IGNORECASE | re.MULTILINE),
-        keywords,
-    )
+    flags = re.IGNORECASE | re.MULTILINE
+    return NoiseRule(name, _SEGMENT_START + regex + _SEGMENT_END, keywords, flags)
 
 
 GLOBAL_RULES: tuple[NoiseRule, ...] = (
@@ -105,14 +110,19 @@ GLOBAL_RULES: tuple[NoiseRule, ...] = (
     ),
     NoiseRule(
         "form-token",
-        re.compile(
-            r"\b(?:csrf[\w-]*|form_build_id|form_token|authenticity_token"
-            r"|__requestverificationtoken)\s*[:=]\s*\S+|\bform-[A-Za-z0-9_-]{16,}",
-            re.IGNORECASE,
-        ),
+        r"\b(?:csrf[\w-]*|form_build_id|form_token|authenticity_token"
+        r"|__requestverificationtoken)\s*[:=]\s*\S+|\bform-[A-Za-z0-9_-]{16,}",
         ("csrf", "form_", "authenticity_token", "__requestverificationtoken", "form-"),
+        re.IGNORECASE,
     ),
 )
+
+
+def compile_rules() -> None:
+    """Compile the global rules now: before worker processes fork, so they share them."""
+    for rule in GLOBAL_RULES:
+        _ = rule.pattern
+
 
 _LEFTOVER = re.compile(r"^[\s\W_]*$")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
@@ -135,7 +145,7 @@ def compile_patterns(patterns: Sequence[str], *, source: str) -> list[re.Pattern
 @lru_cache(maxsize=256)
 def _source_rules(patterns: tuple[str, ...]) -> tuple[NoiseRule, ...]:
     compiled = compile_patterns(patterns, source="ignore")
-    return tuple(NoiseRule(f"ignore:{p.pattern}", p) for p in compiled)
+    return tuple(NoiseRule(f"ignore:{p.pattern}", p.pattern) for p in compiled)
 
 
 @lru_cache(maxsize=256)

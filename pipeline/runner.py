@@ -16,6 +16,7 @@ from pipeline.run import RunReport, run_sources
 from pipeline.store import Store
 from pipeline.tag import Tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from scrapers import REGISTRY
 
 if TYPE_CHECKING:  # pipeline.deliver (mail, rendering) is imported only to send
     from pipeline.deliver import DeliveryReport
@@ -38,10 +39,8 @@ class RunRequest:
 
 
 def load_config(sources: Path | None, taxonomy: Taxonomy, site: str | None = None) -> SourcesConfig:
-    """Sources checked against the taxonomy's slugs and the known scraper families."""
-    from scrapers import REGISTRY, _load_families
-
-    _load_families()
+    """Sources checked against the taxonomy's slugs and the known scraper families
+    (by name: no family module is imported to check a name)."""
     return load_sources(
         sources or DEFAULT_SOURCES,
         site=site,

@@ -13,13 +13,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import simplemma
-
-from pipeline.lexicon import Entry, Lexicon, build_lexicon
 from pipeline.models import Change
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:  # the lexicon is built, and its module imported, on first use
+    from pipeline.lexicon import Entry, Lexicon
+
+    _Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
 _TOKEN = re.compile(r"\w+(?:[-‐–]\w+)*(?:-(?!\w))?(?::\w+)?|,")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -27,7 +29,6 @@ _DASHES = str.maketrans({"‐": "-", "–": "-"})
 _REGION_KINDS = ("region", "umbrella", "helsinki")
 _TIES = frozenset({("tie", ""), ("actor", "")})
 _PLURAL_GENITIVE = ("iden", "itten", "ien", "jen", "ten")
-_Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class Tagger:
     def lexicon(self) -> Lexicon:
         """Every inflected form of every name: built on first use, so a run in which no
         page changed never pays for it."""
+        from pipeline.lexicon import build_lexicon
+
         return build_lexicon(self.taxonomy)
 
     # -- public -----------------------------------------------------------------------
@@ -381,6 +384,8 @@ def _plural_jaosto(low: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _default_lexicon() -> Lexicon:
+    from pipeline.lexicon import build_lexicon
+
     return build_lexicon(load_taxonomy())
 
 
@@ -392,6 +397,8 @@ def _lemma(low: str, lang: str) -> str:
         # the inflection is the lemma. Sorted, so the answer never depends on set order.
         others = sorted(known - {low}, key=lambda base: (len(base), base))
         return others[0] if others else low
+    import simplemma  # only search indexing asks for lemmas, never a run
+
     try:
         return simplemma.lemmatize(low, lang=lang).lower()
     except ValueError:  # a language simplemma does not know

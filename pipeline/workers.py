@@ -6,25 +6,28 @@ pages to a `ProcessPoolExecutor` so the two overlap; with one core, or a handful
 it analyses in-process. Either way the answer is `analyse.prepare`'s, computed by the
 same function, so pool and in-process runs store identical rows.
 
-Workers are forked (cheap: the modules are already imported, memory is shared until
-written) and die with the run: PR_SET_PDEATHSIG, so a run killed with SIGKILL leaves no
-orphans. A worker that dies (a segfault in a parser, the OOM killer) breaks the whole
-pool; the pages it held are re-analysed one at a time in a fresh pool, and a page that
-breaks it again is that page's failure, not the run's.
+Workers are forked (cheap: `load_analysis` imports the extraction modules just before
+the pool starts, so the workers inherit them; memory is shared until written) and die
+with the run: PR_SET_PDEATHSIG, so a run killed with SIGKILL leaves no orphans. A worker
+that dies (a segfault in a parser, the OOM killer) breaks the whole pool; the pages it
+held are re-analysed one at a time in a fresh pool, and a page that breaks it again is
+that page's failure, not the run's.
 """
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import signal
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pipeline.analyse import Finding, Task, prepare
-from pipeline.tag import Tagger
+from pipeline.analyse import Finding, Task, load_analysis, prepare
+
+if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed needs no pool
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipeline.tag import Tagger
 
 SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not worth it
 _PR_SET_PDEATHSIG = 1
@@ -79,7 +82,7 @@ class Analyser:
         while True:
             try:
                 return pending.future.result()
-            except BrokenProcessPool:
+            except BrokenExecutor:  # BrokenProcessPool: a worker died
                 self._restart(pending.generation)
                 if pending.attempts >= _ATTEMPTS:
                     return Finding(failure="analysis failed: the worker process died")
@@ -96,12 +99,7 @@ class Analyser:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker,
-                initargs=(self.tagger,),  # forked, not pickled: the lexicon stays lazy
-            )
+            self._pool = _start_pool(self.workers, self.tagger)
         return self._pool
 
     def _restart(self, broken_generation: int) -> None:
@@ -120,15 +118,37 @@ def _completed(finding: Finding) -> Future[Finding]:
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether multiprocessing offers the "fork" start method (POSIX), asked without
+    importing multiprocessing: every wave asks, most never start a pool."""
+    return hasattr(os, "fork")
 
 
-def _init_worker(tagger: Tagger) -> None:
-    """Die with the run; leave Ctrl-C to the run, which shuts the pool down."""
+def _start_pool(workers: int, tagger: Tagger) -> ProcessPoolExecutor:
+    """A pool of forked workers. The analysis stack is imported here, once, the first time
+    a wave has pages to analyse, so that every worker inherits it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    load_analysis()
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(tagger, os.getpid()),  # forked, not pickled: the lexicon stays lazy
+    )
+
+
+def _init_worker(tagger: Tagger, parent: int) -> None:
+    """Die with the run; leave Ctrl-C to the run, which shuts the pool down.
+
+    `parent` is the run's pid, taken before the fork: read here, it could already be
+    the pid of whoever adopted the worker, and a run killed between the fork and the
+    prctl would leave this worker blocked on its queue for good."""
+    import ctypes
+
     global _tagger
     _tagger = tagger
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -1,44 +1,96 @@
 """Scraper families: one module per family of source pages, one class each.
 
-`REGISTRY` maps the `family` named in sources.toml to its class.
+`REGISTRY` maps the `family` named in sources.toml to its class. The family names and
+their modules are listed in `FAMILIES`, so a family's module (and the parsers it
+brings: lxml, bs4, pypdf, feedparser) is imported only when a page of that family is
+first read. Checking a sources file, or a run in which no page changed, imports none.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from functools import cache
 
 from scrapers.base import Page, Scraper, ScraperOptions
 
-REGISTRY: dict[str, type[Scraper]] = {}
+# family name -> module whose @register defines it (tests/test_scrapers_registry.py
+# checks that the two agree, so this list cannot drift from the modules)
+FAMILIES: dict[str, str] = {
+    "generic": "scrapers.generic",
+    "ministry": "scrapers.ministry",
+    "ngo": "scrapers.ngo",
+    "county": "scrapers.county",
+    "pdf": "scrapers.pdf",
+    "listing": "scrapers.listing",
+    "feed": "scrapers.feed",
+    "sitemap": "scrapers.sitemap",
+}
+
+
+class Registry(Mapping[str, type[Scraper]]):
+    """Family name -> Scraper class; looking a family up imports its module first.
+
+    Its keys are known without importing anything: `FAMILIES` plus whatever else
+    registered itself (a test's own scraper)."""
+
+    def __init__(self, modules: Mapping[str, str]) -> None:
+        self._modules = dict(modules)
+        self._classes: dict[str, type[Scraper]] = {}
+
+    def add(self, cls: type[Scraper]) -> None:
+        self._classes[cls.name] = cls
+
+    def __getitem__(self, name: str) -> type[Scraper]:
+        if name not in self._classes and name in self._modules:
+            importlib.import_module(self._modules[name])
+        return self._classes[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._modules or name in self._classes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._modules, *self._classes]))
+
+    def __len__(self) -> int:
+        return len(self._modules.keys() | self._classes.keys())
+
+
+REGISTRY = Registry(FAMILIES)
 
 
 def register(cls: type[Scraper]) -> type[Scraper]:
     """Class decorator: make a family available under its `name`."""
-    REGISTRY[cls.name] = cls
+    REGISTRY.add(cls)
     return cls
 
 
 def get_scraper(family: str, options: ScraperOptions | None = None) -> Scraper:
-    _load_families()
-    try:
-        return REGISTRY[family](options)
-    except KeyError:
+    """A scraper of `family`; imports that family's module on first use, and no other."""
+    if family not in REGISTRY:
         known = ", ".join(sorted(REGISTRY))
-        raise KeyError(f"unknown scraper family {family!r} (known: {known})") from None
+        raise KeyError(f"unknown scraper family {family!r} (known: {known})")
+    return REGISTRY[family](options)
 
 
 @cache
-def _load_families() -> None:
-    """Import every family module so their @register decorators run (once: listing the
-    package directory cost more than extracting a small page)."""
-    import importlib
-    import pkgutil
-
-    import scrapers
-
-    for info in pkgutil.iter_modules(scrapers.__path__):
-        if info.name not in ("base",) and not info.name.startswith("_"):
-            importlib.import_module(f"scrapers.{info.name}")
+def load_families() -> None:
+    """Import every family module: what a forked worker should inherit, and what
+    listing every family's description needs."""
+    for module in FAMILIES.values():
+        importlib.import_module(module)
 
 
-__all__ = ["Page", "REGISTRY", "Scraper", "ScraperOptions", "get_scraper", "register"]
+_load_families = load_families  # the name pipeline/cli.py calls
+
+__all__ = [
+    "FAMILIES",
+    "Page",
+    "REGISTRY",
+    "Registry",
+    "Scraper",
+    "ScraperOptions",
+    "get_scraper",
+    "load_families",
+    "register",
+]
