@@ -27,7 +27,6 @@ from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-import stamina
 
 from pipeline.config import Settings
 from pipeline.decode import (
@@ -338,6 +337,8 @@ class Fetcher:
         # Most requests succeed at once, and setting up stamina costs more than a 304, so
         # it is entered only after a failure, which it is handed as its first attempt:
         # the backoff, Retry-After and the attempt count stay stamina's.
+        import stamina
+
         t = self.tuning
         async for attempt in stamina.retry_context(
             on=self._backoff_hook,

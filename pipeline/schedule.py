@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from croniter import croniter
-
 _INTERVAL = re.compile(r"^(\d+)([mhdw])$")
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # Cron starts a run a little early or late; an interval source fetched 5 minutes
@@ -22,5 +20,7 @@ def is_due(schedule: str, last: datetime | None, now: datetime) -> bool:
     if match:
         period = timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
         return now - last >= period - _SLACK
+    from croniter import croniter  # only cron schedules need it; most are intervals
+
     next_time = croniter(schedule, last).get_next(datetime)
     return next_time <= now
