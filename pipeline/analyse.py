@@ -7,7 +7,10 @@ CPU-bound part can be tested on bytes alone and moved to a worker if needed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pipeline import bodies
 from pipeline.config import Source
@@ -18,6 +21,9 @@ from pipeline.noise import apply_noise, compile_rules
 from pipeline.softfail import soft_failure
 from pipeline.tag import Tagger, Tags
 from scrapers import Page, ScraperOptions, get_scraper, load_families
+
+if TYPE_CHECKING:
+    from pipeline.fetch import FetchResult
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 
@@ -74,15 +80,34 @@ def tag_all(
 
 @dataclass(frozen=True)
 class Task:
-    """Everything `prepare` needs, picklable: the previous version travels as its stored
-    JSON so that only the process doing the work parses it."""
+    """Everything `prepare` needs, picklable.
 
-    page: Page
+    A run hands over its FetchResult undecoded, so the text is decoded where the page is
+    analysed, not in the run's busy process. The previous version travels as its id and
+    hash: most re-fetched pages extract to the same document, and only one that does not
+    needs the previous JSON, which `prepare` then reads (or is given `previous_json`)."""
+
+    fetched: Page | FetchResult
     family: str
     source: Source
     announce_new: bool
     previous_json: str | None = None
     previous_hash: str | None = None
+    previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
+
+    @cached_property
+    def page(self) -> Page:
+        fetched = self.fetched
+        return fetched if isinstance(fetched, Page) else fetched.page()
+
+    def previous_document(self, read_previous: PreviousReader | None) -> Document | None:
+        text = self.previous_json
+        if text is None and self.previous_id is not None and read_previous is not None:
+            text = read_previous(self.previous_id)
+        return Document.from_json(text) if text else None
+
+
+PreviousReader = Callable[[int], str]  # snapshot id -> its stored document JSON
 
 
 @dataclass(frozen=True)
@@ -104,23 +129,25 @@ class Finding:
     changes: tuple[Change, ...] = ()
     body_hash: str = ""  # sha256 of the raw body, as `Store.store_body` keys it
     body_data: bytes = b""  # the raw body compressed with zstd, ready to store
+    content_type: str = ""  # of a new version's body, with the charset it was decoded with
 
 
-def prepare(task: Task, tagger: Tagger) -> Finding:
+def prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None = None) -> Finding:
     """`analyse` plus what storing needs (hash, JSON, text); never raises, because one
-    page's bug, wherever it is (scraper, diff, tagger), must cost that page only."""
+    page's bug, wherever it is (scraper, diff, tagger), must cost that page only.
+    `read_previous` reads the previous version when the task carries only its id."""
     try:
-        return _prepare(task, tagger)
+        return _prepare(task, tagger, read_previous)
     except Exception as exc:
         return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
 
 
-def _prepare(task: Task, tagger: Tagger) -> Finding:
+def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -> Finding:
     try:
         doc = extract(task.page, task.family, task.source)
     except ExtractionError as exc:
         return Finding(failure=str(exc))
-    previous = Document.from_json(task.previous_json) if task.previous_json else None
+    previous = task.previous_document(read_previous)
     reason = soft_failure(doc, previous)
     if reason:
         return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
@@ -144,4 +171,5 @@ def _prepare(task: Task, tagger: Tagger) -> Finding:
         # A first version is compressed here; a later one against the page's key body,
         # which only the run can read (pipeline/bodies.py).
         body_data=bodies.pack(task.page.content).data if previous is None else b"",
+        content_type=task.page.content_type,
     )

@@ -130,7 +130,10 @@ class Run:
         self.settings = settings or config.settings
         self.tagger = tagger
         self.progress = progress
-        self.analyser = Analyser(tagger, workers)
+        self.analyser = Analyser(
+            tagger, workers, read_previous=store.snapshot_document, database=store.path
+        )
+        self._latest: dict[int, tuple[int, str]] = {}  # page -> its latest (snapshot, hash)
         self.report = RunReport(run_id=0)
         self._checks: list[tuple[str, int, str]] = []  # (source, page, outcome) to count
 
@@ -167,6 +170,7 @@ class Run:
 
     async def _wave(self, fetcher: Fetcher, jobs: list[_Job]) -> list[tuple[_Job, list[Link]]]:
         by_key = {job.page.id: job for job in jobs}
+        self._latest = self.store.latest_versions()
         requests = [
             FetchRequest(
                 url=job.page.url,
@@ -189,16 +193,16 @@ class Run:
         """A 200 goes to the analyser at once, with the version it is compared to."""
         if result.outcome != Outcome.OK:
             return _Fetched(job, result)
-        previous = self.store.latest_version(job.page.id)
+        previous_id, previous_hash = self._latest.get(job.page.id, (None, None))
         task = Task(
-            page=result.page(),
+            fetched=result,
             family=job.page.family,
             source=job.source,
             announce_new=job.announce_new and job.page.url != job.source.url,
-            previous_json=previous[2] if previous else None,
-            previous_hash=previous[1] if previous else None,
+            previous_hash=previous_hash,
+            previous_id=previous_id,
         )
-        return _Fetched(job, result, self.analyser.submit(task), previous[0] if previous else None)
+        return _Fetched(job, result, self.analyser.submit(task), previous_id)
 
     def _store_ready(
         self, waiting: _Waiting, discovered: list[tuple[_Job, list[Link]]], *, final: bool
@@ -286,10 +290,10 @@ class Run:
         job, result = item.job, item.result
         if found.body_data:
             body = self.store.store_compressed_body(
-                found.body_hash, found.body_data, result.content_type, len(result.content)
+                found.body_hash, found.body_data, found.content_type, len(result.content)
             )
         else:
-            body = self.store.store_body(result.content, result.content_type, job.page.id)
+            body = self.store.store_body(result.content, found.content_type, job.page.id)
         fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
         snapshot_id = self.store.add_version(
             job.page.id,

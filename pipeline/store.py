@@ -376,6 +376,28 @@ class Store:
     def tracked_urls(self) -> set[str]:
         return {url for (url,) in self.db.execute("select url from pages")}
 
+    def latest_versions(self) -> dict[int, tuple[int, str]]:
+        """page id -> (id, doc_hash) of its latest snapshot, for every page in one query:
+        a run compares each fetched page with it, and reads the JSON only if it differs."""
+        sql = """select s.page_id, s.id, s.doc_hash from snapshots s
+                 join (select max(id) as id from snapshots group by page_id) m on m.id = s.id"""
+        return {
+            page_id: (snapshot_id, digest) for page_id, snapshot_id, digest in self.db.execute(sql)
+        }
+
+    def snapshot_document(self, snapshot_id: int) -> str:
+        """A version's stored document JSON."""
+        row = self.db.execute("select document from snapshots where id = ?", [snapshot_id])
+        return row.fetchone()[0]
+
+    @property
+    def path(self) -> Path | None:
+        """The database file, None for one in memory (which no other process can open)."""
+        for _seq, name, file in self.db.execute("pragma database_list"):
+            if name == "main":
+                return Path(file) if file else None
+        return None
+
     def latest_version(self, page_id: int) -> tuple[int, str, str] | None:
         """(id, doc_hash, document JSON) of the latest snapshot, the JSON left unparsed
         for whoever analyses the page."""

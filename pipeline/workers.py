@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 from concurrent.futures import BrokenExecutor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.analyse import Finding, Task, load_analysis, prepare
+from pipeline.analyse import Finding, PreviousReader, Task, load_analysis, prepare
 
 if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed needs no pool
     from concurrent.futures import ProcessPoolExecutor
@@ -33,7 +36,8 @@ SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not 
 _PR_SET_PDEATHSIG = 1
 _ATTEMPTS = 2  # tries of a page whose worker died: the second runs alone
 
-_tagger: Tagger | None = None  # each worker's, set by `_init_worker`
+_tagger: Tagger | None = None
+_database: Path | None = None  # each worker's, set by `_init_worker`
 
 
 def default_workers() -> int:
@@ -56,9 +60,21 @@ class Pending:
 class Analyser:
     """`submit` a Task, later `result` it. `workers` <= 1 means in-process."""
 
-    def __init__(self, tagger: Tagger, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        tagger: Tagger,
+        workers: int | None = None,
+        *,
+        read_previous: PreviousReader | None = None,
+        database: Path | None = None,
+    ) -> None:
+        """`read_previous` reads a previous version in this process; workers read it from
+        `database` themselves (read-only), so the run's process neither reads nor ships
+        it. Without `database` (one in memory) the run reads it for them."""
         self.tagger = tagger
         self.workers = default_workers() if workers is None else max(1, workers)
+        self.read_previous = read_previous
+        self.database = database
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
         self._use_pool = False
@@ -74,7 +90,10 @@ class Analyser:
 
     def submit(self, task: Task) -> Pending:
         if not self._use_pool:
-            return Pending(task, _completed(prepare(task, self.tagger)), generation=-1)
+            finding = prepare(task, self.tagger, self.read_previous)
+            return Pending(task, _completed(finding), generation=-1)
+        if self.database is None and task.previous_id is not None and self.read_previous:
+            task = replace(task, previous_json=self.read_previous(task.previous_id))
         return Pending(task, self._executor().submit(_work, task), self._generation)
 
     def result(self, pending: Pending) -> Finding:
@@ -99,7 +118,7 @@ class Analyser:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = _start_pool(self.workers, self.tagger)
+            self._pool = _start_pool(self.workers, self.tagger, self.database)
         return self._pool
 
     def _restart(self, broken_generation: int) -> None:
@@ -123,7 +142,7 @@ def _can_fork() -> bool:
     return hasattr(os, "fork")
 
 
-def _start_pool(workers: int, tagger: Tagger) -> ProcessPoolExecutor:
+def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> ProcessPoolExecutor:
     """A pool of forked workers. The analysis stack is imported here, once, the first time
     a wave has pages to analyse, so that every worker inherits it."""
     import multiprocessing
@@ -134,11 +153,11 @@ def _start_pool(workers: int, tagger: Tagger) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(tagger, os.getpid()),  # forked, not pickled: the lexicon stays lazy
+        initargs=(tagger, os.getpid(), database),  # forked, not pickled: the lexicon stays lazy
     )
 
 
-def _init_worker(tagger: Tagger, parent: int) -> None:
+def _init_worker(tagger: Tagger, parent: int, database: Path | None) -> None:
     """Die with the run; leave Ctrl-C to the run, which shuts the pool down.
 
     `parent` is the run's pid, taken before the fork: read here, it could already be
@@ -146,8 +165,8 @@ def _init_worker(tagger: Tagger, parent: int) -> None:
     prctl would leave this worker blocked on its queue for good."""
     import ctypes
 
-    global _tagger
-    _tagger = tagger
+    global _tagger, _database
+    _tagger, _database = tagger, database
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -160,4 +179,16 @@ def _init_worker(tagger: Tagger, parent: int) -> None:
 
 def _work(task: Task) -> Finding:
     assert _tagger is not None, "worker not initialised"
-    return prepare(task, _tagger)
+    return prepare(task, _tagger, _read_previous)
+
+
+@cache
+def _reader() -> sqlite3.Connection:
+    """The worker's own read-only connection (never the run's, inherited by the fork)."""
+    assert _database is not None, "a pool without a database is handed previous_json"
+    return sqlite3.connect(f"file:{_database}?mode=ro", uri=True, timeout=30)
+
+
+def _read_previous(snapshot_id: int) -> str:
+    row = _reader().execute("select document from snapshots where id = ?", [snapshot_id])
+    return row.fetchone()[0]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.workers
-from pipeline.analyse import Finding, Task, prepare
+from pipeline.analyse import Finding, PreviousReader, Task, prepare
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.run import RunReport, run_sources
 from pipeline.runner import analysis_workers, load_config, prepare_store
@@ -106,7 +106,7 @@ def page_task(path: str, body: str = ARTICLE) -> Task:
     url = f"http://127.0.0.1:9{path}"
     page = Page(url, body.encode(), "text/html; charset=utf-8", body, 200)
     source = Source(id="s", url=url, language="fi")
-    return Task(page=page, family="generic", source=source, announce_new=True)
+    return Task(fetched=page, family="generic", source=source, announce_new=True)
 
 
 def test_a_pool_finds_what_in_process_analysis_finds(taxonomy: Taxonomy) -> None:
@@ -125,13 +125,13 @@ def test_a_pool_finds_what_in_process_analysis_finds(taxonomy: Taxonomy) -> None
     assert expected[0].changes and expected[0].changes[0].kind == "page_added"
 
 
-def _crash_on_broken(task: Task, tagger: Tagger) -> Finding:
+def _crash_on_broken(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -> Finding:
     """Stands in for `prepare` in forked workers: one page kills its process."""
     if task.page.url.endswith("/rikki"):
         os._exit(13)
     if task.page.url.endswith("/virhe"):
         raise RuntimeError("a bug in one page's analysis")
-    return prepare(task, tagger)
+    return prepare(task, tagger, read_previous)
 
 
 @pytest.fixture
@@ -264,3 +264,43 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@pytest.mark.parametrize("database", ["file", "none"])
+def test_a_previous_version_known_by_id_is_read_where_it_is_needed(
+    tmp_path: Path, taxonomy: Taxonomy, database: str
+) -> None:
+    """A pool's workers read the previous version from the database file themselves;
+    with no file to open (a database in memory) the run reads it for them."""
+    store = prepare_store(tmp_path / "previous.db", taxonomy)
+    try:
+        first = page_task("/sivu", ARTICLE)
+        tagger = tagger_for(taxonomy)
+        found = prepare(first, tagger)
+        store.sync_sources(SourcesConfig(tmp_path / "sources.toml", Settings(), (first.source,)))
+        page = store.add_pages([(first.source, first.page.url, "generic")])[0]
+        with store.transaction():
+            fetch_id = store.record_fetch(page_id=page.id, url=first.page.url, outcome="ok")
+            snapshot_id = store.add_version(
+                page.id, fetch_id, title=found.title, language=found.language,
+                document_json=found.document_json, digest=found.digest, body_hash=None,
+            )  # fmt: skip
+        edited = ARTICLE.replace("Pirkanmaan", "Satakunnan")
+        later = dataclasses.replace(
+            page_task("/sivu", edited), previous_id=snapshot_id, previous_hash=found.digest
+        )
+        expected = prepare(dataclasses.replace(later, previous_json=found.document_json), tagger)
+        assert expected.changes and all(c.kind != "page_added" for c in expected.changes)
+        pool = Analyser(
+            tagger,
+            workers=2,
+            read_previous=store.snapshot_document,
+            database=store.path if database == "file" else None,
+        )
+        pool.plan(pipeline.workers.SMALL_WAVE)
+        try:
+            assert pool.result(pool.submit(later)) == expected
+        finally:
+            pool.close()
+    finally:
+        store.close()
