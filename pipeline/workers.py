@@ -6,12 +6,12 @@ pages to a `ProcessPoolExecutor` so the two overlap; with one core, or a handful
 it analyses in-process. Either way the answer is `analyse.prepare`'s, computed by the
 same function, so pool and in-process runs store identical rows.
 
-Workers are forked (cheap: `load_analysis` imports the extraction modules just before
-the pool starts, so the workers inherit them; memory is shared until written) and die
-with the run: PR_SET_PDEATHSIG, so a run killed with SIGKILL leaves no orphans. A worker
-that dies (a segfault in a parser, the OOM killer) breaks the whole pool; the pages it
-held are re-analysed one at a time in a fresh pool, and a page that breaks it again is
-that page's failure, not the run's.
+Workers are forked (cheap: the run's process is small, as it never imports the parsers
+itself; each worker imports them with `load_analysis` while the run goes on fetching,
+on another core) and die with the run: PR_SET_PDEATHSIG, so a run killed with SIGKILL
+leaves no orphans. A worker that dies (a segfault in a parser, the OOM killer) breaks
+the whole pool; the pages it held are re-analysed one at a time in a fresh pool, and a
+page that breaks it again is that page's failure, not the run's.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed n
     from pipeline.tag import Tagger
 
 SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not worth it
+LOOK_AHEAD = 32  # pages the run may fetch beyond those the workers have given back
 _PR_SET_PDEATHSIG = 1
 _ATTEMPTS = 2  # tries of a page whose worker died: the second runs alone
 
@@ -81,8 +82,9 @@ class Analyser:
 
     @property
     def depth(self) -> int:
-        """Pages worth having in flight: enough to keep every worker busy."""
-        return 2 * self.workers if self._use_pool else 0
+        """Pages worth having in flight: enough to keep every worker busy, and for the
+        run to fetch on while the workers start (each imports the parsers first)."""
+        return max(2 * self.workers, LOOK_AHEAD) if self._use_pool else 0
 
     def plan(self, pages: int) -> None:
         """Choose for the next `pages` pages: a pool only for a wave worth it."""
@@ -143,12 +145,11 @@ def _can_fork() -> bool:
 
 
 def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> ProcessPoolExecutor:
-    """A pool of forked workers. The analysis stack is imported here, once, the first time
-    a wave has pages to analyse, so that every worker inherits it."""
+    """A pool of forked workers, each of which imports the analysis stack as it starts:
+    the run's own process, busy fetching, then never pays for it."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    load_analysis()
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -172,9 +173,11 @@ def _init_worker(tagger: Tagger, parent: int, database: Path | None) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: orphans exit when their pipe closes
-        return
-    if os.getppid() != parent:  # the run died before prctl took effect
-        os._exit(1)
+        pass
+    else:
+        if os.getppid() != parent:  # the run died before prctl took effect
+            os._exit(1)
+    load_analysis()
 
 
 def _work(task: Task) -> Finding:
