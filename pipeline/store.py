@@ -414,21 +414,19 @@ class Store:
         *,
         title: str,
         language: str,
-        document_json: str,
+        document_json: str | bytes,
         digest: str,
         body_hash: str | None,
     ) -> int:
-        """`add_snapshot` from a document already serialised (by an analysis worker)."""
-        return self._insert(
-            "snapshots",
-            {
-                "page_id": page_id,
-                "fetch_id": fetch_id,
-                "taken_at": utcnow(),
-                "doc_hash": digest,
-                "title": title,
-                "language": language,
-                "document": document_json,
-                "body_hash": body_hash,
-            },
+        """`add_snapshot` from a document already serialised (by an analysis worker).
+
+        The JSON may come as UTF-8 bytes, which SQLite stores as text as they are: a
+        worker encodes it once (to hash it), and the run neither decodes nor re-encodes
+        32 KB a page."""
+        cursor = self.db.conn.execute(
+            """insert into snapshots
+               (page_id, fetch_id, taken_at, doc_hash, title, language, document, body_hash)
+               values (?, ?, ?, ?, ?, ?, cast(? as text), ?)""",
+            [page_id, fetch_id, utcnow(), digest, title, language, document_json, body_hash],
         )
+        return int(cursor.lastrowid or 0)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.store import Store
+from pipeline.models import Document, Section
+from pipeline.store import Store, doc_hash
 
 STM = Source(id="stm", url="http://127.0.0.1:9/stm", name="STM")
 SOSTE = Source(id="soste", url="http://127.0.0.1:9/soste", name="SOSTE")
@@ -61,3 +62,27 @@ def test_a_page_registered_twice_is_one_row(store: Store) -> None:
     assert again == first
     assert again.family == "generic" and again.status == "active" and again.failures == 0
     assert store.db.execute("select count(*) from pages").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("form", ["str", "utf-8 bytes"])
+def test_a_version_stored_from_its_json_reads_back_as_text(store: Store, form: str) -> None:
+    """A worker hands the run the JSON it hashed, as UTF-8 bytes; stored, it is text."""
+    doc = Document(
+        url="http://x/a", title="Hyvinvointialueet", sections=(Section(("Pääsy",), ("Ääni",)),)
+    )
+    page = store.add_pages([(STM, doc.url, "generic")])[0]
+    document = doc.to_json() if form == "str" else doc.to_json().encode("utf-8")
+    with store.transaction():
+        fetch_id = store.record_fetch(page_id=page.id, url=doc.url, outcome="ok")
+        snapshot_id = store.add_version(
+            page.id, fetch_id, title=doc.title, language="fi",
+            document_json=document, digest=doc_hash(doc), body_hash=None,
+        )  # fmt: skip
+    assert store.db.execute(
+        "select typeof(document) from snapshots where id = ?", [snapshot_id]
+    ).fetchone() == ("text",)
+    assert store.latest_snapshot(page.id).document == doc
+    text = store.db.execute(
+        "select text from snapshot_texts where snapshot_id = ?", [snapshot_id]
+    ).fetchone()[0]
+    assert text == doc.text
