@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import time
 from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, replace
 from functools import cache
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed n
 
 SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not worth it
 LOOK_AHEAD = 32  # pages the run may fetch beyond those the workers have given back
+BATCH = 8  # pages handed to the pool at a time
+BATCH_WAIT = 0.2  # seconds a page may wait for its batch to fill
 _PR_SET_PDEATHSIG = 1
 _ATTEMPTS = 2  # tries of a page whose worker died: the second runs alone
 
@@ -50,12 +53,13 @@ class Pending:
     """One page handed to the analyser; `result` blocks until its Finding is ready."""
 
     task: Task
-    future: Future[Finding]
+    future: Future[list[Finding]] | None  # its batch's; None while the batch fills
     generation: int  # of the pool it was submitted to
+    index: int = 0  # in its batch
     attempts: int = 1
 
     def done(self) -> bool:
-        return self.future.done()
+        return self.future is not None and self.future.done()
 
 
 class Analyser:
@@ -79,6 +83,8 @@ class Analyser:
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
         self._use_pool = False
+        self._batch: list[Pending] = []  # submitted, not yet handed to the pool
+        self._batch_started = 0.0
 
     @property
     def depth(self) -> int:
@@ -91,24 +97,48 @@ class Analyser:
         self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and _can_fork()
 
     def submit(self, task: Task) -> Pending:
+        """Analyse `task` now (in-process) or hand it to the pool with the next batch."""
         if not self._use_pool:
             finding = prepare(task, self.tagger, self.read_previous)
-            return Pending(task, _completed(finding), generation=-1)
+            return Pending(task, _completed([finding]), generation=-1)
         if self.database is None and task.previous_id is not None and self.read_previous:
             task = replace(task, previous_json=self.read_previous(task.previous_id))
-        return Pending(task, self._executor().submit(_work, task), self._generation)
+        pending = Pending(task, None, self._generation)
+        if not self._batch:
+            self._batch_started = time.monotonic()
+        self._batch.append(pending)
+        # A slow site (a per-host delay) must not hold its pages back for long.
+        if len(self._batch) >= BATCH or time.monotonic() - self._batch_started > BATCH_WAIT:
+            self.flush()
+        return pending
+
+    def flush(self) -> None:
+        """Send the batch being filled to the pool. Pages go `BATCH` at a time because
+        each hand-over wakes the pool's threads, which then contend with the run's event
+        loop for the GIL: a page at a time, that cost the run more than fetching did."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        future = self._executor().submit(_work, [p.task for p in batch])
+        for index, pending in enumerate(batch):
+            pending.future, pending.index, pending.generation = future, index, self._generation
 
     def result(self, pending: Pending) -> Finding:
         """The page's Finding; a dead worker costs a retry, then the page, never the run."""
         while True:
+            if pending.future is None:
+                self.flush()
+            assert pending.future is not None
             try:
-                return pending.future.result()
+                return pending.future.result()[pending.index]
             except BrokenExecutor:  # BrokenProcessPool: a worker died
                 self._restart(pending.generation)
                 if pending.attempts >= _ATTEMPTS:
                     return Finding(failure="analysis failed: the worker process died")
-                pending.future = self._executor().submit(_work, pending.task)
-                pending.generation = self._generation
+                # Alone this time, and waited for before any other page is retried: a
+                # page that kills its worker again is that page's failure only.
+                pending.future = self._executor().submit(_work, [pending.task])
+                pending.index, pending.generation = 0, self._generation
                 pending.attempts += 1
             except Exception as exc:  # e.g. a result that would not pickle
                 return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
@@ -132,9 +162,9 @@ class Analyser:
         self._generation += 1
 
 
-def _completed(finding: Finding) -> Future[Finding]:
-    future: Future[Finding] = Future()
-    future.set_result(finding)
+def _completed(findings: list[Finding]) -> Future[list[Finding]]:
+    future: Future[list[Finding]] = Future()
+    future.set_result(findings)
     return future
 
 
@@ -180,9 +210,9 @@ def _init_worker(tagger: Tagger, parent: int, database: Path | None) -> None:
     load_analysis()
 
 
-def _work(task: Task) -> Finding:
+def _work(tasks: list[Task]) -> list[Finding]:
     assert _tagger is not None, "worker not initialised"
-    return prepare(task, _tagger, _read_previous)
+    return [prepare(task, _tagger, _read_previous) for task in tasks]
 
 
 @cache
