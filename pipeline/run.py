@@ -212,6 +212,7 @@ class Run:
         A commit costs more than a 304, so pages are written `STORE_BATCH` at a time (or
         once `STORE_BYTES` of bodies wait); the oldest analysis is waited for only when
         more than `Analyser.depth` pages are pending, or at the end of the wave."""
+        self.analyser.poll()
         depth = self.analyser.depth
         if not final and not waiting.worth_writing(depth):
             return

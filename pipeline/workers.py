@@ -2,16 +2,16 @@
 
 Analysing a page (extract, noise, soft failure, diff, tag) is pure CPU; the run's event
 loop meanwhile has fetching and storing to do. With more than one core, `Analyser` hands
-pages to a `ProcessPoolExecutor` so the two overlap; with one core, or a handful of pages,
-it analyses in-process. Either way the answer is `analyse.prepare`'s, computed by the
-same function, so pool and in-process runs store identical rows.
+pages to forked workers (pipeline/pool.py) so the two overlap; with one core, or a
+handful of pages, it analyses in-process. Either way the answer is `analyse.prepare`'s,
+computed by the same function, so pool and in-process runs store identical rows.
 
 Workers are forked (cheap: the run's process is small, as it never imports the parsers
 itself; each worker imports them with `load_analysis` while the run goes on fetching,
 on another core) and die with the run: PR_SET_PDEATHSIG, so a run killed with SIGKILL
-leaves no orphans. A worker that dies (a segfault in a parser, the OOM killer) breaks
-the whole pool; the pages it held are re-analysed one at a time in a fresh pool, and a
-page that breaks it again is that page's failure, not the run's.
+leaves no orphans. A worker that dies (a segfault in a parser, the OOM killer) is
+replaced; the pages it held are re-analysed one at a time, and a page that kills its
+worker again is that page's failure, not the run's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import os
 import signal
 import sqlite3
 import time
-from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -29,8 +28,7 @@ from typing import TYPE_CHECKING
 from pipeline.analyse import Finding, PreviousReader, Task, load_analysis, prepare
 
 if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed needs no pool
-    from concurrent.futures import ProcessPoolExecutor
-
+    from pipeline.pool import Batch, Pool
     from pipeline.tag import Tagger
 
 SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not worth it
@@ -53,13 +51,15 @@ class Pending:
     """One page handed to the analyser; `result` blocks until its Finding is ready."""
 
     task: Task
-    future: Future[list[Finding]] | None  # its batch's; None while the batch fills
-    generation: int  # of the pool it was submitted to
+    finding: Finding | None = None  # known: analysed in-process, or its batch answered
+    batch: Batch | None = None  # the batch it went with; None while the batch fills
     index: int = 0  # in its batch
     attempts: int = 1
 
     def done(self) -> bool:
-        return self.future is not None and self.future.done()
+        if self.finding is None and self.batch is not None and self.batch.results is not None:
+            self.finding = _as_finding(self.batch.results[self.index])
+        return self.finding is not None
 
 
 class Analyser:
@@ -80,8 +80,7 @@ class Analyser:
         self.workers = default_workers() if workers is None else max(1, workers)
         self.read_previous = read_previous
         self.database = database
-        self._pool: ProcessPoolExecutor | None = None
-        self._generation = 0
+        self._pool: Pool | None = None
         self._use_pool = False
         self._batch: list[Pending] = []  # submitted, not yet handed to the pool
         self._batch_started = 0.0
@@ -94,16 +93,16 @@ class Analyser:
 
     def plan(self, pages: int) -> None:
         """Choose for the next `pages` pages: a pool only for a wave worth it."""
+        self.flush()
         self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and _can_fork()
 
     def submit(self, task: Task) -> Pending:
         """Analyse `task` now (in-process) or hand it to the pool with the next batch."""
         if not self._use_pool:
-            finding = prepare(task, self.tagger, self.read_previous)
-            return Pending(task, _completed([finding]), generation=-1)
+            return Pending(task, prepare(task, self.tagger, self.read_previous))
         if self.database is None and task.previous_id is not None and self.read_previous:
             task = replace(task, previous_json=self.read_previous(task.previous_id))
-        pending = Pending(task, None, self._generation)
+        pending = Pending(task)
         if not self._batch:
             self._batch_started = time.monotonic()
         self._batch.append(pending)
@@ -113,79 +112,71 @@ class Analyser:
         return pending
 
     def flush(self) -> None:
-        """Send the batch being filled to the pool. Pages go `BATCH` at a time because
-        each hand-over wakes the pool's threads, which then contend with the run's event
-        loop for the GIL: a page at a time, that cost the run more than fetching did."""
-        batch, self._batch = self._batch, []
-        if not batch:
+        """Hand the batch being filled to the pool: a few pages at a time, so that the
+        run's thread pickles and writes once per batch rather than once per page."""
+        pending, self._batch = self._batch, []
+        if not pending:
             return
-        future = self._executor().submit(_work, [p.task for p in batch])
-        for index, pending in enumerate(batch):
-            pending.future, pending.index, pending.generation = future, index, self._generation
+        batch = self._started().submit([p.task for p in pending])
+        for index, item in enumerate(pending):
+            item.batch, item.index = batch, index
+
+    def poll(self) -> None:
+        """Let answers in and tasks out, without waiting: call it between fetches."""
+        if self._pool is not None:
+            self._pool.poll()
 
     def result(self, pending: Pending) -> Finding:
         """The page's Finding; a dead worker costs a retry, then the page, never the run."""
-        while True:
-            if pending.future is None:
+        from pipeline.pool import WorkerDied
+
+        while not pending.done():
+            if pending.batch is None:
                 self.flush()
-            assert pending.future is not None
+            assert pending.batch is not None and self._pool is not None
             try:
-                return pending.future.result()[pending.index]
-            except BrokenExecutor:  # BrokenProcessPool: a worker died
-                self._restart(pending.generation)
+                self._pool.result(pending.batch)
+            except WorkerDied:
                 if pending.attempts >= _ATTEMPTS:
                     return Finding(failure="analysis failed: the worker process died")
                 # Alone this time, and waited for before any other page is retried: a
                 # page that kills its worker again is that page's failure only.
-                pending.future = self._executor().submit(_work, [pending.task])
-                pending.index, pending.generation = 0, self._generation
+                pending.batch, pending.index = self._pool.submit([pending.task]), 0
                 pending.attempts += 1
-            except Exception as exc:  # e.g. a result that would not pickle
-                return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
+        assert pending.finding is not None
+        return pending.finding
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _started(self) -> Pool:
         if self._pool is None:
             self._pool = _start_pool(self.workers, self.tagger, self.database)
         return self._pool
 
-    def _restart(self, broken_generation: int) -> None:
-        if broken_generation != self._generation:
-            return  # already replaced since that page was submitted
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-        self._generation += 1
 
-
-def _completed(findings: list[Finding]) -> Future[list[Finding]]:
-    future: Future[list[Finding]] = Future()
-    future.set_result(findings)
-    return future
+def _as_finding(answer: Finding | str) -> Finding:
+    """A worker answers a Finding, or the reason its batch's answer would not pickle."""
+    if isinstance(answer, Finding):
+        return answer
+    return Finding(failure=f"analysis failed: {answer}")
 
 
 def _can_fork() -> bool:
-    """Whether multiprocessing offers the "fork" start method (POSIX), asked without
-    importing multiprocessing: every wave asks, most never start a pool."""
+    """Whether this platform can fork (POSIX), asked without importing multiprocessing:
+    every wave asks, most never start a pool."""
     return hasattr(os, "fork")
 
 
-def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> ProcessPoolExecutor:
-    """A pool of forked workers, each of which imports the analysis stack as it starts:
-    the run's own process, busy fetching, then never pays for it."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:
+    """Forked workers, each of which imports the analysis stack as it starts: the run's
+    own process, busy fetching, then never pays for it."""
+    from pipeline.pool import Pool
 
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(tagger, os.getpid(), database),  # forked, not pickled: the lexicon stays lazy
-    )
+    # forked, not pickled: the lexicon stays lazy
+    return Pool(workers, _work, _init_worker, (tagger, os.getpid(), database))
 
 
 def _init_worker(tagger: Tagger, parent: int, database: Path | None) -> None:
@@ -193,7 +184,7 @@ def _init_worker(tagger: Tagger, parent: int, database: Path | None) -> None:
 
     `parent` is the run's pid, taken before the fork: read here, it could already be
     the pid of whoever adopted the worker, and a run killed between the fork and the
-    prctl would leave this worker blocked on its queue for good."""
+    prctl would leave this worker blocked on its socket for good."""
     import ctypes
 
     global _tagger, _database

@@ -31,7 +31,7 @@ ANALYSIS_PACKAGES = (
     "phonenumbers",
     "charset_normalizer",
 )
-POOL_MODULES = ("multiprocessing", "concurrent.futures.process")
+POOL_MODULES = ("multiprocessing", "pipeline.pool")
 WATCHED_MODULES = (*ANALYSIS_PACKAGES, *POOL_MODULES, *FAMILIES.values())
 
 # Runs the CLI in-process, then writes which of WATCHED_MODULES it had imported.

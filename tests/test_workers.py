@@ -229,8 +229,10 @@ from pipeline.tag import Tagger
 from pipeline.workers import Analyser
 pool = Analyser(Tagger(load_taxonomy()), workers=2)
 pool.plan(100)
-pool._executor().submit(time.sleep, 0).result()
-print(" ".join(str(pid) for pid in pool._executor()._processes), flush=True)
+workers = pool._started()
+for batch in [workers.submit([]) for _ in range(2)]:  # one each: both are up
+    workers.result(batch)
+print(" ".join(str(w.process.pid) for w in workers._workers), flush=True)
 time.sleep(60)
 """
 

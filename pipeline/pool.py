@@ -1,0 +1,221 @@
+"""Forked worker processes fed over sockets by the run's own thread, with no helper thread.
+
+Why not `ProcessPoolExecutor`: it hands work over through two threads of its own, which
+take the GIL whenever the run's event loop lets go of it for a socket call, and the
+event loop then waits milliseconds to get it back; on a run of 1,000 pages that cost
+more than the fetching. Here the run's thread writes the tasks and reads the results
+itself, never blocking except when it asks for a result that is not there yet.
+
+Each worker has one socket pair. Both ways a message is a length-prefixed pickle: a list
+of tasks in, the list of their results out, in order. A worker that dies (a segfault in
+a parser, the OOM killer) shows as the end of its socket; the batches it held fail with
+`WorkerDied` and the worker is replaced.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import select
+import socket
+import struct
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+_FRAME = struct.Struct("!Q")  # the length of the pickle that follows
+_READ = 1 << 20
+
+
+class WorkerDied(Exception):
+    """The worker holding a batch exited before answering it."""
+
+
+@dataclass(eq=False)
+class Batch:
+    """Tasks handed to one worker; `results` is set once it has answered."""
+
+    tasks: Sequence[Any]
+    worker: _Worker
+    results: list[Any] | None = None
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any  # multiprocessing.Process
+    sock: socket.socket
+    outgoing: bytearray = field(default_factory=bytearray)
+    incoming: bytearray = field(default_factory=bytearray)
+    batches: deque[Batch] = field(default_factory=deque)  # sent, not yet answered
+    dead: bool = False
+
+    def send(self, batch: Batch) -> None:
+        payload = pickle.dumps(list(batch.tasks), protocol=pickle.HIGHEST_PROTOCOL)
+        self.outgoing += _FRAME.pack(len(payload))
+        self.outgoing += payload
+        self.batches.append(batch)
+        self.pump()
+
+    def pump(self) -> None:
+        """Write what the socket takes and read what has arrived, without blocking."""
+        if self.dead:
+            return
+        try:
+            while self.outgoing:
+                sent = self.sock.send(self.outgoing)
+                del self.outgoing[:sent]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._died()
+            return
+        try:
+            while True:
+                data = self.sock.recv(_READ)
+                if not data:
+                    self._died()
+                    return
+                self.incoming += data
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._died()
+            return
+        self._take_answers()
+
+    def wait(self, batch: Batch) -> list[Any]:
+        """Block until `batch` is answered, writing whatever the worker still needs."""
+        while batch.results is None and not self.dead:
+            writing = [self.sock] if self.outgoing else []
+            select.select([self.sock], writing, [])
+            self.pump()
+        if batch.results is None:
+            raise WorkerDied(f"worker {self.process.pid} exited ({self.process.exitcode})")
+        return batch.results
+
+    def close(self) -> None:
+        """Closing the socket tells the worker to exit; it is killed if it does not."""
+        self.sock.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+    def _take_answers(self) -> None:
+        while len(self.incoming) >= _FRAME.size:
+            (size,) = _FRAME.unpack_from(self.incoming)
+            end = _FRAME.size + size
+            if len(self.incoming) < end:
+                return
+            results = pickle.loads(memoryview(self.incoming)[_FRAME.size : end])
+            del self.incoming[:end]
+            self.batches.popleft().results = results
+
+    def _died(self) -> None:
+        self.dead = True
+        self.process.join(timeout=10)
+
+
+class Pool:
+    """`workers` forked processes, each running `serve(initializer, initargs, work)`."""
+
+    def __init__(
+        self,
+        workers: int,
+        work: Callable[[list[Any]], list[Any]],
+        initializer: Callable[..., None],
+        initargs: tuple[Any, ...],
+    ) -> None:
+        self._start = (work, initializer, initargs)
+        self._context = multiprocessing.get_context("fork")
+        self._workers: list[_Worker] = []
+        for _ in range(max(1, workers)):
+            self._workers.append(self._spawn())
+
+    def submit(self, tasks: Sequence[Any]) -> Batch:
+        """Hand `tasks` to the least busy worker (a dead one is replaced first)."""
+        self._workers = [w if not w.dead else self._replace(w) for w in self._workers]
+        worker = min(self._workers, key=lambda w: len(w.batches))
+        batch = Batch(tasks, worker)
+        worker.send(batch)
+        return batch
+
+    def poll(self) -> None:
+        """Move data both ways for every worker; cheap, and never blocks."""
+        for worker in self._workers:
+            if worker.batches or worker.outgoing:
+                worker.pump()
+
+    def result(self, batch: Batch) -> list[Any]:
+        """The batch's results, waiting for them; `WorkerDied` if its worker died."""
+        return batch.worker.wait(batch)
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
+
+    def _spawn(self) -> _Worker:
+        work, initializer, initargs = self._start
+        ours, theirs = socket.socketpair()
+        # The fork copies the run's end of every worker's socket; the child closes them,
+        # or a worker would never see its socket end when the run closes it.
+        not_its_own = [ours, *(w.sock for w in self._workers if not w.dead)]
+        process = self._context.Process(
+            target=_serve, args=(theirs, not_its_own, work, initializer, initargs), daemon=True
+        )
+        process.start()
+        theirs.close()
+        ours.setblocking(False)
+        return _Worker(process, ours)
+
+    def _replace(self, dead: _Worker) -> _Worker:
+        dead.sock.close()
+        return self._spawn()
+
+
+def _serve(
+    sock: socket.socket,
+    not_its_own: list[socket.socket],
+    work: Callable[[list[Any]], list[Any]],
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
+) -> None:
+    """A worker's life: answer each batch in order until the run closes its socket."""
+    for inherited in not_its_own:
+        inherited.close()
+    initializer(*initargs)
+    while True:
+        header = _receive(sock, _FRAME.size)
+        if header is None:
+            return
+        (size,) = _FRAME.unpack(header)
+        payload = _receive(sock, size)
+        if payload is None:
+            return
+        tasks = pickle.loads(payload)
+        results = work(tasks)
+        try:
+            answer = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # a result that will not pickle: the batch's failure
+            answer = pickle.dumps([f"{type(exc).__name__}: {exc}"] * len(tasks))
+        try:
+            sock.sendall(_FRAME.pack(len(answer)) + answer)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the run has gone (or closed the pool) without waiting for it
+
+
+def _receive(sock: socket.socket, size: int) -> bytes | None:
+    """Exactly `size` bytes, or None at the end of the socket (a run that closes it with
+    an answer unread resets it: the same end)."""
+    parts = bytearray()
+    while len(parts) < size:
+        try:
+            data = sock.recv(min(_READ, size - len(parts)))
+        except ConnectionResetError:
+            return None
+        if not data:
+            return None
+        parts += data
+    return bytes(parts)

@@ -1,0 +1,56 @@
+"""The worker pool: batches answered in order, big or many, by workers that can die."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipeline.pool import Pool, WorkerDied
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the pool forks its workers")
+
+
+def sizes(tasks: list[bytes]) -> list[int]:
+    """Stands in for the analysis: what each task was, told back."""
+    for task in tasks:
+        if task == b"die":
+            os._exit(3)
+    return [len(task) for task in tasks]
+
+
+def nothing() -> None:
+    pass
+
+
+@pytest.fixture
+def pool():
+    pool = Pool(2, sizes, nothing, ())
+    yield pool
+    pool.close()
+
+
+def test_many_batches_far_bigger_than_a_socket_buffer_come_back_in_order(pool: Pool) -> None:
+    """Nothing blocks: the run writes what a worker's socket takes and reads as it goes."""
+    batches = [pool.submit([bytes(n * 1000 + k) for k in range(8)]) for n in range(60)]
+    for n, batch in enumerate(batches):
+        pool.poll()
+        assert pool.result(batch) == [n * 1000 + k for k in range(8)]
+
+
+def test_a_worker_that_dies_fails_its_own_batches_and_is_replaced(pool: Pool) -> None:
+    fine = pool.submit([b"a"])
+    doomed = pool.submit([b"die"])
+    assert pool.result(fine) == [1]
+    with pytest.raises(WorkerDied):
+        pool.result(doomed)
+    again = [pool.submit([b"abc"]) for _ in range(4)]  # spread over both, one new
+    assert [pool.result(b) for b in again] == [[3]] * 4
+
+
+def test_closing_the_pool_ends_every_worker(pool: Pool) -> None:
+    batches = [pool.submit([b"x"]) for _ in range(2)]
+    processes = [b.worker.process for b in batches]
+    assert len({p.pid for p in processes}) == 2
+    pool.close()
+    assert [p.exitcode for p in processes] == [0, 0]  # they saw their socket end and left
