@@ -160,8 +160,8 @@ def clean_text(
     `keywords` (all the rules' keywords) lets most paragraphs out after one test: a
     removal puts a space in, and no keyword has one, so no removal creates a keyword."""
     lowered = text.lower()
-    if keywords is not None and not _keyword_pattern(keywords).search(lowered):
-        return text
+    if keywords is not None and not any(word in lowered for word in keywords):
+        return text  # `in` per keyword: a regex alternation scans far slower
     cleaned = text
     for rule in rules:
         cleaned = rule.apply(cleaned, cleaned.lower() if cleaned is not text else lowered)
@@ -177,6 +177,11 @@ def apply_noise(doc: Document, extra_patterns: Sequence[str] = ()) -> Document:
     """The Document without noise: global rules plus the source's own `ignore` regexes."""
     rules = GLOBAL_RULES + _source_rules(tuple(extra_patterns))
     keywords = _keywords(rules)
+    if keywords is not None:  # most pages hold no keyword at all: one scan tells
+        whole = "\n".join([doc.title, *(p for s in doc.sections for p in s.paragraphs)])
+        lowered = whole.lower()
+        if not any(word in lowered for word in keywords):
+            return doc
     sections = tuple(_clean_section(section, rules, keywords) for section in doc.sections)
     title = clean_text(doc.title, rules, keywords)
     if title == doc.title and sections == doc.sections:
