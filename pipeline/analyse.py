@@ -109,14 +109,21 @@ def _prepare(task: Task, tagger: Tagger) -> Finding:
         doc = extract(task.page, task.family, task.source)
     except ExtractionError as exc:
         return Finding(failure=str(exc))
+    document_json = doc.to_json()
+    digest = _digest(document_json)
+    if digest is not None and digest == task.previous_hash:
+        # The document the previous version is: its own length is the one to compare
+        # with, so the check needs no parse of the previous JSON.
+        reason = soft_failure(doc, None)
+        if reason:
+            return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
+        return Finding(unchanged=True, title=doc.title, digest=digest, discovered=doc.discovered)
     previous = Document.from_json(task.previous_json) if task.previous_json else None
     reason = soft_failure(doc, previous)
     if reason:
         return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
-    document_json = doc.to_json()
-    digest = hashlib.sha256(document_json.encode("utf-8")).hexdigest()  # = store.doc_hash
-    if digest == task.previous_hash:
-        return Finding(unchanged=True, title=doc.title, digest=digest, discovered=doc.discovered)
+    if digest is None:  # raises, as the hash of a text that cannot be UTF-8 always did
+        digest = hashlib.sha256(document_json.encode("utf-8")).hexdigest()
     changes: tuple[Change, ...] = ()
     if previous is not None or task.announce_new:
         title = doc.title or (previous.title if previous else "")
@@ -134,3 +141,11 @@ def _prepare(task: Task, tagger: Tagger) -> Finding:
         # which only the run can read (pipeline/bodies.py).
         body_data=bodies.pack(task.page.content).data if previous is None else b"",
     )
+
+
+def _digest(document_json: str) -> str | None:
+    """sha256 of the JSON (= store.doc_hash); None for text UTF-8 cannot encode."""
+    try:
+        return hashlib.sha256(document_json.encode("utf-8")).hexdigest()
+    except UnicodeEncodeError:
+        return None
