@@ -63,10 +63,20 @@ _TITLE_WORD = re.compile(
 _PATTERN_LOCALS = {"etunimi.sukunimi", "firstname.lastname", "förnamn.efternamn"}
 _JOINERS = re.compile(r"\s+(?:sekä|ja|och|and)\s+")
 _MAX_RECORD = 400  # characters: longer lines are prose, not contact records
+# A contact needs an address ("@", or "(at)" with its bracket), a phone number (every
+# number PHONE matches has a "0" or starts "+358"), or a line that opens with a lead-in
+# or block header. Those are told by lower-case pieces, none with an "s" or "i", which
+# re.IGNORECASE also matches as "ſ" and "ı", letters lower() leaves as they are; the
+# longest opener ("ytterligare information") is 23 characters.
+_CONTACT_SIGNS = ("@", "(", "[", "0", "+358")
+_OPENER_PIECES = ("etoja", "edot", "yhtey", "format", "kontakt", "contact")
+_OPENER_CHARS = 24
 
 
 def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
     """Every contact person named in `lines` (one section's paragraphs), in order."""
+    if not _may_hold_contact(lines):
+        return []
     found: list[Contact] = []
     in_block = False
     pending: list[str] = []  # name/title lines waiting for the address that follows them
@@ -88,6 +98,17 @@ def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
             else:
                 pending = []
     return _dedupe(found)
+
+
+def _may_hold_contact(lines: Sequence[str]) -> bool:
+    """False only when no line can make a contact: a few scans of a section of prose
+    instead of a few regexes per line."""
+    if any(sign in raw for raw in lines for sign in _CONTACT_SIGNS):
+        return True
+    openers = "\n".join(
+        line.lstrip()[:_OPENER_CHARS] for raw in lines for line in raw.split("\n")
+    ).lower()
+    return any(piece in openers for piece in _OPENER_PIECES)
 
 
 def resolve_at(text: str) -> str:
