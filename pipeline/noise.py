@@ -177,6 +177,18 @@ def apply_noise(doc: Document, extra_patterns: Sequence[str] = ()) -> Document:
     """The Document without noise: global rules plus the source's own `ignore` regexes."""
     rules = GLOBAL_RULES + _source_rules(tuple(extra_patterns))
     keywords = _keywords(rules)
+    suspects = _suspects(rules, doc.sections)
+    if suspects is not None:  # only sections holding a suspect paragraph can change
+        sections = tuple(
+            _clean_section(section, rules, keywords)
+            if not suspects.isdisjoint(section.paragraphs)
+            else section
+            for section in doc.sections
+        )
+        title = clean_text(doc.title, rules, keywords)
+        if title == doc.title and sections == doc.sections:
+            return doc
+        return replace(doc, title=title, sections=sections)
     if keywords is not None:  # most pages hold no keyword at all: one scan tells
         whole = "\n".join([doc.title, *(p for s in doc.sections for p in s.paragraphs)])
         lowered = whole.lower()
@@ -195,3 +207,39 @@ def _clean_section(
     cleaned = (clean_text(p, rules, keywords) for p in section.paragraphs)
     paragraphs = tuple(p for p in cleaned if p)
     return section if paragraphs == section.paragraphs else replace(section, paragraphs=paragraphs)
+
+
+# The global rules as `_suspects` knows them: any other set of rules is read paragraph
+# by paragraph. Each dated rule needs a digit; the label rules need their keyword; the
+# form-token rule needs ":" or "=", or "form-" (no letter of it is one that
+# re.IGNORECASE matches beyond what lower() maps to it).
+_KNOWN_RULES = (
+    "updated-date-fi", "updated-label-fi", "published-date-fi", "updated-date-sv",
+    "updated-label-sv", "published-date-sv", "updated-date-en", "visitor-counter",
+    "read-count", "form-token",
+)  # fmt: skip
+_SUSPECT_CHARS = "0123456789:="
+_SUSPECT_WORDS = tuple(word.encode("latin-1") for word in ("päivitetty", "uppdaterad", "form-"))
+# str.lower() of a Latin-1 text, byte for byte (each of its letters lowers to one of them)
+_LATIN1_LOWER = bytes(ord(chr(code).lower()) for code in range(256))
+
+
+def _suspects(rules: Sequence[NoiseRule], sections: Sequence[Section]) -> set[str] | None:
+    """The paragraphs that can hold noise, found with a few fast scans of the page; None
+    when that cannot be told so (other rules, text beyond Latin-1, a label keyword). In
+    Latin-1 text the only digits are 0-9, and each character is found by memchr."""
+    if tuple(rule.name for rule in rules) != _KNOWN_RULES:
+        return None
+    text = "\n".join(p for section in sections for p in section.paragraphs)
+    try:
+        lowered = text.encode("latin-1").translate(_LATIN1_LOWER)
+    except UnicodeEncodeError:
+        return None
+    if any(word in lowered for word in _SUSPECT_WORDS):
+        return None
+    return {
+        p
+        for section in sections
+        for p in section.paragraphs
+        if any(char in p for char in _SUSPECT_CHARS)
+    }
