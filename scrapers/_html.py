@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from pipeline.models import Link, Section
 from scrapers import _tree
 from scrapers._select import select_all
-from scrapers._text import RELATED_HEADING, clean, is_chrome_line
+from scrapers._text import RELATED_HEADING, clean, clean_lines, is_chrome_line
 from scrapers._tree import Element, drop, first, first_below, is_element, strings, text
 
 CHROME_TAGS = [
@@ -251,9 +251,18 @@ def page_title(root: Element, main: Element) -> tuple[str, bool]:
 
 
 def blocks(main: Element) -> list[Block]:
-    """Headings and paragraphs of `main` in reading order."""
-    out: list[Block] = []
-    _walk(main, out)
+    """Headings and paragraphs of `main` in reading order.
+
+    The walk gathers raw lines; they are cleaned together at the end, which for the
+    common page (Latin-1 text, already tidy) is one scan of them all (`clean_lines`)."""
+    found: list[_Line] = []
+    _walk(main, found)
+    cleaned = iter(clean_lines([line.text for line in found if not line.clean]))
+    out = []
+    for line in found:
+        text = line.text if line.clean else next(cleaned)
+        if text:
+            out.append(Block(line.level, text))
     return out
 
 
@@ -327,7 +336,16 @@ def is_attachment(url: str, mime: str = "") -> bool:
     return urlsplit(url).path.lower().endswith(".pdf") or "pdf" in mime.lower()
 
 
-def _walk(element: Element, out: list[Block], buffer: list[str] | None = None) -> None:
+@dataclass(frozen=True)
+class _Line:
+    """A heading or paragraph line as found; `clean` once it went through clean()."""
+
+    level: int
+    text: str
+    clean: bool = False
+
+
+def _walk(element: Element, out: list[_Line], buffer: list[str] | None = None) -> None:
     """Read `element`'s children; inline text gathers in `buffer` until a block ends it."""
     own = buffer is None
     buffer = [] if buffer is None else buffer
@@ -342,21 +360,17 @@ def _walk(element: Element, out: list[Block], buffer: list[str] | None = None) -
         _flush(buffer, out)
 
 
-def _visit(child: Element, buffer: list[str], out: list[Block]) -> None:
+def _visit(child: Element, buffer: list[str], out: list[_Line]) -> None:
     name = child.tag
     if name == "br":
         buffer.append("\n")
     elif name in HEADINGS:
         _flush(buffer, out)
-        heading = clean(text(child, " "))
-        if heading:
-            out.append(Block(HEADINGS[name], heading))
+        out.append(_Line(HEADINGS[name], text(child, " ")))
     elif name == "tr" and first_below(child, "table", "ul", "ol", "p") is None:
         _flush(buffer, out)
         cells = [clean(text(cell, " ")) for cell in child.iterchildren("td", "th")]
-        row = " | ".join(c for c in cells if c)
-        if row:
-            out.append(Block(0, row))
+        out.append(_Line(0, " | ".join(c for c in cells if c), clean=True))
     elif name in BLOCKS:
         _flush(buffer, out)
         _walk(child, out)
@@ -366,13 +380,13 @@ def _visit(child: Element, buffer: list[str], out: list[Block]) -> None:
         buffer.append(_inline_text(child))
 
 
-def _flush(buffer: list[str], out: list[Block]) -> None:
+def _flush(buffer: list[str], out: list[_Line]) -> None:
+    """The gathered text as lines; a blank one would clean to nothing, so it is left out."""
     if not buffer:  # every block boundary flushes; most find nothing gathered
         return
     for line in "".join(buffer).split("\n"):
-        line_text = clean(line)
-        if line_text:
-            out.append(Block(0, line_text))
+        if line and not line.isspace():
+            out.append(_Line(0, line))
     buffer.clear()
 
 

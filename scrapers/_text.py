@@ -15,6 +15,8 @@ from datetime import datetime
 _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
+_LATIN1_UNPRINTABLE = bytes(code for code in range(256) if not chr(code).isprintable())
+
 DATE = r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})"
 _TIME = r"(?:\s+(?:klo\s+|kl\.\s+)?(\d{1,2})[.:](\d{2}))?"
 _DIGIT = re.compile(r"\d")
@@ -79,6 +81,22 @@ def clean(text: str) -> str:
     if not text.isascii() and any(char in text for char in _INVISIBLE_CHARS):
         text = _INVISIBLE.sub("", text)
     return " ".join(text.split())
+
+
+def clean_lines(lines: list[str]) -> list[str]:
+    """clean() of each line. Latin-1 text is NFC as it is, and has no invisible
+    character but the soft hyphen, which is not printable: so when all the lines
+    together are Latin-1, printable and free of double spaces (one scan each), only
+    a line with a space at either end needs cleaning."""
+    joined = "\n".join(lines)
+    try:
+        raw = joined.encode("latin-1")  # a plain copy when it succeeds
+    except UnicodeEncodeError:
+        return [clean(line) for line in lines]
+    unprintable = len(raw) - len(raw.translate(None, _LATIN1_UNPRINTABLE))
+    if unprintable > len(lines) - 1 or b"  " in raw:  # more than the joining newlines
+        return [clean(line) for line in lines]
+    return [clean(line) if line[:1] == " " or line[-1:] == " " else line for line in lines]
 
 
 def has_digit(text: str) -> bool:

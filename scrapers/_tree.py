@@ -131,6 +131,11 @@ def first_below(element: Element, *tags: str) -> Element | None:
 
 def text(element: Element, separator: str = "", strip: bool = False) -> str:
     """bs4's get_text(separator, strip): the element's strings, joined."""
+    if not len(element) and is_element(element):  # no children: its own text or none
+        if element.tag not in RUBY and next(element.iterancestors(*RUBY), None) is not None:
+            return ""  # a string inside <rt>/<rp> counts only for that element
+        own = element.text or ""
+        return own.strip() if strip else own
     strings = _strings(element)
     if strip:
         return separator.join(s for s in (s.strip() for s in strings) if s)
