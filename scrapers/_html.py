@@ -21,7 +21,16 @@ from pipeline.models import Link, Section
 from scrapers import _tree
 from scrapers._select import select_all
 from scrapers._text import RELATED_HEADING, clean, clean_lines, is_chrome_line
-from scrapers._tree import Element, drop, first, first_below, is_element, strings, text
+from scrapers._tree import (
+    Element,
+    drop,
+    first,
+    first_below,
+    is_element,
+    length_bound,
+    strings,
+    text,
+)
 
 CHROME_TAGS = [
     "script",
@@ -208,9 +217,11 @@ def find_main(root: Element, include: tuple[str, ...] = ()) -> Element:
     if main is None:
         articles = list(root.iter("article"))
         main = articles[0] if len(articles) == 1 else None
-    total = len(text(body, " ", strip=True))
-    if main is not None and len(text(main, " ", strip=True)) >= 0.2 * total:
-        return main
+    if main is not None:
+        inner = len(text(main, " ", strip=True))
+        # the bound of the whole page's text settles most pages without reading it
+        if inner >= 0.2 * length_bound(body) or inner >= 0.2 * len(text(body, " ", strip=True)):
+            return main
     return densest_block(body)
 
 

@@ -25,6 +25,7 @@ DROPPED = "sotewatch-dropped"
 _FAILED = (UnicodeDecodeError, LookupError, etree.ParserError)
 _MAX_DEPTH = 2048  # libxml2's deepest level in a tree it builds (XML_PARSE_HUGE)
 _AT_MAX_DEPTH = etree.XPath("boolean(" + "/*" * _MAX_DEPTH + ")")
+_LENGTH_BOUND = etree.XPath("string-length(.) + count(.//text())")
 
 
 def parse(content: bytes, text: str, charset: str | None) -> Element:
@@ -138,8 +139,14 @@ def text(element: Element, separator: str = "", strip: bool = False) -> str:
         return own.strip() if strip else own
     strings = _strings(element)
     if strip:
-        return separator.join(s for s in (s.strip() for s in strings) if s)
+        return separator.join(filter(None, map(str.strip, strings)))
     return separator.join(strings)
+
+
+def length_bound(element: Element) -> float:
+    """At least len(text(element, any one-character separator, strip)), counted in C:
+    every string whole, plus one separator per string."""
+    return _LENGTH_BOUND(element)
 
 
 def _strings(element: Element) -> Iterator[str] | list[str]:
