@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 import phonenumbers
 
 from pipeline.models import Contact
+from pipeline.textscan import contains_lowered
 
 _UPPER = "A-ZÅÄÖÜÉÈÁÍÓÚØÆ"
 _LOWER = "a-zåäöüéèáíóúøæß"
@@ -66,11 +67,10 @@ _MAX_RECORD = 400  # characters: longer lines are prose, not contact records
 # A contact needs an address ("@", or "(at)" with its bracket), a phone number (every
 # number PHONE matches has a "0" or starts "+358"), or a line that opens with a lead-in
 # or block header. Those are told by lower-case pieces, none with an "s" or "i", which
-# re.IGNORECASE also matches as "ſ" and "ı", letters lower() leaves as they are; the
-# longest opener ("ytterligare information") is 23 characters.
+# re.IGNORECASE also matches as "ſ" and "ı", letters lower() leaves as they are.
 _CONTACT_SIGNS = ("@", "(", "[", "0", "+358")
 _OPENER_PIECES = ("etoja", "edot", "yhtey", "format", "kontakt", "contact")
-_OPENER_CHARS = 24
+_OPENING = 24  # characters of a line an opener lies in ("ytterligare information": 23)
 
 
 def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
@@ -103,12 +103,11 @@ def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
 def _may_hold_contact(lines: Sequence[str]) -> bool:
     """False only when no line can make a contact: a few scans of a section of prose
     instead of a few regexes per line."""
-    if any(sign in raw for raw in lines for sign in _CONTACT_SIGNS):
+    text = "\n".join(lines)
+    if any(sign in text for sign in _CONTACT_SIGNS):
         return True
-    openers = "\n".join(
-        line.lstrip()[:_OPENER_CHARS] for raw in lines for line in raw.split("\n")
-    ).lower()
-    return any(piece in openers for piece in _OPENER_PIECES)
+    openings = "\n".join([line.lstrip()[:_OPENING] for line in text.split("\n")])
+    return contains_lowered(openings, _OPENER_PIECES)
 
 
 def resolve_at(text: str) -> str:

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from pipeline.errors import ConfigError
 from pipeline.models import Document, Section
+from pipeline.textscan import latin1_lowered
 
 _MONTHS = (
     "tammikuuta|helmikuuta|maaliskuuta|huhtikuuta|toukokuuta|kesäkuuta|heinäkuuta"
@@ -220,8 +221,6 @@ _KNOWN_RULES = (
 )  # fmt: skip
 _SUSPECT_CHARS = "0123456789:="
 _SUSPECT_WORDS = tuple(word.encode("latin-1") for word in ("päivitetty", "uppdaterad", "form-"))
-# str.lower() of a Latin-1 text, byte for byte (each of its letters lowers to one of them)
-_LATIN1_LOWER = bytes(ord(chr(code).lower()) for code in range(256))
 
 
 def _suspects(rules: Sequence[NoiseRule], sections: Sequence[Section]) -> set[str] | None:
@@ -231,11 +230,8 @@ def _suspects(rules: Sequence[NoiseRule], sections: Sequence[Section]) -> set[st
     if tuple(rule.name for rule in rules) != _KNOWN_RULES:
         return None
     text = "\n".join(p for section in sections for p in section.paragraphs)
-    try:
-        lowered = text.encode("latin-1").translate(_LATIN1_LOWER)
-    except UnicodeEncodeError:
-        return None
-    if any(word in lowered for word in _SUSPECT_WORDS):
+    lowered = latin1_lowered(text)
+    if lowered is None or any(word in lowered for word in _SUSPECT_WORDS):
         return None
     return {
         p

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from datetime import datetime
 
+from pipeline.textscan import has_digit
+
 _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
@@ -97,17 +99,6 @@ def clean_lines(lines: list[str]) -> list[str]:
     if unprintable > len(lines) - 1 or b"  " in raw:  # more than the joining newlines
         return [clean(line) for line in lines]
     return [clean(line) if line[:1] == " " or line[-1:] == " " else line for line in lines]
-
-
-def has_digit(text: str) -> bool:
-    """Whether the regex \\d finds a digit in `text`, in one fast pass for most texts:
-    in a text of Latin-1 characters (its encoding is then a plain copy) the only
-    digits are 0-9, each found by a memchr scan."""
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return _DIGIT.search(text) is not None
-    return any(digit in text for digit in "0123456789")
 
 
 def is_chrome_line(line: str) -> bool:
