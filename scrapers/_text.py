@@ -21,7 +21,6 @@ _LATIN1_UNPRINTABLE = bytes(code for code in range(256) if not chr(code).isprint
 
 DATE = r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})"
 _TIME = r"(?:\s+(?:klo\s+|kl\.\s+)?(\d{1,2})[.:](\d{2}))?"
-_DIGIT = re.compile(r"\d")
 PUBLISHED = re.compile(
     rf"(?:julkaistu|julkaisuajankohta|julkaisupäivä|publicerad|publiceringstid|published)"
     rf"\s*:?\s*{DATE}{_TIME}",
