@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from lxml import etree
+
 from pipeline.models import Link, Section
 from scrapers import _tree
 from scrapers._select import select_all
@@ -72,6 +74,8 @@ _CLASS_PART = re.compile("|".join(map(re.escape, CHROME_CLASS_PARTS)))
 _ID_PART = re.compile("|".join(map(re.escape, CHROME_ID_PARTS)))
 _LABEL_PART = re.compile("|".join(map(re.escape, CHROME_LABEL_PARTS)))
 _PROTECTED = {"html", "body", "main", "article"}
+# The elements `_is_chrome` can say yes to, in document order, found by libxml2 itself
+_ATTRIBUTED = etree.XPath("//*[@hidden or @aria-hidden or @role or @class or @id or @aria-label]")
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 4, "h6": 4, "summary": 3}
 BLOCKS = set(
     [
@@ -143,7 +147,7 @@ def strip_chrome(root: Element, exclude: tuple[str, ...] = ()) -> None:
         if not _inside_content(element) and first_below(element, "h1") is None:
             drop(element)
     _drop_related_boxes(root)
-    chrome = [element for element in root.iter() if is_element(element) and _is_chrome(element)]
+    chrome = [element for element in _ATTRIBUTED(root) if _is_chrome(element)]
     for found in select_all(root, exclude):
         chrome.extend(found)
     for element in chrome:

@@ -91,16 +91,20 @@ class _Events(etree.TreeBuilder):
 
 
 def _stray_doctype(markup: str | bytes) -> bool:
-    """Whether a <!DOCTYPE> stands anywhere but at the start."""
-    opener, name = (b"<!", b"doctype") if isinstance(markup, bytes) else ("<!", "doctype")
+    """Whether a <!DOCTYPE> stands anywhere but at the start.
+
+    Every "<!" is found by its "!", rare in a page (memchr), not by its "<"."""
+    opener, bang, name = (
+        (b"<", b"!", b"doctype") if isinstance(markup, bytes) else ("<", "!", "doctype")
+    )
     seen = False
-    at = markup.find(opener)
-    while at != -1:
-        if markup[at + 2 : at + 9].lower() == name:
+    at = markup.find(bang, 1) - 1
+    while at != -2:
+        if markup[at : at + 1] == opener and markup[at + 2 : at + 9].lower() == name:
             if seen or markup[:at].strip():
                 return True
             seen = True
-        at = markup.find(opener, at + 2)
+        at = markup.find(bang, at + 2) - 1
     return False
 
 
