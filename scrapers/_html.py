@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -351,9 +352,9 @@ def is_attachment(url: str, mime: str = "") -> bool:
     return urlsplit(url).path.lower().endswith(".pdf") or "pdf" in mime.lower()
 
 
-@dataclass(frozen=True)
-class _Line:
-    """A heading or paragraph line as found; `clean` once it went through clean()."""
+class _Line(NamedTuple):
+    """A heading or paragraph line as found; `clean` once it went through clean().
+    (A tuple: one is made per line of every page, and a frozen dataclass costs more.)"""
 
     level: int
     text: str
@@ -388,7 +389,10 @@ def _visit(child: Element, buffer: list[str], out: list[_Line]) -> None:
         out.append(_Line(0, " | ".join(c for c in cells if c), clean=True))
     elif name in BLOCKS:
         _flush(buffer, out)
-        _walk(child, out)
+        if len(child):
+            _walk(child, out)
+        elif child.text:  # a childless block (most paragraphs): its text alone
+            _flush([child.text], out)
     elif first_below(child, *_BLOCKISH) is not None:  # an unclosed <b> or <a> around blocks
         _walk(child, out, buffer)
     else:
