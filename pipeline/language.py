@@ -127,36 +127,47 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+")
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang in LANGUAGES if word in _STOPWORDS[lang])
+    for stop in _STOPWORDS.values()
+    for word in stop
+}
 
 
 def detect_language(text: str) -> str:
     """Return "fi", "sv" or "en" for `text`; "fi" when nothing decides."""
-    words = _words(text[:_SAMPLE_CHARS])
-    if not words:
+    sample = text[:_SAMPLE_CHARS]
+    counts = _stopword_counts(sample)
+    if counts is None:
         return DEFAULT
-    counts = {lang: sum(words[w] for w in stop if w in words) for lang, stop in _STOPWORDS.items()}
     ranked = sorted(LANGUAGES, key=lambda lang: counts[lang], reverse=True)
     if counts[ranked[0]] > counts[ranked[1]]:
         return ranked[0]
-    aring = sum(word.count("å") * times for word, times in words.items())
-    umlauts = sum((word.count("ä") + word.count("ö")) * times for word, times in words.items())
-    return _by_counts(aring, umlauts)
+    # The letters of the case-folded words: these letters are always inside a word.
+    aring = sum(map(sample.count, _FOLDS_TO_ARING))
+    return _by_counts(aring, sum(map(sample.count, _FOLDS_TO_UMLAUT)))
 
 
-def _words(text: str) -> Counter[str]:
-    """How often each word (a run of _WORD, case-folded) occurs in `text`.
+_FOLDS_TO_ARING = ("å", "Å", "\u212b")  # every character whose casefold() holds an "å"
+_FOLDS_TO_UMLAUT = ("ä", "Ä", "ö", "Ö")  # ... an "ä" or "ö"
+
+
+def _stopword_counts(text: str) -> dict[str, int] | None:
+    """Per language, how many of the words (runs of _WORD, case-folded) of `text` are
+    its stopwords; None when `text` has no word at all.
 
     No word holds whitespace, so the words of the text are those of its whitespace-
     separated tokens: the regex, slow per character, reads only the distinct tokens
     that are not one plain word already."""
-    words: Counter[str] = Counter()
+    counts = dict.fromkeys(LANGUAGES, 0)
+    seen = False
     for token, times in Counter(text.split()).items():
-        if token.isalpha():  # letters only: one word, exactly what the regex would find
-            words[token.casefold()] += times
-        else:
-            for word in _WORD.findall(token):
-                words[word.casefold()] += times
-    return words
+        words = (token,) if token.isalpha() else _WORD.findall(token)
+        for word in words:
+            seen = True
+            for lang in _LANGUAGES_OF.get(word.casefold(), ()):
+                counts[lang] += times
+    return counts if seen else None
 
 
 def _by_counts(aring: int, umlauts: int) -> str:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pipeline.errors import ConfigError
 from pipeline.models import Document, Section
-from pipeline.textscan import latin1_lowered
+from pipeline.textscan import lacks, latin1_lowered
 
 _MONTHS = (
     "tammikuuta|helmikuuta|maaliskuuta|huhtikuuta|toukokuuta|kesäkuuta|heinäkuuta"
@@ -233,9 +233,6 @@ def _suspects(rules: Sequence[NoiseRule], sections: Sequence[Section]) -> set[st
     lowered = latin1_lowered(text)
     if lowered is None or any(word in lowered for word in _SUSPECT_WORDS):
         return None
-    return {
-        p
-        for section in sections
-        for p in section.paragraphs
-        if any(char in p for char in _SUSPECT_CHARS)
-    }
+    if lacks(text, _SUSPECT_CHARS):
+        return set()
+    return {p for section in sections for p in section.paragraphs if not lacks(p, _SUSPECT_CHARS)}
