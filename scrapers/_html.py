@@ -75,8 +75,6 @@ _CLASS_PART = re.compile("|".join(map(re.escape, CHROME_CLASS_PARTS)))
 _ID_PART = re.compile("|".join(map(re.escape, CHROME_ID_PARTS)))
 _LABEL_PART = re.compile("|".join(map(re.escape, CHROME_LABEL_PARTS)))
 _PROTECTED = {"html", "body", "main", "article"}
-# The elements `_is_chrome` can say yes to, in document order, found by libxml2 itself
-_ATTRIBUTED = etree.XPath("//*[@hidden or @aria-hidden or @role or @class or @id or @aria-label]")
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 4, "h6": 4, "summary": 3}
 BLOCKS = set(
     [
@@ -148,7 +146,8 @@ def strip_chrome(root: Element, exclude: tuple[str, ...] = ()) -> None:
         if not _inside_content(element) and first_below(element, "h1") is None:
             drop(element)
     _drop_related_boxes(root)
-    chrome = [element for element in _ATTRIBUTED(root) if _is_chrome(element)]
+    # iter(etree.Element): elements only, comments and the like left out in C
+    chrome = [e for e in root.iter(etree.Element) if e.attrib and _is_chrome(e)]
     for found in select_all(root, exclude):
         chrome.extend(found)
     for element in chrome:
