@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pipeline.contacts import parse_contacts
+from pipeline.contacts import may_hold_contacts, parse_contacts
 from pipeline.errors import ExtractionError
 from pipeline.language import detect_language
 from pipeline.models import Contact, Document, Link, Section
@@ -76,8 +76,10 @@ class GenericScraper(Scraper):
 def contacts_of(sections: tuple[Section, ...]) -> tuple[Contact, ...]:
     """Contacts of every section, each tagged with the section's heading path."""
     found: list[Contact] = []
-    for section in sections:
-        found.extend(parse_contacts(section.paragraphs, section.heading))
+    held = may_hold_contacts([section.paragraphs for section in sections])
+    for section, may_hold in zip(sections, held, strict=True):
+        if may_hold:  # most sections are prose: told for the whole page at once
+            found.extend(parse_contacts(section.paragraphs, section.heading))
     return tuple(found)
 
 
