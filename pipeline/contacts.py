@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import accumulate
 
 import phonenumbers
 
 from pipeline.models import Contact
-from pipeline.textscan import contains_lowered
+from pipeline.textscan import contains_lowered, holding
 
 _UPPER = "A-ZÅÄÖÜÉÈÁÍÓÚØÆ"
 _LOWER = "a-zåäöüéèáíóúøæß"
@@ -104,19 +102,10 @@ def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
 
 def may_hold_contacts(sections: Sequence[Sequence[str]]) -> list[bool]:
     """For each section's lines, whether they can make a contact (False only when
-    `parse_contacts` would find none), told for a whole page at once: one scan of the
-    page per sign, jumping to the next section at each hit, not one per section."""
+    `parse_contacts` would find none), told for a whole page at once."""
     texts = ["\n".join(lines) for lines in sections]
-    page = "\n".join(texts)  # no sign holds a newline: every hit lies in one section
-    starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
-    held = [False] * len(texts)
-    for sign in _CONTACT_SIGNS:
-        at = page.find(sign)
-        while at != -1:
-            index = bisect_right(starts, at) - 1
-            held[index] = True
-            at = page.find(sign, starts[index + 1]) if index + 1 < len(starts) else -1
-    if _has_opener(page):  # somewhere: then each section is asked on its own
+    held = holding(texts, _CONTACT_SIGNS)
+    if _has_opener("\n".join(texts)):  # somewhere: then each section is asked on its own
         held = [hit or _may_hold_contact(lines) for hit, lines in zip(held, sections, strict=True)]
     return held
 

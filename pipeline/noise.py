@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pipeline.errors import ConfigError
 from pipeline.models import Document, Section
-from pipeline.textscan import lacks, latin1_lowered
+from pipeline.textscan import holding, latin1_lowered
 
 _MONTHS = (
     "tammikuuta|helmikuuta|maaliskuuta|huhtikuuta|toukokuuta|kesäkuuta|heinäkuuta"
@@ -181,10 +181,8 @@ def apply_noise(doc: Document, extra_patterns: Sequence[str] = ()) -> Document:
     suspects = _suspects(rules, doc.sections)
     if suspects is not None:  # only sections holding a suspect paragraph can change
         sections = tuple(
-            _clean_section(section, rules, keywords)
-            if not suspects.isdisjoint(section.paragraphs)
-            else section
-            for section in doc.sections
+            _clean_section(section, rules, keywords) if suspect else section
+            for section, suspect in zip(doc.sections, suspects, strict=True)
         )
         title = clean_text(doc.title, rules, keywords)
         if title == doc.title and sections == doc.sections:
@@ -223,16 +221,14 @@ _SUSPECT_CHARS = "0123456789:="
 _SUSPECT_WORDS = tuple(word.encode("latin-1") for word in ("päivitetty", "uppdaterad", "form-"))
 
 
-def _suspects(rules: Sequence[NoiseRule], sections: Sequence[Section]) -> set[str] | None:
-    """The paragraphs that can hold noise, found with a few fast scans of the page; None
-    when that cannot be told so (other rules, text beyond Latin-1, a label keyword). In
-    Latin-1 text the only digits are 0-9, and each character is found by memchr."""
+def _suspects(rules: Sequence[NoiseRule], sections: Sequence[Section]) -> list[bool] | None:
+    """For each section, whether a paragraph of it can hold noise, found with a few fast
+    scans of the page; None when that cannot be told so (other rules, text beyond
+    Latin-1, a label keyword). In Latin-1 text the only digits are 0-9."""
     if tuple(rule.name for rule in rules) != _KNOWN_RULES:
         return None
-    text = "\n".join(p for section in sections for p in section.paragraphs)
-    lowered = latin1_lowered(text)
+    texts = ["\n".join(section.paragraphs) for section in sections]
+    lowered = latin1_lowered("\n".join(texts))
     if lowered is None or any(word in lowered for word in _SUSPECT_WORDS):
         return None
-    if lacks(text, _SUSPECT_CHARS):
-        return set()
-    return {p for section in sections for p in section.paragraphs if not lacks(p, _SUSPECT_CHARS)}
+    return holding(texts, _SUSPECT_CHARS)

@@ -10,7 +10,10 @@ letter, so lowering is a byte translation. Anything else takes the slow, general
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from functools import lru_cache
+from itertools import accumulate
 
 _DIGIT = re.compile(r"\d")
 # str.lower() of a Latin-1 text, byte for byte
@@ -63,3 +66,19 @@ def has_digit(text: str) -> bool:
     except UnicodeEncodeError:
         return _DIGIT.search(text) is not None
     return any(digit in text for digit in "0123456789")
+
+
+def holding(texts: Sequence[str], needles: Sequence[str]) -> list[bool]:
+    """For each text, whether any of `needles` (none with a newline) occurs in it: one
+    find per needle and hit over the texts joined, jumping to the next text at a hit,
+    instead of a scan per text and needle."""
+    joined = "\n".join(texts)  # a newline in no needle: every hit lies in one text
+    starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
+    hits = [False] * len(texts)
+    for needle in needles:
+        at = joined.find(needle)
+        while at != -1:
+            index = bisect_right(starts, at) - 1
+            hits[index] = True
+            at = joined.find(needle, starts[index + 1]) if index + 1 < len(texts) else -1
+    return hits
