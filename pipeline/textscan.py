@@ -59,13 +59,22 @@ def _latin1_bytes(chars: str) -> bytes:
     return chars.encode("latin-1")
 
 
+DIGITS = "0123456789"  # in Latin-1 text, all that the regex \\d finds
+
+
+def is_latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")  # a plain copy when it succeeds
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def has_digit(text: str) -> bool:
     """Whether the regex \\d finds a digit in `text`."""
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
+    if not is_latin1(text):
         return _DIGIT.search(text) is not None
-    return any(digit in text for digit in "0123456789")
+    return any(digit in text for digit in DIGITS)
 
 
 def holding(texts: Sequence[str], needles: Sequence[str]) -> list[bool]:
