@@ -13,14 +13,22 @@ Each case runs through generic, ministry, ngo, county and listing, with and with
 source include/exclude selectors; each Document also through the noise rules, global
 alone and with a source's `ignore` regex.
 
+`findings` does the same for what a worker hands back, `pipeline.analyse.prepare`'s
+Finding (failure, digest, JSON, changes, compressed body), over pairs of versions:
+each sample-site page in edition 1 then 2, each bench page as built, rebuilt (footer
+date only) and edited, and each tag soup page after the one before it (soft failures,
+shrinks, changes), with and without a source's `ignore` regex.
+
     .venv/bin/python bench/extract_snapshot.py dump out/extract-before.jsonl
     .venv/bin/python bench/extract_snapshot.py dump out/extract-after.jsonl
     cmp out/extract-before.jsonl out/extract-after.jsonl
+    .venv/bin/python bench/extract_snapshot.py findings out/findings-before.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import json
 import random
@@ -33,9 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.site_gen import BUILD_EPOCH, page_html  # noqa: E402
+from pipeline.analyse import Finding, Task, prepare  # noqa: E402
+from pipeline.config import Source  # noqa: E402
 from pipeline.errors import ExtractionError  # noqa: E402
 from pipeline.noise import apply_noise  # noqa: E402
 from pipeline.sample_site import SITE_ROOT, SampleSite  # noqa: E402
+from pipeline.tag import Tagger  # noqa: E402
+from pipeline.taxonomy import load_taxonomy  # noqa: E402
 from scrapers import Page, ScraperOptions, get_scraper  # noqa: E402
 
 CORPUS = ROOT / "out" / "extract-corpus"
@@ -152,14 +164,79 @@ def dump(folder: Path, out: Path) -> int:
     return 0
 
 
+def version_pairs(folder: Path) -> list[tuple[str, str, Page, Page]]:
+    """(case, family, first version, next version) for `findings`."""
+    pairs = []
+    for first in sorted(folder.glob("site1_*.bin")):
+        second = folder / first.name.replace("site1_", "site2_", 1)
+        if second.exists():
+            family = "listing" if "uutiset" in first.stem else "ministry"
+            pages = [_page(f) for f in (first, second)]
+            pairs.append((first.stem, family, *pages))
+    paths = [f"/p/{i:04d}.html" for i in range(1000)]
+    for index in range(50):
+        url = f"{SITE}/p/{index:04d}.html"
+        built, rebuilt, edited = (
+            Page(url, markup.encode(), "text/html; charset=utf-8")
+            for markup in (
+                page_html(index, paths, seed=1, built_at=BUILD_EPOCH, edited=False),
+                page_html(index, paths, seed=1, built_at=BUILD_EPOCH.replace(day=7), edited=False),
+                page_html(index, paths, seed=1, built_at=BUILD_EPOCH.replace(day=7), edited=True),
+            )
+        )
+        pairs.append((f"bench_{index:02d}_rebuilt", "generic", built, rebuilt))
+        pairs.append((f"bench_{index:02d}_edited", "generic", built, edited))
+    soups = sorted(folder.glob("soup_*.bin"))
+    for before, after in zip(soups, soups[1:], strict=False):
+        page = _page(after)
+        pairs.append((after.stem, "generic", _page(before, url=page.url), page))
+    return pairs
+
+
+def _page(file: Path, url: str | None = None) -> Page:
+    content_type = file.with_suffix(".type").read_text()
+    return Page(url or f"{SITE}/{file.stem}", file.read_bytes(), content_type)
+
+
+def _finding_json(found: Finding) -> str:
+    fields = dict(vars(found))
+    fields["body_data"] = hashlib.sha256(found.body_data).hexdigest()
+    if isinstance(found.document_json, bytes):  # as a worker hands it back: UTF-8
+        fields["document_json"] = found.document_json.decode("utf-8")
+    fields["discovered"] = [vars(link) for link in found.discovered]
+    fields["changes"] = [vars(change) for change in found.changes]
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True)
+
+
+def findings(folder: Path, out: Path) -> int:
+    """One line per (pair, source): the Finding of the first version, then of the next
+    one against it (its JSON and hash as the store would hand them over)."""
+    tagger = Tagger(load_taxonomy())
+    lines = []
+    for case, family, first, second in version_pairs(folder):
+        for label, ignore in (("plain", ()), ("ignore", IGNORE)):
+            source = Source(id="s", url=first.url, family=family, regions=("lappi",), ignore=ignore)
+            found = prepare(Task(first, family, source, announce_new=True), tagger)
+            previous = (found.document_json or None, found.digest or None)
+            again = prepare(Task(second, family, source, False, *previous), tagger)
+            texts = [_finding_json(found), _finding_json(again)]
+            lines.append(json.dumps([case, label, *texts], ensure_ascii=False))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(lines)} pairs of findings -> {out}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["dump"])
+    parser.add_argument("command", choices=["dump", "findings"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args()
     if not args.corpus.exists():
         build_corpus(args.corpus)
+    if args.command == "findings":
+        return findings(args.corpus, args.out)
     return dump(args.corpus, args.out)
 
 

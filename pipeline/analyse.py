@@ -91,7 +91,7 @@ class Task:
     family: str
     source: Source
     announce_new: bool
-    previous_json: str | None = None
+    previous_json: str | bytes | None = None
     previous_hash: str | None = None
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
 
@@ -104,6 +104,8 @@ class Task:
         text = self.previous_json
         if text is None and self.previous_id is not None and read_previous is not None:
             text = read_previous(self.previous_id)
+        if isinstance(text, bytes):  # as a worker handed it back (Finding.document_json)
+            text = text.decode("utf-8")
         return Document.from_json(text) if text else None
 
 
@@ -123,7 +125,7 @@ class Finding:
     unchanged: bool = False
     title: str = ""
     digest: str = ""
-    document_json: str = ""
+    document_json: str | bytes = ""  # UTF-8 bytes as a worker hashed them, or text
     language: str = ""
     discovered: tuple[Link, ...] = ()
     changes: tuple[Change, ...] = ()
@@ -147,14 +149,22 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
         doc = extract(task.page, task.family, task.source)
     except ExtractionError as exc:
         return Finding(failure=str(exc))
+    document_json = doc.to_json()
+    encoded = _utf8(document_json)
+    digest = hashlib.sha256(encoded).hexdigest() if encoded is not None else None
+    if digest is not None and digest == task.previous_hash:
+        # The document the previous version is: its own length is the one to compare
+        # with, so the check needs no parse of the previous JSON.
+        reason = soft_failure(doc, None)
+        if reason:
+            return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
+        return Finding(unchanged=True, title=doc.title, digest=digest, discovered=doc.discovered)
     previous = task.previous_document(read_previous)
     reason = soft_failure(doc, previous)
     if reason:
         return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
-    document_json = doc.to_json()
-    digest = hashlib.sha256(document_json.encode("utf-8")).hexdigest()  # = store.doc_hash
-    if digest == task.previous_hash:
-        return Finding(unchanged=True, title=doc.title, digest=digest, discovered=doc.discovered)
+    if digest is None:  # raises, as the hash of a text that cannot be UTF-8 always did
+        digest = hashlib.sha256(document_json.encode("utf-8")).hexdigest()
     changes: tuple[Change, ...] = ()
     if previous is not None or task.announce_new:
         title = doc.title or (previous.title if previous else "")
@@ -163,7 +173,8 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     return Finding(
         title=doc.title,
         digest=digest,
-        document_json=document_json,
+        # The bytes just hashed: the run stores them as they are (Store.add_version).
+        document_json=encoded if encoded is not None else document_json,
         language=doc.language,
         discovered=doc.discovered,
         changes=changes,
@@ -173,3 +184,12 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
         body_data=bodies.pack(task.page.content).data if previous is None else b"",
         content_type=task.page.content_type,
     )
+
+
+def _utf8(document_json: str) -> bytes | None:
+    """The JSON as stored and hashed (= store.doc_hash); None for text UTF-8 cannot
+    encode (a lone surrogate), whose hash below raises as it always did."""
+    try:
+        return document_json.encode("utf-8")
+    except UnicodeEncodeError:
+        return None

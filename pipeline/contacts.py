@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 import phonenumbers
 
 from pipeline.models import Contact
+from pipeline.textscan import contains_lowered, holding
 
 _UPPER = "A-ZÅÄÖÜÉÈÁÍÓÚØÆ"
 _LOWER = "a-zåäöüéèáíóúøæß"
@@ -63,10 +64,19 @@ _TITLE_WORD = re.compile(
 _PATTERN_LOCALS = {"etunimi.sukunimi", "firstname.lastname", "förnamn.efternamn"}
 _JOINERS = re.compile(r"\s+(?:sekä|ja|och|and)\s+")
 _MAX_RECORD = 400  # characters: longer lines are prose, not contact records
+# A contact needs an address ("@", or "(at)" with its bracket), a phone number (every
+# number PHONE matches has a "0" or starts "+358"), or a line that opens with a lead-in
+# or block header. Those are told by lower-case pieces, none with an "s" or "i", which
+# re.IGNORECASE also matches as "ſ" and "ı", letters lower() leaves as they are.
+_CONTACT_SIGNS = ("@", "(", "[", "0", "+358")
+_OPENER_PIECES = ("etoja", "edot", "yhtey", "format", "kontakt", "contact")
+_OPENING = 24  # characters of a line an opener lies in ("ytterligare information": 23)
 
 
 def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
     """Every contact person named in `lines` (one section's paragraphs), in order."""
+    if not _may_hold_contact(lines):
+        return []
     found: list[Contact] = []
     in_block = False
     pending: list[str] = []  # name/title lines waiting for the address that follows them
@@ -88,6 +98,28 @@ def parse_contacts(lines: Sequence[str], section: str) -> list[Contact]:
             else:
                 pending = []
     return _dedupe(found)
+
+
+def may_hold_contacts(sections: Sequence[Sequence[str]]) -> list[bool]:
+    """For each section's lines, whether they can make a contact (False only when
+    `parse_contacts` would find none), told for a whole page at once."""
+    texts = ["\n".join(lines) for lines in sections]
+    held = holding(texts, _CONTACT_SIGNS)
+    if _has_opener("\n".join(texts)):  # somewhere: then each section is asked on its own
+        held = [hit or _may_hold_contact(lines) for hit, lines in zip(held, sections, strict=True)]
+    return held
+
+
+def _has_opener(text: str) -> bool:
+    openings = "\n".join([line.lstrip()[:_OPENING] for line in text.split("\n")])
+    return contains_lowered(openings, _OPENER_PIECES)
+
+
+def _may_hold_contact(lines: Sequence[str]) -> bool:
+    """False only when no line can make a contact: a few scans of a section of prose
+    instead of a few regexes per line."""
+    text = "\n".join(lines)
+    return any(sign in text for sign in _CONTACT_SIGNS) or _has_opener(text)
 
 
 def resolve_at(text: str) -> str:

@@ -13,6 +13,7 @@ language of most pages we watch, is the default.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
 DEFAULT = "fi"
@@ -126,23 +127,51 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+")
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang in LANGUAGES if word in _STOPWORDS[lang])
+    for stop in _STOPWORDS.values()
+    for word in stop
+}
 
 
 def detect_language(text: str) -> str:
     """Return "fi", "sv" or "en" for `text`; "fi" when nothing decides."""
-    words = [w.casefold() for w in _WORD.findall(text[:_SAMPLE_CHARS])]
-    if not words:
+    sample = text[:_SAMPLE_CHARS]
+    counts = _stopword_counts(sample)
+    if counts is None:
         return DEFAULT
-    counts = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
     ranked = sorted(LANGUAGES, key=lambda lang: counts[lang], reverse=True)
     if counts[ranked[0]] > counts[ranked[1]]:
         return ranked[0]
-    return _by_letters(" ".join(words))
+    # The letters of the case-folded words: these letters are always inside a word.
+    aring = sum(map(sample.count, _FOLDS_TO_ARING))
+    return _by_counts(aring, sum(map(sample.count, _FOLDS_TO_UMLAUT)))
 
 
-def _by_letters(text: str) -> str:
+_FOLDS_TO_ARING = ("å", "Å", "\u212b")  # every character whose casefold() holds an "å"
+_FOLDS_TO_UMLAUT = ("ä", "Ä", "ö", "Ö")  # ... an "ä" or "ö"
+
+
+def _stopword_counts(text: str) -> dict[str, int] | None:
+    """Per language, how many of the words (runs of _WORD, case-folded) of `text` are
+    its stopwords; None when `text` has no word at all.
+
+    No word holds whitespace, so the words of the text are those of its whitespace-
+    separated tokens: the regex, slow per character, reads only the distinct tokens
+    that are not one plain word already."""
+    counts = dict.fromkeys(LANGUAGES, 0)
+    seen = False
+    for token, times in Counter(text.split()).items():
+        words = (token,) if token.isalpha() else _WORD.findall(token)
+        for word in words:
+            seen = True
+            for lang in _LANGUAGES_OF.get(word.casefold(), ()):
+                counts[lang] += times
+    return counts if seen else None
+
+
+def _by_counts(aring: int, umlauts: int) -> str:
     """Swedish writes "å" often and "ä"/"ö" less; Finnish has "ä"/"ö" and no "å"."""
-    aring, umlauts = text.count("å"), text.count("ä") + text.count("ö")
     if aring and 3 * aring >= umlauts:
         return "sv"
     return "fi" if umlauts else DEFAULT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,7 @@ log = logging.getLogger("sotewatch.run")
 MAX_DISCOVERY_WAVES = 3
 STORE_BATCH = 64  # pages written per transaction, unless something forces a write sooner
 STORE_BYTES = 8 << 20  # bodies held waiting for their transaction
+STORE_WAIT = 0.1  # seconds a ready page may wait for its batch
 
 
 @dataclass
@@ -81,20 +83,27 @@ class _Waiting(deque[_Fetched]):
     """Fetched pages in fetch order, waiting to be written; counts the bytes they hold."""
 
     held = 0
+    since = 0.0  # when the oldest page waiting arrived, or the last write
 
     def append(self, item: _Fetched) -> None:
+        if not self:
+            self.since = time.monotonic()
         super().append(item)
         self.held += item.result.bytes
 
     def popleft(self) -> _Fetched:
         item = super().popleft()
         self.held -= item.result.bytes
+        self.since = time.monotonic()
         return item
 
     def worth_writing(self, depth: int) -> bool:
         """A batch is due: `STORE_BATCH` pages ready at the front, more than that beyond
-        the analyses in flight, or `STORE_BYTES` of bodies held."""
+        the analyses in flight, `STORE_BYTES` of bodies held, or pages that have waited
+        `STORE_WAIT` (a slow site, with a per-host delay, is written as it goes)."""
         if len(self) > depth + STORE_BATCH or self.held >= STORE_BYTES:
+            return True
+        if self and self[0].ready() and time.monotonic() - self.since >= STORE_WAIT:
             return True
         for ready, item in enumerate(self):
             if ready >= STORE_BATCH:

@@ -9,6 +9,7 @@ the last good snapshot stays the current one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pipeline.models import Document
 
@@ -44,30 +45,55 @@ _MIN_PREVIOUS = 200
 
 
 def soft_failure(new: Document, previous: Document | None) -> str | None:
-    """The reason this 200 response is really a failure, or None if it looks genuine."""
-    text = _main_text(new)
-    if not text:
+    """The reason this 200 response is really a failure, or None if it looks genuine.
+
+    Only a short page is read for phrases and only a previous version asks for the whole
+    length, so without one the length is counted no further than `_SHORT_PAGE`."""
+    size = _main_length(new, None if previous is not None else _SHORT_PAGE)
+    if not size:
         return "main content is empty"
-    match = _PHRASE.search(f"{new.title}\n{text}") if len(text) < _SHORT_PAGE else None
-    if match:
-        return f"looks like an error or maintenance page ({match.group(0)!r})"
+    if size < _SHORT_PAGE:
+        text = _main_text(new)
+        match = _PHRASE.search(f"{new.title}\n{text}")
+        if match:
+            return f"looks like an error or maintenance page ({match.group(0)!r})"
     if previous is not None:
-        before = len(_main_text(previous))
-        if before >= _MIN_PREVIOUS and len(text) < _MIN_FRACTION * before:
-            share = 100.0 * len(text) / before
+        before = _main_length(previous)
+        if before >= _MIN_PREVIOUS and size < _MIN_FRACTION * before:
+            share = 100.0 * size / before
             return (
                 f"main content shrank to {share:.0f}% of the previous version "
-                f"({len(text)} of {before} characters)"
+                f"({size} of {before} characters)"
             )
     return None
 
 
-def _main_text(doc: Document) -> str:
+def _parts(doc: Document) -> Iterator[str]:
     """What the page says beyond its title: sections, contacts, and watched links
     (a listing's content is its items)."""
-    parts: list[str] = []
     for section in doc.sections:
-        parts.extend(section.paragraphs)
-    parts.extend(f"{c.name} {c.title} {c.email}" for c in doc.contacts)
-    parts.extend(f"{link.text} {link.url}" for link in doc.discovered)
-    return " ".join(" ".join(parts).split())
+        yield from section.paragraphs
+    for contact in doc.contacts:
+        yield from (contact.name, contact.title, contact.email)
+    for link in doc.discovered:
+        yield from (link.text, link.url)
+
+
+def _main_text(doc: Document) -> str:
+    """The parts as one line, whitespace collapsed."""
+    return " ".join(word for part in _parts(doc) for word in part.split())
+
+
+def _main_length(doc: Document, enough: int | None = None) -> int:
+    """len(_main_text(doc)) without building it; once past `enough`, any length past it.
+
+    The parts' words are the text's words (they are joined by spaces), and the text is
+    those words with one space between each two."""
+    letters = words = 0
+    for part in _parts(doc):
+        found = part.split()
+        words += len(found)
+        letters += sum(map(len, found))
+        if enough is not None and letters + words > enough:
+            break
+    return letters + words - 1 if words else 0

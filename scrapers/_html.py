@@ -14,14 +14,25 @@ The steps, in the order `extract` runs them:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from lxml import etree
 
 from pipeline.models import Link, Section
 from scrapers import _tree
 from scrapers._select import select_all
-from scrapers._text import RELATED_HEADING, clean, is_chrome_line
-from scrapers._tree import Element, drop, first, first_below, is_element, strings, text
+from scrapers._text import RELATED_HEADING, clean, clean_lines, is_chrome_line
+from scrapers._tree import (
+    Element,
+    drop,
+    first,
+    first_below,
+    is_element,
+    length_bound,
+    strings,
+    text,
+)
 
 CHROME_TAGS = [
     "script",
@@ -111,9 +122,9 @@ _BLOCKISH = tuple(BLOCKS | set(HEADINGS))
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]+$")
 
 
-@dataclass(frozen=True)
-class Block:
-    """One heading (level 1-4) or paragraph (level 0) in reading order."""
+class Block(NamedTuple):
+    """One heading (level 1-4) or paragraph (level 0) in reading order. (Immutable as a
+    frozen dataclass, and cheaper to make: every line of every page becomes one.)"""
 
     level: int
     text: str
@@ -134,7 +145,8 @@ def strip_chrome(root: Element, exclude: tuple[str, ...] = ()) -> None:
         if not _inside_content(element) and first_below(element, "h1") is None:
             drop(element)
     _drop_related_boxes(root)
-    chrome = [element for element in root.iter() if is_element(element) and _is_chrome(element)]
+    # iter(etree.Element): elements only, comments and the like left out in C
+    chrome = [e for e in root.iter(etree.Element) if e.attrib and _is_chrome(e)]
     for found in select_all(root, exclude):
         chrome.extend(found)
     for element in chrome:
@@ -208,9 +220,11 @@ def find_main(root: Element, include: tuple[str, ...] = ()) -> Element:
     if main is None:
         articles = list(root.iter("article"))
         main = articles[0] if len(articles) == 1 else None
-    total = len(text(body, " ", strip=True))
-    if main is not None and len(text(main, " ", strip=True)) >= 0.2 * total:
-        return main
+    if main is not None:
+        inner = len(text(main, " ", strip=True))
+        # the bound of the whole page's text settles most pages without reading it
+        if inner >= 0.2 * length_bound(body) or inner >= 0.2 * len(text(body, " ", strip=True)):
+            return main
     return densest_block(body)
 
 
@@ -251,9 +265,18 @@ def page_title(root: Element, main: Element) -> tuple[str, bool]:
 
 
 def blocks(main: Element) -> list[Block]:
-    """Headings and paragraphs of `main` in reading order."""
-    out: list[Block] = []
-    _walk(main, out)
+    """Headings and paragraphs of `main` in reading order.
+
+    The walk gathers raw lines; they are cleaned together at the end, which for the
+    common page (Latin-1 text, already tidy) is one scan of them all (`clean_lines`)."""
+    found: list[_Line] = []
+    _walk(main, found)
+    cleaned = iter(clean_lines([line.text for line in found if not line.clean]))
+    out = []
+    for line in found:
+        text = line.text if line.clean else next(cleaned)
+        if text:
+            out.append(Block(line.level, text))
     return out
 
 
@@ -327,7 +350,16 @@ def is_attachment(url: str, mime: str = "") -> bool:
     return urlsplit(url).path.lower().endswith(".pdf") or "pdf" in mime.lower()
 
 
-def _walk(element: Element, out: list[Block], buffer: list[str] | None = None) -> None:
+class _Line(NamedTuple):
+    """A heading or paragraph line as found; `clean` once it went through clean().
+    (A tuple: one is made per line of every page, and a frozen dataclass costs more.)"""
+
+    level: int
+    text: str
+    clean: bool = False
+
+
+def _walk(element: Element, out: list[_Line], buffer: list[str] | None = None) -> None:
     """Read `element`'s children; inline text gathers in `buffer` until a block ends it."""
     own = buffer is None
     buffer = [] if buffer is None else buffer
@@ -342,37 +374,36 @@ def _walk(element: Element, out: list[Block], buffer: list[str] | None = None) -
         _flush(buffer, out)
 
 
-def _visit(child: Element, buffer: list[str], out: list[Block]) -> None:
+def _visit(child: Element, buffer: list[str], out: list[_Line]) -> None:
     name = child.tag
     if name == "br":
         buffer.append("\n")
     elif name in HEADINGS:
         _flush(buffer, out)
-        heading = clean(text(child, " "))
-        if heading:
-            out.append(Block(HEADINGS[name], heading))
+        out.append(_Line(HEADINGS[name], text(child, " ")))
     elif name == "tr" and first_below(child, "table", "ul", "ol", "p") is None:
         _flush(buffer, out)
         cells = [clean(text(cell, " ")) for cell in child.iterchildren("td", "th")]
-        row = " | ".join(c for c in cells if c)
-        if row:
-            out.append(Block(0, row))
+        out.append(_Line(0, " | ".join(c for c in cells if c), clean=True))
     elif name in BLOCKS:
         _flush(buffer, out)
-        _walk(child, out)
+        if len(child):
+            _walk(child, out)
+        elif child.text:  # a childless block (most paragraphs): its text alone
+            _flush([child.text], out)
     elif first_below(child, *_BLOCKISH) is not None:  # an unclosed <b> or <a> around blocks
         _walk(child, out, buffer)
     else:
         buffer.append(_inline_text(child))
 
 
-def _flush(buffer: list[str], out: list[Block]) -> None:
+def _flush(buffer: list[str], out: list[_Line]) -> None:
+    """The gathered text as lines; a blank one would clean to nothing, so it is left out."""
     if not buffer:  # every block boundary flushes; most find nothing gathered
         return
     for line in "".join(buffer).split("\n"):
-        line_text = clean(line)
-        if line_text:
-            out.append(Block(0, line_text))
+        if line and not line.isspace():
+            out.append(_Line(0, line))
     buffer.clear()
 
 

@@ -25,6 +25,7 @@ DROPPED = "sotewatch-dropped"
 _FAILED = (UnicodeDecodeError, LookupError, etree.ParserError)
 _MAX_DEPTH = 2048  # libxml2's deepest level in a tree it builds (XML_PARSE_HUGE)
 _AT_MAX_DEPTH = etree.XPath("boolean(" + "/*" * _MAX_DEPTH + ")")
+_LENGTH_BOUND = etree.XPath("string-length(.) + count(.//text())")
 
 
 def parse(content: bytes, text: str, charset: str | None) -> Element:
@@ -90,16 +91,20 @@ class _Events(etree.TreeBuilder):
 
 
 def _stray_doctype(markup: str | bytes) -> bool:
-    """Whether a <!DOCTYPE> stands anywhere but at the start."""
-    opener, name = (b"<!", b"doctype") if isinstance(markup, bytes) else ("<!", "doctype")
+    """Whether a <!DOCTYPE> stands anywhere but at the start.
+
+    Every "<!" is found by its "!", rare in a page (memchr), not by its "<"."""
+    opener, bang, name = (
+        (b"<", b"!", b"doctype") if isinstance(markup, bytes) else ("<", "!", "doctype")
+    )
     seen = False
-    at = markup.find(opener)
-    while at != -1:
-        if markup[at + 2 : at + 9].lower() == name:
+    at = markup.find(bang, 1) - 1
+    while at != -2:
+        if markup[at : at + 1] == opener and markup[at + 2 : at + 9].lower() == name:
             if seen or markup[:at].strip():
                 return True
             seen = True
-        at = markup.find(opener, at + 2)
+        at = markup.find(bang, at + 2) - 1
     return False
 
 
@@ -131,10 +136,21 @@ def first_below(element: Element, *tags: str) -> Element | None:
 
 def text(element: Element, separator: str = "", strip: bool = False) -> str:
     """bs4's get_text(separator, strip): the element's strings, joined."""
+    if not len(element) and is_element(element):  # no children: its own text or none
+        if element.tag not in RUBY and next(element.iterancestors(*RUBY), None) is not None:
+            return ""  # a string inside <rt>/<rp> counts only for that element
+        own = element.text or ""
+        return own.strip() if strip else own
     strings = _strings(element)
     if strip:
-        return separator.join(s for s in (s.strip() for s in strings) if s)
+        return separator.join(filter(None, map(str.strip, strings)))
     return separator.join(strings)
+
+
+def length_bound(element: Element) -> float:
+    """At least len(text(element, any one-character separator, strip)), counted in C:
+    every string whole, plus one separator per string."""
+    return _LENGTH_BOUND(element)
 
 
 def _strings(element: Element) -> Iterator[str] | list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pipeline.contacts import parse_contacts
+from pipeline.contacts import may_hold_contacts, parse_contacts
 from pipeline.errors import ExtractionError
 from pipeline.language import detect_language
 from pipeline.models import Contact, Document, Link, Section
+from pipeline.textscan import DIGITS, holding, is_latin1
 from scrapers import _html, register
 from scrapers._html import Block
 from scrapers._text import published_iso
@@ -52,9 +53,16 @@ class GenericScraper(Scraper):
         )
 
     def refine(self, items: list[Block]) -> tuple[list[Block], str | None]:
-        """Hook: drop or read family-specific lines; returns the publication date found."""
-        for item in items:
-            if not item.level and (found := published_iso(item.text)):
+        """Hook: drop or read family-specific lines; returns the publication date found.
+
+        A date line has digits: in a Latin-1 page, the lines with one are found for the
+        whole page at once (most lines have none)."""
+        lines = [item.text for item in items if not item.level]
+        if is_latin1("\n".join(lines)):
+            with_digits = holding(lines, DIGITS)
+            lines = [line for line, digits in zip(lines, with_digits, strict=True) if digits]
+        for line in lines:
+            if found := published_iso(line):
                 return items, found
         return items, None
 
@@ -76,8 +84,10 @@ class GenericScraper(Scraper):
 def contacts_of(sections: tuple[Section, ...]) -> tuple[Contact, ...]:
     """Contacts of every section, each tagged with the section's heading path."""
     found: list[Contact] = []
-    for section in sections:
-        found.extend(parse_contacts(section.paragraphs, section.heading))
+    held = may_hold_contacts([section.paragraphs for section in sections])
+    for section, may_hold in zip(sections, held, strict=True):
+        if may_hold:  # most sections are prose: told for the whole page at once
+            found.extend(parse_contacts(section.paragraphs, section.heading))
     return tuple(found)
 
 
