@@ -53,4 +53,5 @@ def test_closing_the_pool_ends_every_worker(pool: Pool) -> None:
     processes = [b.worker.process for b in batches]
     assert len({p.pid for p in processes}) == 2
     pool.close()
-    assert [p.exitcode for p in processes] == [0, 0]  # they saw their socket end and left
+    # They saw their socket end and left: none had to be killed (a negative exit code).
+    assert all(p.exitcode is not None and p.exitcode >= 0 for p in processes)
