@@ -399,8 +399,8 @@ class Store:
         return None
 
     def latest_version(self, page_id: int) -> tuple[int, str, str] | None:
-        """(id, doc_hash, document JSON) of the latest snapshot, the JSON left unparsed
-        for whoever analyses the page."""
+        """(id, doc_hash, document JSON) of the page's latest snapshot (a run reads
+        every page's id and hash at once with `latest_versions`)."""
         return self.db.execute(
             "select id, doc_hash, document from snapshots"
             " where page_id = ? order by id desc limit 1",
