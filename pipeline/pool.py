@@ -26,6 +26,9 @@ from typing import Any
 
 _FRAME = struct.Struct("!Q")  # the length of the pickle that follows
 _READ = 1 << 20
+# Asked of the kernel for each socket's send buffer (it caps the size at
+# net.core.wmem_max, 208 KB by default, and doubles it): about a batch of tasks.
+_BUFFER = 1 << 20
 
 
 class WorkerDied(Exception):
@@ -84,16 +87,6 @@ class _Worker:
             return
         self._take_answers()
 
-    def wait(self, batch: Batch) -> list[Any]:
-        """Block until `batch` is answered, writing whatever the worker still needs."""
-        while batch.results is None and not self.dead:
-            writing = [self.sock] if self.outgoing else []
-            select.select([self.sock], writing, [])
-            self.pump()
-        if batch.results is None:
-            raise WorkerDied(f"worker {self.process.pid} exited ({self.process.exitcode})")
-        return batch.results
-
     def close(self) -> None:
         """Closing the socket tells the worker to exit; it is killed if it does not."""
         self.sock.close()
@@ -148,8 +141,22 @@ class Pool:
                 worker.pump()
 
     def result(self, batch: Batch) -> list[Any]:
-        """The batch's results, waiting for them; `WorkerDied` if its worker died."""
-        return batch.worker.wait(batch)
+        """The batch's results, waiting for them; `WorkerDied` if its worker died.
+
+        While it waits, every worker is fed and read, not only the batch's: a worker
+        left with half a batch in the run's buffer, or with an answer the run does not
+        read, would stand idle until the run came back to it."""
+        while batch.results is None and not batch.worker.dead:
+            busy = [w for w in self._workers if not w.dead and (w.batches or w.outgoing)]
+            select.select(
+                [w.sock for w in busy if w.batches], [w.sock for w in busy if w.outgoing], []
+            )
+            for worker in busy:
+                worker.pump()
+        if batch.results is None:
+            process = batch.worker.process
+            raise WorkerDied(f"worker {process.pid} exited ({process.exitcode})")
+        return batch.results
 
     def close(self) -> None:
         for worker in self._workers:
@@ -159,6 +166,8 @@ class Pool:
     def _spawn(self) -> _Worker:
         work, initializer, initargs = self._start
         ours, theirs = socket.socketpair()
+        for end in (ours, theirs):  # a whole batch either way, without waiting for a read
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _BUFFER)
         # The fork copies the run's end of every worker's socket; the child closes them,
         # or a worker would never see its socket end when the run closes it.
         not_its_own = [ours, *(w.sock for w in self._workers if not w.dead)]
