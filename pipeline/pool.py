@@ -6,6 +6,11 @@ event loop then waits milliseconds to get it back; on a run of 1,000 pages that 
 more than the fetching. Here the run's thread writes the tasks and reads the results
 itself, never blocking except when it asks for a result that is not there yet.
 
+Workers are forked from the run itself ("fork"), or from multiprocessing's fork server
+("forkserver"): a process started afresh, which imports the modules named by `prestart`
+once, on another core, while the run does its own start-up; each worker forked from it
+has them already. A forked run also leaves no thread state behind in its workers.
+
 Each worker has one socket pair. Both ways a message is a length-prefixed pickle: a list
 of tasks in, the list of their results out, in order. A worker that dies (a segfault in
 a parser, the OOM killer) shows as the end of its socket; the batches it held fail with
@@ -110,8 +115,19 @@ class _Worker:
         self.process.join(timeout=10)
 
 
+def prestart(preload: Sequence[str]) -> None:
+    """Start the fork server now, importing `preload` (module names), unless it runs."""
+    from multiprocessing import forkserver
+
+    multiprocessing.set_forkserver_preload(list(preload))
+    forkserver.ensure_running()
+
+
 class Pool:
-    """`workers` forked processes, each running `serve(initializer, initargs, work)`."""
+    """`workers` forked processes, each running `serve(initializer, initargs, work)`.
+
+    With `start_method="forkserver"`, `work`, `initializer` and `initargs` are pickled
+    for each worker: functions of importable modules, arguments that pickle cheaply."""
 
     def __init__(
         self,
@@ -119,9 +135,11 @@ class Pool:
         work: Callable[[list[Any]], list[Any]],
         initializer: Callable[..., None],
         initargs: tuple[Any, ...],
+        *,
+        start_method: str = "fork",
     ) -> None:
         self._start = (work, initializer, initargs)
-        self._context = multiprocessing.get_context("fork")
+        self._context = multiprocessing.get_context(start_method)
         self._workers: list[_Worker] = []
         for _ in range(max(1, workers)):
             self._workers.append(self._spawn())
@@ -168,9 +186,11 @@ class Pool:
         ours, theirs = socket.socketpair()
         for end in (ours, theirs):  # a whole batch either way, without waiting for a read
             end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _BUFFER)
-        # The fork copies the run's end of every worker's socket; the child closes them,
-        # or a worker would never see its socket end when the run closes it.
-        not_its_own = [ours, *(w.sock for w in self._workers if not w.dead)]
+        # A fork of the run copies the run's end of every worker's socket; the child
+        # closes them, or a worker would never see its socket end when the run closes it.
+        not_its_own: list[socket.socket] = []
+        if self._context.get_start_method() == "fork":
+            not_its_own = [ours, *(w.sock for w in self._workers if not w.dead)]
         process = self._context.Process(
             target=_serve, args=(theirs, not_its_own, work, initializer, initargs), daemon=True
         )

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
-from pipeline.errors import ConfigError
 from pipeline.lock import run_lock
 from pipeline.run import RunReport, run_sources
 from pipeline.store import Store
 from pipeline.tag import Tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.warmup import analysis_workers
 from scrapers import REGISTRY
 
 if TYPE_CHECKING:  # pipeline.deliver (mail, rendering) is imported only to send
@@ -121,18 +120,6 @@ def run_command(request: RunRequest) -> RunOutcome:
             store.close()
         delivery = _send(request) if request.send else None
     return RunOutcome(report, delivery)
-
-
-def analysis_workers(requested: int | None) -> int | None:
-    """The run's analysis processes: asked for, else $SOTEWATCH_WORKERS, else None (cores)."""
-    if requested is not None:
-        return requested
-    value = os.environ.get("SOTEWATCH_WORKERS", "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"SOTEWATCH_WORKERS must be a whole number >= 1, not {value!r}")
-    return int(value)
 
 
 def _send(request: RunRequest) -> DeliveryReport | None:

@@ -6,12 +6,13 @@ pages to forked workers (pipeline/pool.py) so the two overlap; with one core, or
 handful of pages, it analyses in-process. Either way the answer is `analyse.prepare`'s,
 computed by the same function, so pool and in-process runs store identical rows.
 
-Workers are forked (cheap: the run's process is small, as it never imports the parsers
-itself; each worker imports them with `load_analysis` while the run goes on fetching,
-on another core) and die with the run: PR_SET_PDEATHSIG, so a run killed with SIGKILL
-leaves no orphans. A worker that dies (a segfault in a parser, the OOM killer) is
-replaced; the pages it held are re-analysed one at a time, and a page that kills its
-worker again is that page's failure, not the run's.
+Workers are forked from multiprocessing's fork server, which imports the parsers once
+for all of them (pipeline/warmup.py starts it early, for a run that will need it), and
+die with the run: the server exits when the run does, and each worker with its server
+(PR_SET_PDEATHSIG), so a run killed with SIGKILL leaves no orphans. A worker that dies
+(a segfault in a parser, the OOM killer) is replaced; the pages it held are re-analysed
+one at a time, and a page that kills its worker again is that page's failure, not the
+run's.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.analyse import Finding, PreviousReader, Task, load_analysis, prepare
+from pipeline.warmup import PRELOAD, SMALL_WAVE, START_METHOD, can_fork, default_workers
 
 if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed needs no pool
     from pipeline.pool import Batch, Pool
     from pipeline.tag import Tagger
 
-SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not worth it
 LOOK_AHEAD = 32  # pages the run may fetch beyond those the workers have given back
 BATCH = 8  # pages handed to the pool at a time
 BATCH_WAIT = 0.2  # seconds a page may wait for its batch to fill
@@ -40,10 +41,6 @@ _ATTEMPTS = 2  # tries of a page whose worker died: the second runs alone
 
 _tagger: Tagger | None = None
 _database: Path | None = None  # each worker's, set by `_init_worker`
-
-
-def default_workers() -> int:
-    return os.cpu_count() or 1
 
 
 @dataclass
@@ -94,7 +91,7 @@ class Analyser:
     def plan(self, pages: int) -> None:
         """Choose for the next `pages` pages: a pool only for a wave worth it."""
         self.flush()
-        self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and _can_fork()
+        self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and can_fork()
 
     def submit(self, task: Task) -> Pending:
         """Analyse `task` now (in-process) or hand it to the pool with the next batch."""
@@ -164,30 +161,24 @@ def _as_finding(answer: Finding | str) -> Finding:
     return Finding(failure=f"analysis failed: {answer}")
 
 
-def _can_fork() -> bool:
-    """Whether this platform can fork (POSIX), asked without importing multiprocessing:
-    every wave asks, most never start a pool."""
-    return hasattr(os, "fork")
-
-
 def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:
-    """Forked workers, each of which imports the analysis stack as it starts: the run's
-    own process, busy fetching, then never pays for it."""
-    from pipeline.pool import Pool
+    """Workers forked from the fork server, which has imported the analysis stack: the
+    run's own process, busy fetching, never pays for it, and the workers only once."""
+    from pipeline.pool import Pool, prestart
 
-    # forked, not pickled: the lexicon stays lazy
-    return Pool(workers, _work, _init_worker, (tagger, os.getpid(), database))
+    if START_METHOD == "forkserver":
+        prestart(PRELOAD)  # unless pipeline/warmup.py has started it already
+    # The tagger is pickled before its lexicon is built (on first use, in each worker).
+    return Pool(workers, _work, _init_worker, (tagger, database), start_method=START_METHOD)
 
 
-def _init_worker(tagger: Tagger, parent: int, database: Path | None) -> None:
-    """Die with the run; leave Ctrl-C to the run, which shuts the pool down.
-
-    `parent` is the run's pid, taken before the fork: read here, it could already be
-    the pid of whoever adopted the worker, and a run killed between the fork and the
-    prctl would leave this worker blocked on its socket for good."""
+def _init_worker(tagger: Tagger, database: Path | None) -> None:
+    """Die with the process that forked this worker (the fork server, which exits with
+    the run, or the run); leave Ctrl-C to the run, which shuts the pool down."""
     import ctypes
 
     global _tagger, _database
+    parent = os.getppid()  # before the prctl: after it, a dead parent is too late to see
     _tagger, _database = tagger, database
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -196,7 +187,7 @@ def _init_worker(tagger: Tagger, parent: int, database: Path | None) -> None:
     except (OSError, AttributeError):  # not Linux: orphans exit when their pipe closes
         pass
     else:
-        if os.getppid() != parent:  # the run died before prctl took effect
+        if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
     load_analysis()
 

@@ -20,11 +20,12 @@ import pipeline.workers
 from pipeline.analyse import Finding, PreviousReader, Task, prepare
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.run import RunReport, run_sources
-from pipeline.runner import analysis_workers, load_config, prepare_store
+from pipeline.runner import load_config, prepare_store
 from pipeline.sample_site import SampleSite, sample_sources_path
 from pipeline.store import Store
 from pipeline.tag import Tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.warmup import analysis_workers
 from pipeline.workers import Analyser
 from scrapers import Page
 
@@ -135,7 +136,14 @@ def _crash_on_broken(task: Task, tagger: Tagger, read_previous: PreviousReader |
 
 
 @pytest.fixture
-def crashing_prepare(monkeypatch: pytest.MonkeyPatch) -> None:
+def forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers forked from the test itself, not from the fork server (which imported the
+    modules before the test ran): a stand-in set here then reaches them."""
+    monkeypatch.setattr(pipeline.workers, "START_METHOD", "fork")
+
+
+@pytest.fixture
+def crashing_prepare(monkeypatch: pytest.MonkeyPatch, forked_workers: None) -> None:
     monkeypatch.setattr(pipeline.workers, "prepare", _crash_on_broken)
 
 
@@ -158,7 +166,7 @@ def test_a_worker_that_dies_costs_its_page_and_no_other(
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
 def test_an_exception_in_analysis_is_that_pages_failure(
-    taxonomy: Taxonomy, workers: int, monkeypatch: pytest.MonkeyPatch
+    taxonomy: Taxonomy, workers: int, monkeypatch: pytest.MonkeyPatch, forked_workers: None
 ) -> None:
     def broken_diff(*args: object, **kwargs: object) -> list:
         raise RuntimeError("a bug in the diff")
