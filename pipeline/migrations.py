@@ -6,13 +6,16 @@ first release; `tests/test_store.py` upgrades a database made by it alone.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from pipeline.transaction import immediate
 
-Migration = Callable[[sqlite_utils.Database], None]
+if TYPE_CHECKING:  # imported by `migrate` only when a migration is due: a run never is
+    import sqlite_utils
+
+Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:
@@ -341,15 +344,22 @@ MIGRATIONS: list[tuple[str, Migration]] = [
 ]
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
+def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied."""
+    try:
+        done = {row[0] for row in conn.execute("select name from _migrations")}
+    except sqlite3.OperationalError:  # no such table: a new database
+        done = set()
+    due = [(name, migration) for name, migration in MIGRATIONS if name not in done]
+    if not due:
+        return []
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
     if "_migrations" not in db.table_names():
         db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
-    done = {row["name"] for row in db["_migrations"].rows}
     applied = []
-    for name, migration in MIGRATIONS:
-        if name in done:
-            continue
+    for name, migration in due:
         # DDL is transactional in SQLite: a migration killed half-way leaves nothing.
         with immediate(db):
             migration(db)

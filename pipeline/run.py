@@ -283,7 +283,7 @@ class Run:
             self._count_check(job, "unchanged")
         else:
             self._store_version(item, found, base)
-        self.store.mark_seen(
+        self.store.update_page(
             job.page.id,
             status="active",  # a removed start page that answers again is back
             failures=0,

@@ -14,16 +14,18 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from pipeline import bodies
 from pipeline.config import Source, SourcesConfig
 from pipeline.migrations import migrate
 from pipeline.models import Change, Document, Link
 from pipeline.transaction import immediate
+
+if TYPE_CHECKING:  # for the callers that query through it: a run never imports it
+    import sqlite_utils
 
 
 def utcnow() -> str:
@@ -35,18 +37,26 @@ def doc_hash(doc: Document) -> str:
     return hashlib.sha256(doc.to_json().encode("utf-8")).hexdigest()
 
 
-def open_db(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating and migrating) the database in WAL mode."""
+def open_connection(path: Path | str) -> sqlite3.Connection:
+    """Open (creating and migrating) the database in WAL mode, in autocommit mode:
+    transactions are explicit (pipeline/transaction.py)."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-    db = sqlite_utils.Database(conn)
     if str(path) != ":memory:":
-        db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA foreign_keys=ON")
-    migrate(db)
-    return db
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA recursive_triggers=ON")  # as sqlite-utils sets it
+    migrate(conn)
+    return conn
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """`open_connection` with sqlite-utils over it."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(open_connection(path))
 
 
 @dataclass(frozen=True)
@@ -88,19 +98,28 @@ class SnapshotRow:
 class Store:
     """The library's one door to the database; the CLI and the run go through it."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
-        return cls(open_db(path))
+        return cls(open_connection(path))
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the store's connection, for the callers that query through
+        it (digests, search, feeds, tests). The store itself writes plain SQL, so a run
+        never imports sqlite-utils (about 50 ms of every run's start-up)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
 
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all."""
-        return immediate(self.db)
+        return immediate(self.conn)
 
     # -- configuration mirrored into tables Datasette shows ---------------------------
     def sync_sources(self, config: SourcesConfig) -> None:
@@ -117,22 +136,35 @@ class Store:
             for s in config.sources
         ]
         with self.transaction():
-            self.db["sources"].upsert_all(rows, pk="id")
+            self._upsert("sources", rows, "id")
 
     def sync_taxonomy(self, regions: Sequence[dict], networks: Sequence[dict]) -> None:
         with self.transaction():
-            self.db["regions"].upsert_all(regions, pk="slug")
-            self.db["networks"].upsert_all(networks, pk="slug")
+            self._upsert("regions", regions, "slug")
+            self._upsert("networks", networks, "slug")
+
+    def _upsert(self, table: str, rows: Sequence[dict[str, Any]], pk: str) -> None:
+        """Insert the rows, or update the columns given of those already there (as
+        sqlite-utils' `upsert_all` does, for a table the migrations made)."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
+        self.conn.executemany(
+            f"""insert into {table} ({", ".join(columns)})
+                values ({", ".join(f":{c}" for c in columns)})
+                on conflict ({pk}) do update set {updates}""",
+            rows,
+        )
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self) -> int:
         with self.transaction():
-            table = self.db["runs"].insert({"started": utcnow(), "status": "running"})
-        return int(table.last_pk)
+            return self._insert("runs", {"started": utcnow(), "status": "running"})
 
     def finish_run(self, run_id: int, **stats: Any) -> None:
         with self.transaction():
-            self.db["runs"].update(run_id, {"finished": utcnow(), **stats})
+            self._update("runs", run_id, {"finished": utcnow(), **stats})
 
     # -- pages ------------------------------------------------------------------------
     def page(self, source: Source, url: str, family: str, discovered_from: int | None) -> PageRow:
@@ -144,11 +176,24 @@ class Store:
             return self.page_row_or_insert(source, url, family, discovered_from)
 
     def _page_row(self, source_id: str, url: str) -> PageRow | None:
-        rows = list(self.db["pages"].rows_where("source_id = ? and url = ?", [source_id, url]))
+        rows = self._dicts("select * from pages where source_id = ? and url = ?", [source_id, url])
         return PageRow.from_row(rows[0]) if rows else None
 
     def update_page(self, page_id: int, **values: Any) -> None:
-        self.db["pages"].update(page_id, values)
+        """Set these columns of the page, in one statement."""
+        self._update("pages", page_id, values)
+
+    def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        if values:
+            assignments = ", ".join(f"{column} = :{column}" for column in values)
+            self.conn.execute(
+                f"update {table} set {assignments} where id = :id", {**values, "id": row_id}
+            )
+
+    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def last_checked(self, source_id: str) -> str | None:
         """When a finished run last reached the source (a killed run does not count:
@@ -159,7 +204,7 @@ class Store:
                    union all
                    select max(c.checked_at) from source_checks c join runs r on r.id = c.run_id
                    where c.source_id = :s and r.finished is not null)"""
-        row = self.db.execute(sql, {"s": source_id}).fetchone()
+        row = self.conn.execute(sql, {"s": source_id}).fetchone()
         return row[0] if row else None
 
     # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
@@ -174,7 +219,7 @@ class Store:
         columns = ", ".join(row)
         values = ", ".join(f":{column}" for column in row)
         sql = f"insert into {table} ({columns}) values ({values})"
-        return int(self.db.conn.execute(sql, row).lastrowid or 0)
+        return int(self.conn.execute(sql, row).lastrowid or 0)
 
     def count_check(self, run_id: int, source_id: str, page_id: int, outcome: str) -> None:
         """A fetch that found nothing new ("unchanged" or "not_modified"): counted per run
@@ -190,7 +235,7 @@ class Store:
         for source_id, _page, outcome in checks:
             tally = counts.setdefault(source_id, [0, 0])
             tally[outcome != "unchanged"] += 1
-        self.db.conn.executemany(
+        self.conn.executemany(
             """insert into source_checks (run_id, source_id, checked_at, unchanged, not_modified)
                values (?, ?, ?, ?, ?)
                on conflict (run_id, source_id) do update
@@ -199,7 +244,7 @@ class Store:
                    not_modified = not_modified + excluded.not_modified""",
             [(run_id, source, now, u, n) for source, (u, n) in counts.items()],
         )
-        self.db.conn.executemany(
+        self.conn.executemany(
             "update pages set last_checked = ?, last_status = ? where id = ?",
             [(now, 200 if outcome == "unchanged" else 304, page) for _s, page, outcome in checks],
         )
@@ -208,7 +253,7 @@ class Store:
         """Store a raw body once by its SHA-256; with `page_id`, compressed against the
         page's earlier version (pipeline/bodies.py says why)."""
         digest = hashlib.sha256(content).hexdigest()
-        if not self.db.execute("select 1 from bodies where hash = ?", [digest]).fetchone():
+        if not self.conn.execute("select 1 from bodies where hash = ?", [digest]).fetchone():
             key = self._key_body(page_id) if page_id is not None else None
             self._insert_body(digest, bodies.pack(content, key), content_type, len(content))
         return digest
@@ -216,7 +261,7 @@ class Store:
     def _insert_body(
         self, digest: str, packed: bodies.Packed, content_type: str, size: int
     ) -> None:
-        self.db.execute(
+        self.conn.execute(
             """insert into bodies (hash, content_type, size, compression, data, base)
                values (?, ?, ?, ?, ?, ?) on conflict (hash) do nothing""",
             [digest, content_type, size, packed.compression, packed.data, packed.base],
@@ -224,7 +269,7 @@ class Store:
 
     def _key_body(self, page_id: int) -> tuple[str, bytes] | None:
         """The key body of the page's latest stored version: the dictionary for the next."""
-        row = self.db.execute(
+        row = self.conn.execute(
             """select coalesce(b.base, b.hash)
                from snapshots s join bodies b on b.hash = s.body_hash
                where s.page_id = ? order by s.id desc limit 1""",
@@ -239,7 +284,7 @@ class Store:
         return digest
 
     def body(self, digest: str) -> bytes:
-        row = self.db.execute(
+        row = self.conn.execute(
             "select data, compression, base from bodies where hash = ?", [digest]
         ).fetchone()
         if row is None:
@@ -256,7 +301,7 @@ class Store:
     def offered_links(self, page_id: int) -> list[Link]:
         """The items and attachments the page's latest version offers to watch, read in
         SQL so that a 304 costs no Document parse."""
-        latest = self.db.execute(
+        latest = self.conn.execute(
             "select id from snapshots where page_id = ? order by id desc limit 1", [page_id]
         ).fetchone()
         if latest is None:
@@ -266,7 +311,7 @@ class Store:
                  from snapshots, json_each(snapshots.document, '$.links')
                  where snapshots.id = ?
                    and json_extract(value, '$.kind') in ('item', 'attachment')"""
-        rows = self.db.execute(sql, [latest[0]])
+        rows = self.conn.execute(sql, [latest[0]])
         return [Link(url, text or "", kind) for url, text, kind in rows]
 
     def add_snapshot(
@@ -311,11 +356,11 @@ class Store:
                 },
             )
             ids.append(change_id)
-            self.db.conn.executemany(
+            self.conn.executemany(
                 "insert into change_regions (change_id, region) values (?, ?)",
                 [(change_id, r) for r in change.regions],
             )
-            self.db.conn.executemany(
+            self.conn.executemany(
                 "insert into change_networks (change_id, network) values (?, ?)",
                 [(change_id, n) for n in change.networks],
             )
@@ -333,19 +378,14 @@ class Store:
                    from source_checks c join runs r on r.id = c.run_id
                    where r.finished is not null group by c.source_id)
                  group by source_id"""
-        return {source_id: at for source_id, at in self.db.execute(sql) if at is not None}
+        return {source_id: at for source_id, at in self.conn.execute(sql) if at is not None}
 
     def active_pages(self) -> dict[str, list[PageRow]]:
         """The active pages of every source, in id order."""
         pages: dict[str, list[PageRow]] = {}
-        for row in self.db["pages"].rows_where("status = 'active'", order_by="id"):
+        for row in self._dicts("select * from pages where status = 'active' order by id"):
             pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
         return pages
-
-    def mark_seen(self, page_id: int, **values: Any) -> None:
-        """`update_page` in one statement, for a page known to exist."""
-        assignments = ", ".join(f"{column} = :{column}" for column in values)
-        self.db.execute(f"update pages set {assignments} where id = :id", {**values, "id": page_id})
 
     def add_pages(self, new: Sequence[tuple[Source, str, str]]) -> list[PageRow]:
         """`page` for many (source, url, family) at once, in one transaction."""
@@ -357,7 +397,7 @@ class Store:
         self, source: Source, url: str, family: str, discovered_from: int | None = None
     ) -> PageRow:
         """`page` inside the caller's transaction: one statement when the page is new."""
-        inserted = self.db.conn.execute(
+        inserted = self.conn.execute(
             """insert into pages (source_id, url, family, first_seen, status, missing_count,
                                   failures, discovered_from)
                values (?, ?, ?, ?, 'active', 0, 0, ?)
@@ -374,7 +414,7 @@ class Store:
         return found
 
     def tracked_urls(self) -> set[str]:
-        return {url for (url,) in self.db.execute("select url from pages")}
+        return {url for (url,) in self.conn.execute("select url from pages")}
 
     def latest_versions(self) -> dict[int, tuple[int, str]]:
         """page id -> (id, doc_hash) of its latest snapshot, for every page in one query:
@@ -382,18 +422,19 @@ class Store:
         sql = """select s.page_id, s.id, s.doc_hash from snapshots s
                  join (select max(id) as id from snapshots group by page_id) m on m.id = s.id"""
         return {
-            page_id: (snapshot_id, digest) for page_id, snapshot_id, digest in self.db.execute(sql)
+            page_id: (snapshot_id, digest)
+            for page_id, snapshot_id, digest in self.conn.execute(sql)
         }
 
     def snapshot_document(self, snapshot_id: int) -> str:
         """A version's stored document JSON."""
-        row = self.db.execute("select document from snapshots where id = ?", [snapshot_id])
+        row = self.conn.execute("select document from snapshots where id = ?", [snapshot_id])
         return row.fetchone()[0]
 
     @property
     def path(self) -> Path | None:
         """The database file, None for one in memory (which no other process can open)."""
-        for _seq, name, file in self.db.execute("pragma database_list"):
+        for _seq, name, file in self.conn.execute("pragma database_list"):
             if name == "main":
                 return Path(file) if file else None
         return None
@@ -401,7 +442,7 @@ class Store:
     def latest_version(self, page_id: int) -> tuple[int, str, str] | None:
         """(id, doc_hash, document JSON) of the page's latest snapshot (a run reads
         every page's id and hash at once with `latest_versions`)."""
-        return self.db.execute(
+        return self.conn.execute(
             "select id, doc_hash, document from snapshots"
             " where page_id = ? order by id desc limit 1",
             [page_id],
@@ -423,7 +464,7 @@ class Store:
         The JSON may come as UTF-8 bytes, which SQLite stores as text as they are: a
         worker encodes it once (to hash it), and the run neither decodes nor re-encodes
         32 KB a page."""
-        cursor = self.db.conn.execute(
+        cursor = self.conn.execute(
             """insert into snapshots
                (page_id, fetch_id, taken_at, doc_hash, title, language, document, body_hash)
                values (?, ?, ?, ?, ?, ?, cast(? as text), ?)""",

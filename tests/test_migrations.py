@@ -134,7 +134,7 @@ def test_opening_twice_applies_nothing_the_second_time(tmp_path: Path) -> None:
     Store.open(path).close()
     store = Store.open(path)
     try:
-        assert migrate(store.db) == []
+        assert migrate(store.conn) == []
     finally:
         store.close()
 

@@ -3,9 +3,10 @@ the analysis stack.
 
 Every page answering 304 Not Modified needs the fetcher, the store and the config, and
 nothing that reads a page: no scraper family, no HTML or PDF parser, no lemmatiser, no
-pool of worker processes. Those are imported when the first page needs analysing, and
-before a pool forks, so that its workers inherit them. Each test runs in a fresh
-interpreter, since this process has imported everything long ago.
+pool of worker processes, and not sqlite-utils (the store writes plain SQL; only the
+migrations that create or upgrade a database use it). Those are
+imported when the first page needs analysing, by the workers' fork server. Each test
+runs in a fresh interpreter, since this process has imported everything long ago.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ ANALYSIS_PACKAGES = (
     "charset_normalizer",
 )
 POOL_MODULES = ("multiprocessing", "pipeline.pool")
-WATCHED_MODULES = (*ANALYSIS_PACKAGES, *POOL_MODULES, *FAMILIES.values())
+WATCHED_MODULES = (*ANALYSIS_PACKAGES, *POOL_MODULES, *FAMILIES.values(), "sqlite_utils")
 
 # Runs the CLI in-process, then writes which of WATCHED_MODULES it had imported.
 RUN_AND_REPORT = """
