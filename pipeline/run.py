@@ -32,6 +32,9 @@ MAX_DISCOVERY_WAVES = 3
 STORE_BATCH = 64  # pages written per transaction, unless something forces a write sooner
 STORE_BYTES = 8 << 20  # bodies held waiting for their transaction
 STORE_WAIT = 0.1  # seconds a ready page may wait for its batch
+# Bodies the run may hold ahead of the workers, however few the pages (PDFs): past this
+# it waits for the oldest analysis, as it does past `Analyser.depth` pages.
+HELD_BYTES = 32 << 20
 
 
 @dataclass
@@ -220,13 +223,16 @@ class Run:
 
         A commit costs more than a 304, so pages are written `STORE_BATCH` at a time (or
         once `STORE_BYTES` of bodies wait); the oldest analysis is waited for only when
-        more than `Analyser.depth` pages are pending, or at the end of the wave."""
+        more than `Analyser.depth` pages, or `HELD_BYTES` of bodies, are pending, or at
+        the end of the wave."""
         self.analyser.poll()
         depth = self.analyser.depth
         if not final and not waiting.worth_writing(depth):
             return
         ready: list[tuple[_Fetched, Finding | None]] = []
-        while waiting and (final or len(waiting) > depth or waiting[0].ready()):
+        while waiting and (
+            final or len(waiting) > depth or waiting.held > HELD_BYTES or waiting[0].ready()
+        ):
             item = waiting.popleft()
             found = self.analyser.result(item.analysis) if item.analysis else None
             ready.append((item, found))

@@ -33,7 +33,14 @@ if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed n
     from pipeline.pool import Batch, Pool
     from pipeline.tag import Tagger
 
-LOOK_AHEAD = 32  # pages the run may fetch beyond those the workers have given back
+# Pages the run may fetch beyond those the workers have given back (pipeline/run.py also
+# bounds the bytes): enough for the run to fetch on at its own pace, the workers
+# catching up when it waits, at the end or for a slow host.
+LOOK_AHEAD = 128
+# The workers yield the CPU to the run: it is the one serial stage (every page is fetched
+# and stored by it), while the workers only need to keep up over the whole run. With as
+# many workers as cores, at equal priority they would slow it by a third.
+WORKER_NICENESS = 10
 BATCH = 8  # pages handed to the pool at a time
 BATCH_WAIT = 0.2  # seconds a page may wait for its batch to fill
 _PR_SET_PDEATHSIG = 1
@@ -85,7 +92,7 @@ class Analyser:
     @property
     def depth(self) -> int:
         """Pages worth having in flight: enough to keep every worker busy, and for the
-        run to fetch on while the workers start (each imports the parsers first)."""
+        run to fetch on at its own pace (`LOOK_AHEAD`)."""
         return max(2 * self.workers, LOOK_AHEAD) if self._use_pool else 0
 
     def plan(self, pages: int) -> None:
@@ -174,7 +181,8 @@ def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:
 
 def _init_worker(tagger: Tagger, database: Path | None) -> None:
     """Die with the process that forked this worker (the fork server, which exits with
-    the run, or the run); leave Ctrl-C to the run, which shuts the pool down."""
+    the run, or the run); leave Ctrl-C to the run, which shuts the pool down; yield the
+    CPU to the run (`WORKER_NICENESS`)."""
     import ctypes
 
     global _tagger, _database
@@ -189,6 +197,7 @@ def _init_worker(tagger: Tagger, database: Path | None) -> None:
     else:
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
+    os.nice(WORKER_NICENESS)
     load_analysis()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -16,6 +17,8 @@ def sizes(tasks: list[bytes]) -> list[int]:
     for task in tasks:
         if task == b"die":
             os._exit(3)
+        if task == b"slow":  # still unanswered when the next batch is handed out
+            time.sleep(0.2)
     return [len(task) for task in tasks]
 
 
@@ -49,7 +52,7 @@ def test_a_worker_that_dies_fails_its_own_batches_and_is_replaced(pool: Pool) ->
 
 
 def test_closing_the_pool_ends_every_worker(pool: Pool) -> None:
-    batches = [pool.submit([b"x"]) for _ in range(2)]
+    batches = [pool.submit([b"slow"]) for _ in range(2)]  # one to each worker
     processes = [b.worker.process for b in batches]
     assert len({p.pid for p in processes}) == 2
     pool.close()

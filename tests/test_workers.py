@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.run
 import pipeline.workers
 from pipeline.analyse import Finding, PreviousReader, Task, prepare
 from pipeline.config import Settings, Source, SourcesConfig
@@ -314,3 +315,37 @@ def test_a_previous_version_known_by_id_is_read_where_it_is_needed(
             pool.close()
     finally:
         store.close()
+
+
+def test_the_bodies_held_ahead_of_the_workers_are_bounded_in_bytes(
+    tmp_path: Path,
+    taxonomy: Taxonomy,
+    site: SampleSite,
+    always_pool: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However few the pages (a handful of big PDFs), past `HELD_BYTES` of bodies the run
+    waits for the oldest analysis before it fetches on."""
+    monkeypatch.setattr(pipeline.run, "HELD_BYTES", 1)
+    monkeypatch.setattr(pipeline.run, "STORE_BYTES", 1)  # a write is due before that
+    held_before_append: list[int] = []
+    append = pipeline.run._Waiting.append
+
+    def recording_append(self: pipeline.run._Waiting, item: pipeline.run._Fetched) -> None:
+        held_before_append.append(self.held)
+        append(self, item)
+
+    monkeypatch.setattr(pipeline.run._Waiting, "append", recording_append)
+    store = prepare_store(tmp_path / "watch.db", taxonomy)
+    sources = tuple(
+        Source(id=f"s{n}", url=f"{site.base_url}/stm/verkostot?n={n}") for n in range(6)
+    )
+    try:
+        report = run_sources(
+            store, SourcesConfig(tmp_path / "s.toml", FAST, sources), tagger_for(taxonomy),
+            force=True, workers=2,
+        )  # fmt: skip
+    finally:
+        store.close()
+    assert report.new_pages == 6
+    assert held_before_append == [0] * 6  # each page written before the next was taken
