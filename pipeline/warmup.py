@@ -6,13 +6,11 @@ Started first thing in `sotewatch run`, before the run imports httpx, reads its 
 and opens its database, the server does those imports on another core while the run
 does its own start-up, and the first pages fetched find the workers ready.
 
-It is started for any run of many pages (a new database, or `SMALL_WAVE` watched
-pages): whether they will answer 200 (a first run, a site redesigned overnight) or 304
-is known only once they are fetched, and by then the server would be late. A run in
-which every page answers 304 then spends the server's imports (about 0.3 s of CPU) on
-a core its start-up leaves idle anyway; a run of a few pages analyses them in-process
-and never starts it. Kept apart from pipeline/workers.py, which imports the analysis
-stack, so that deciding costs the run nothing.
+That is worth a core only for a run that will analyse many pages: a first run, or one
+whose pages come without validators (each answers 200 every time). A run of 304s never
+starts the server; one in which known pages changed starts it when the first of them
+arrives (pipeline/workers.py). Kept apart from pipeline/workers.py, which imports the
+analysis stack, so that deciding costs the run nothing.
 """
 
 from __future__ import annotations
@@ -53,22 +51,25 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
-def many_pages(db: Path) -> bool:
-    """A new database (a first run, of pages not known yet), or `SMALL_WAVE` watched."""
+def many_pages_to_analyse(db: Path) -> bool:
+    """A new database, or `SMALL_WAVE` watched pages that have no validators to send."""
     if not db.exists():
         return True
     try:
         with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-            (count,) = conn.execute("select count(*) from pages where status = 'active'").fetchone()
+            (count,) = conn.execute(
+                """select count(*) from pages where status = 'active'
+                   and etag is null and last_modified is null"""
+            ).fetchone()
     except sqlite3.Error:  # not a sotewatch database (yet): the run will say so
         return False
     return count >= SMALL_WAVE
 
 
 def prestart_workers(db: Path, requested: int | None) -> None:
-    """Start the workers' fork server now if the run may well need it."""
+    """Start the workers' fork server now if the run will very likely need it."""
     workers = analysis_workers(requested) or default_workers()
-    if workers > 1 and can_fork() and many_pages(db):
+    if workers > 1 and can_fork() and many_pages_to_analyse(db):
         from pipeline.pool import prestart
 
         prestart(PRELOAD)

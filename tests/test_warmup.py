@@ -1,7 +1,7 @@
-"""The workers' fork server starts first thing in a run of many pages.
+"""The workers' fork server starts first thing in a run that will analyse many pages.
 
 It imports the parsers once for every worker, on another core, while the run imports
-httpx, reads its config and opens its database; a run of a few pages never starts it.
+httpx, reads its config and opens its database; a run of 304s never starts it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 import pipeline.pool
 from pipeline.store import Store
-from pipeline.warmup import SMALL_WAVE, many_pages, prestart_workers
+from pipeline.warmup import SMALL_WAVE, many_pages_to_analyse, prestart_workers
 
 
 @pytest.fixture
@@ -25,40 +25,41 @@ def prestarted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     return calls
 
 
-def database_with_pages(path: Path, pages: int, *, status: str = "active") -> Path:
+def database_with_pages(path: Path, pages: int, *, validators: bool) -> Path:
     store = Store.open(path)
     store.conn.execute("insert into sources (id, url) values ('s', 'https://example.org/')")
     for n in range(pages):
         store.conn.execute(
-            "insert into pages (source_id, url, status) values ('s', ?, ?)",
-            [f"https://example.org/{n}", status],
+            "insert into pages (source_id, url, status, etag) values ('s', ?, 'active', ?)",
+            [f"https://example.org/{n}", '"v1"' if validators else None],
         )
     store.close()
     return path
 
 
 def test_a_new_database_means_a_first_run_with_every_page_to_analyse(tmp_path: Path) -> None:
-    assert many_pages(tmp_path / "new.db")
+    assert many_pages_to_analyse(tmp_path / "new.db")
 
 
-def test_a_wave_worth_a_pool_of_watched_pages(tmp_path: Path) -> None:
-    """Whether they answer 200 or 304 is known only once fetched: by then it is late."""
-    assert many_pages(database_with_pages(tmp_path / "watch.db", SMALL_WAVE))
+def test_pages_without_validators_answer_200_every_time(tmp_path: Path) -> None:
+    db = database_with_pages(tmp_path / "watch.db", SMALL_WAVE, validators=False)
+    assert many_pages_to_analyse(db)
+
+
+def test_pages_with_validators_will_mostly_answer_304(tmp_path: Path) -> None:
+    db = database_with_pages(tmp_path / "watch.db", 3 * SMALL_WAVE, validators=True)
+    assert not many_pages_to_analyse(db)
 
 
 def test_a_few_pages_are_analysed_in_process_and_need_no_server(tmp_path: Path) -> None:
-    assert not many_pages(database_with_pages(tmp_path / "watch.db", SMALL_WAVE - 1))
-
-
-def test_removed_pages_are_not_fetched_and_do_not_count(tmp_path: Path) -> None:
-    db = database_with_pages(tmp_path / "watch.db", 3 * SMALL_WAVE, status="removed")
-    assert not many_pages(db)
+    db = database_with_pages(tmp_path / "watch.db", SMALL_WAVE - 1, validators=False)
+    assert not many_pages_to_analyse(db)
 
 
 def test_a_file_that_is_not_a_sotewatch_database_starts_nothing(tmp_path: Path) -> None:
     db = tmp_path / "other.db"
     db.write_bytes(b"not sqlite at all" * 100)
-    assert not many_pages(db)
+    assert not many_pages_to_analyse(db)
 
 
 def test_a_first_run_starts_the_server_with_the_parsers_to_preload(
