@@ -32,9 +32,10 @@ def load_analysis() -> None:
     """Import and compile now everything analysing a page needs: every scraper family
     (and through them lxml, bs4, pypdf, feedparser, phonenumbers) and the noise rules.
 
-    Only worker processes need this, called before they fork so that they inherit it
-    rather than each importing it; in the run's own process `get_scraper` imports a
-    family when its first page arrives, so a run in which no page changed imports none."""
+    Only worker processes call it, as they start: the modules are already there, from
+    the fork server that forked them (pipeline/warmup.py); in the run's own process
+    `get_scraper` imports a family when its first page arrives, so a run in which no
+    page changed imports none."""
     load_families()
     compile_rules()
 

@@ -117,7 +117,8 @@ print(json.dumps({"title": finding.title, "before": before, "after": after}))
 
 
 def test_a_pool_analyses_in_workers_that_import_the_parsers_the_run_never_imports() -> None:
-    """The run's process goes on fetching while each worker imports the parsers."""
+    """The run's process goes on fetching while the workers' fork server imports the
+    parsers."""
     report = json.loads(fresh_python(POOL_AND_REPORT, json.dumps(WATCHED_MODULES)).stdout)
     assert report["title"] == "Verkostot"  # extracted, so by a worker that has the parsers
     assert report["before"] == []
