@@ -8,6 +8,7 @@ Timeouts and backoff are shrunk so the retry paths really run, quickly.
 from __future__ import annotations
 
 import dataclasses
+import ssl
 
 import pytest
 from faultserver import CHARSET_CASES, FINNISH, LAST_MODIFIED, FaultServer, fault_server
@@ -328,3 +329,31 @@ async def test_a_redirected_robots_txt_is_followed(fault_server):
     result = await fetch(fault_server, "/page/kielletty")
     assert result.outcome is Outcome.BLOCKED
     assert fault_server.hits("/rules.txt") == 1
+
+
+class CABundleRead(Exception):
+    """Raised where the CA bundle would be read, to show whether it is."""
+
+
+@pytest.fixture
+def ca_bundle_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    def read(*args: object, **kwargs: object) -> None:
+        raise CABundleRead
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", read)
+
+
+async def test_plain_http_pages_never_read_the_ca_bundle(fault_server, ca_bundle_watch):
+    """A run of http pages (a local mirror, this test's server) pays for no TLS set-up."""
+    result = await fetch(fault_server, "/page/etusivu")
+    assert result.outcome is Outcome.OK
+
+
+async def test_the_first_https_request_sets_up_tls_with_the_ca_bundle(
+    fault_server, ca_bundle_watch
+):
+    """The https transport, and with it certificate checking, exists for https pages."""
+    url = fault_server.url("/page/etusivu").replace("http:", "https:")
+    async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
+        with pytest.raises(CABundleRead):
+            await fetcher.fetch(FetchRequest(url, "test"))
