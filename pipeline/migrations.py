@@ -1,13 +1,21 @@
 """Schema changes, as numbered migrations applied in order and recorded in `_migrations`.
 
 Never edit a released migration: add a new one. The first one is the schema of the
-first release; `tests/test_store.py` upgrades a database made by it alone.
+first release; `tests/test_migrations.py` upgrades a database made by it alone.
+
+A new database is made in one script, pipeline/schema.sql: the schema every migration
+together makes, with each recorded as applied. Running them one by one through
+sqlite-utils costs a first run about 80 ms (tests make hundreds of databases). After
+adding a migration, write the script again with `python -m pipeline.migrations`;
+tests/test_migrations.py fails until it matches.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.transaction import immediate
@@ -16,6 +24,7 @@ if TYPE_CHECKING:  # imported by `migrate` only when a migration is due: a run n
     import sqlite_utils
 
 Migration = Callable[["sqlite_utils.Database"], None]
+SCHEMA = Path(__file__).with_name("schema.sql")
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:
@@ -344,21 +353,24 @@ MIGRATIONS: list[tuple[str, Migration]] = [
 ]
 
 
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied."""
+def migrate(conn: sqlite3.Connection, *, fresh_from_script: bool = True) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied. An empty
+    database first gets those pipeline/schema.sql was made by, at once, unless told
+    otherwise."""
+    made = create_from_script(conn) if fresh_from_script and _is_empty(conn) else []
     try:
         done = {row[0] for row in conn.execute("select name from _migrations")}
     except sqlite3.OperationalError:  # no such table: a new database
         done = set()
     due = [(name, migration) for name, migration in MIGRATIONS if name not in done]
     if not due:
-        return []
+        return made
     import sqlite_utils
 
     db = sqlite_utils.Database(conn)
     if "_migrations" not in db.table_names():
         db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
-    applied = []
+    applied = made
     for name, migration in due:
         # DDL is transactional in SQLite: a migration killed half-way leaves nothing.
         with immediate(db):
@@ -368,3 +380,61 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
             )
         applied.append(name)
     return applied
+
+
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    return conn.execute("select count(*) from sqlite_master").fetchone()[0] == 0
+
+
+_MADE_BY = "-- made by the migrations: "
+
+
+def create_from_script(conn: sqlite3.Connection) -> list[str]:
+    """The schema in one transaction, the migrations that made it recorded as applied
+    (its first line names them: a later one, not in it yet, then runs as usual)."""
+    script = SCHEMA.read_text(encoding="utf-8")
+    header, _, body = script.partition("\n")
+    names = header.removeprefix(_MADE_BY).split(", ")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    with immediate(conn):
+        for statement in body.split(";\n\n"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.executemany(
+            "insert into _migrations (name, applied_at) values (?, ?)", [(n, now) for n in names]
+        )
+    return names
+
+
+def schema_script(conn: sqlite3.Connection) -> str:
+    """The schema of a database as a script that makes it: tables, then indexes, views
+    and triggers, each as SQLite keeps it. Not the tables SQLite makes itself: its own
+    (sqlite_*) and those of full-text indexes, made with their virtual table."""
+    rows = conn.execute(
+        "select type, name, sql from sqlite_master where sql is not null order by rowid"
+    ).fetchall()
+    virtual = [name for _, name, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    order = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+    kept = [
+        (order[kind], sql)
+        for kind, name, sql in rows
+        if not name.startswith("sqlite_")
+        and not any(name.startswith(f"{v}_") and kind != "index" for v in virtual)
+    ]
+    made_by = ", ".join(
+        row[0] for row in conn.execute("select name from _migrations order by name")
+    )
+    statements = "".join(f"{sql};\n\n" for _, sql in sorted(kept, key=lambda item: item[0]))
+    return f"{_MADE_BY}{made_by}\n{statements}"
+
+
+def _write_schema() -> None:
+    """`python -m pipeline.migrations`: write pipeline/schema.sql from the migrations."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn, fresh_from_script=False)
+    SCHEMA.write_text(schema_script(conn), encoding="utf-8")
+    print(f"wrote {SCHEMA}")
+
+
+if __name__ == "__main__":
+    _write_schema()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from pipeline.migrations import MIGRATIONS, m001_initial
+from pipeline.migrations import MIGRATIONS, SCHEMA, m001_initial, migrate, schema_script
 from pipeline.models import Document, Link, Section
 from pipeline.prune import prune
 from pipeline.status import status_report
@@ -187,3 +187,24 @@ def test_an_upgraded_listing_still_offers_its_items_on_a_304(tmp_path: Path) -> 
         assert store.offered_links(2) == [Link("https://stm.fi/uutiset/1", "Uutinen", "item")]
     finally:
         store.close()
+
+
+def test_a_new_database_is_made_by_one_script_as_the_migrations_would_make_it() -> None:
+    by_script = sqlite3.connect(":memory:", isolation_level=None)
+    by_migrations = sqlite3.connect(":memory:", isolation_level=None)
+    assert migrate(by_script) == [name for name, _ in MIGRATIONS]
+    migrate(by_migrations, fresh_from_script=False)
+    schema = "select type, name, tbl_name, sql from sqlite_master order by name"
+    applied = "select name from _migrations order by name"
+    assert by_script.execute(schema).fetchall() == by_migrations.execute(schema).fetchall()
+    assert by_script.execute(applied).fetchall() == by_migrations.execute(applied).fetchall()
+    assert migrate(by_script) == []
+
+
+def test_the_schema_script_is_what_the_migrations_make_today() -> None:
+    """Fails after a new migration until `python -m pipeline.migrations` is run."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn, fresh_from_script=False)
+    assert schema_script(conn) == SCHEMA.read_text(encoding="utf-8"), (
+        "pipeline/schema.sql is out of date: run `python -m pipeline.migrations`"
+    )

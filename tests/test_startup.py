@@ -3,8 +3,8 @@ the analysis stack.
 
 Every page answering 304 Not Modified needs the fetcher, the store and the config, and
 nothing that reads a page: no scraper family, no HTML or PDF parser, no lemmatiser, no
-pool of worker processes, and not sqlite-utils (the store writes plain SQL; only the
-migrations that create or upgrade a database use it). Those are
+pool of worker processes, and not sqlite-utils (the store writes plain SQL, a new
+database is made by one script; only upgrading an older one uses it). Those are
 imported when the first page needs analysing, by the workers' fork server. Each test
 runs in a fresh interpreter, since this process has imported everything long ago.
 """
@@ -78,6 +78,7 @@ def test_a_run_in_which_every_page_is_not_modified_imports_no_analysis(tmp_path:
 
     assert cold["fetched"] >= len(WATCHED)
     assert {"scrapers.generic", "lxml", "bs4"} <= set(cold_loaded)
+    assert "sqlite_utils" not in cold_loaded  # a new database is made by one script
     assert unchanged["fetched"] == 0 and unchanged["not_modified"] == cold["fetched"]
     assert unchanged_loaded == []
 
