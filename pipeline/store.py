@@ -150,10 +150,11 @@ class Store:
             return
         columns = list(rows[0])
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
+        on_conflict = f"do update set {updates}" if updates else "do nothing"
         self.conn.executemany(
             f"""insert into {table} ({", ".join(columns)})
                 values ({", ".join(f":{c}" for c in columns)})
-                on conflict ({pk}) do update set {updates}""",
+                on conflict ({pk}) {on_conflict}""",
             rows,
         )
 
