@@ -186,7 +186,9 @@ def _init_worker(tagger: Tagger, database: Path | None) -> None:
     import ctypes
 
     global _tagger, _database
-    parent = os.getppid()  # before the prctl: after it, a dead parent is too late to see
+    # Read as the worker starts: a parent that died before this line goes unseen here,
+    # but then so has the run (the server exits with it), and the worker's socket ends.
+    parent = os.getppid()
     _tagger, _database = tagger, database
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
