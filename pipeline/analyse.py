@@ -7,7 +7,8 @@ CPU-bound part can be tested on bytes alone and moved to a worker if needed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -16,11 +17,13 @@ from pipeline import bodies
 from pipeline.config import Source
 from pipeline.diff import diff_documents
 from pipeline.errors import ExtractionError
+from pipeline.inputkey import input_key
 from pipeline.models import Change, Document, Link
 from pipeline.noise import apply_noise, compile_rules
 from pipeline.softfail import soft_failure
 from pipeline.tag import Tagger, Tags
 from scrapers import Page, ScraperOptions, get_scraper, load_families
+from scrapers.base import Reading
 
 if TYPE_CHECKING:
     from pipeline.fetch import FetchResult
@@ -59,14 +62,43 @@ def family_for(page: Page, family: str) -> str:
 
 
 def extract(page: Page, family: str, source: Source) -> Document:
+    return read(page, family, source).document()
+
+
+@dataclass(frozen=True)
+class SourceReading:
+    """A page read by its family's scraper as far as its input key (pipeline/inputkey.py);
+    `document()` extracts on, with the source's noise rules."""
+
+    page: Page
+    source: Source
+    reading: Reading
+
+    @cached_property
+    def key(self) -> str:
+        return input_key(self.reading, self.source.ignore)
+
+    def document(self) -> Document:
+        with _scraper_errors(self.page, self.source):
+            doc = self.reading.document()
+        return apply_noise(doc, self.source.ignore)
+
+
+def read(page: Page, family: str, source: Source) -> SourceReading:
     scraper = get_scraper(family_for(page, family), scraper_options(source))
+    with _scraper_errors(page, source):
+        return SourceReading(page, source, scraper.read(page))
+
+
+@contextmanager
+def _scraper_errors(page: Page, source: Source) -> Iterator[None]:
+    """A scraper bug must cost one page, not the run."""
     try:
-        doc = scraper.parse(page)
-    except Exception as exc:  # a scraper bug must cost one page, not the run
+        yield
+    except Exception as exc:
         raise ExtractionError(
             f"{type(exc).__name__}: {exc}", source=source.id, url=page.url
         ) from exc
-    return apply_noise(doc, source.ignore)
 
 
 def tag_all(
@@ -86,7 +118,9 @@ class Task:
     A run hands over its FetchResult undecoded, so the text is decoded where the page is
     analysed, not in the run's busy process. The previous version travels as its id and
     hash: most re-fetched pages extract to the same document, and only one that does not
-    needs the previous JSON, which `prepare` then reads (or is given `previous_json`)."""
+    needs the previous JSON, which `prepare` then reads (or is given `previous_json`).
+    `previous_input`: the input key the latest version was read from (or last confirmed
+    by): a page read to the same key is that version, and is not extracted."""
 
     fetched: Page | FetchResult
     family: str
@@ -95,6 +129,7 @@ class Task:
     previous_json: str | bytes | None = None
     previous_hash: str | None = None
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
+    previous_input: str | None = None
 
     @cached_property
     def page(self) -> Page:
@@ -119,11 +154,16 @@ class Finding:
 
     `failure` set: store only the fetch (`failure_kind` is "error" or "soft_failure").
     `unchanged`: the document hashes as the previous version; nothing but the check is
-    stored, so the document's JSON and text are not sent back. Otherwise a new version."""
+    stored, so the document's JSON and text are not sent back; `same_input` too: the page
+    was read to its latest version's input key, and not extracted (no title, no links).
+    Otherwise a new version. `input_key`: what this page was read to, kept with the page
+    for the next run, unless it failed."""
 
     failure: str | None = None
     failure_kind: str = "error"
     unchanged: bool = False
+    same_input: bool = False
+    input_key: str = ""
     title: str = ""
     digest: str = ""
     document_json: str | bytes = ""  # UTF-8 bytes as a worker hashed them, or text
@@ -147,7 +187,15 @@ def prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None = N
 
 def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -> Finding:
     try:
-        doc = extract(task.page, task.family, task.source)
+        reading = read(task.page, task.family, task.source)
+        key = reading.key
+        if task.previous_hash is not None and key == task.previous_input:
+            # The Document of the latest version, which passed the soft-failure check
+            # when it was stored.
+            return Finding(
+                unchanged=True, same_input=True, digest=task.previous_hash, input_key=key
+            )
+        doc = reading.document()
     except ExtractionError as exc:
         return Finding(failure=str(exc))
     document_json = doc.to_json()
@@ -159,7 +207,13 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
         reason = soft_failure(doc, None)
         if reason:
             return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
-        return Finding(unchanged=True, title=doc.title, digest=digest, discovered=doc.discovered)
+        return Finding(
+            unchanged=True,
+            title=doc.title,
+            digest=digest,
+            discovered=doc.discovered,
+            input_key=key,
+        )
     previous = task.previous_document(read_previous)
     reason = soft_failure(doc, previous)
     if reason:
@@ -184,6 +238,7 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
         # which only the run can read (pipeline/bodies.py).
         body_data=bodies.pack(task.page.content).data if previous is None else b"",
         content_type=task.page.content_type,
+        input_key=key,
     )
 
 

@@ -344,12 +344,21 @@ def m005_offers_links(db: sqlite_utils.Database) -> None:
     )
 
 
+def m006_input_hash(db: sqlite_utils.Database) -> None:
+    """`pages.input_hash`: the digest of what the page's latest version was read from
+    (its tree without chrome, the source's rules, the code: pipeline/inputkey.py). A
+    page read to the same digest again is that version, and is not extracted. Empty for
+    pages stored before: each is extracted once more, and from then on has one."""
+    db["pages"].add_column("input_hash", str)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
     ("003_fetch_log", m003_fetch_log),
     ("004_compact", m004_compact),
     ("005_offers_links", m005_offers_links),
+    ("006_input_hash", m006_input_hash),
 ]
 
 

@@ -213,6 +213,7 @@ class Run:
             announce_new=job.announce_new and job.page.url != job.source.url,
             previous_hash=previous_hash,
             previous_id=previous_id,
+            previous_input=job.page.input_hash,
         )
         return _Fetched(job, result, self.analyser.submit(task), previous_id)
 
@@ -289,17 +290,20 @@ class Run:
             self._count_check(job, "unchanged")
         else:
             self._store_version(item, found, base)
-        self.store.update_page(
-            job.page.id,
-            status="active",  # a removed start page that answers again is back
-            failures=0,
-            missing_count=0,
-            last_seen=utcnow(),
-            title=found.title,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            offers_links=int(bool(found.discovered)),
-        )
+        page = {
+            "status": "active",  # a removed start page that answers again is back
+            "failures": 0,
+            "missing_count": 0,
+            "last_seen": utcnow(),
+            "etag": result.etag,
+            "last_modified": result.last_modified,
+            "input_hash": found.input_key or None,
+        }
+        if found.same_input:  # not extracted: its latest version's title and links stand
+            self.store.update_page(job.page.id, **page)
+            return self.store.offered_links(job.page.id) if job.page.offers_links else []
+        page |= {"title": found.title, "offers_links": int(bool(found.discovered))}
+        self.store.update_page(job.page.id, **page)
         return list(found.discovered)
 
     def _store_version(self, item: _Fetched, found: Finding, base: dict) -> None:

@@ -1,4 +1,4 @@
--- made by the migrations: 001_initial, 002_search, 003_fetch_log, 004_compact, 005_offers_links
+-- made by the migrations: 001_initial, 002_search, 003_fetch_log, 004_compact, 005_offers_links, 006_input_hash
 CREATE TABLE "_migrations" (
    "name" TEXT PRIMARY KEY,
    "applied_at" TEXT
@@ -54,7 +54,7 @@ CREATE TABLE "pages" (
    "etag" TEXT,
    "last_modified" TEXT,
    "discovered_from" INTEGER
-, "last_checked" TEXT, "last_status" INTEGER, "offers_links" INTEGER NOT NULL DEFAULT 0);
+, "last_checked" TEXT, "last_status" INTEGER, "offers_links" INTEGER NOT NULL DEFAULT 0, "input_hash" TEXT);
 
 CREATE TABLE "bodies" (
    "hash" TEXT PRIMARY KEY,

@@ -71,6 +71,7 @@ class PageRow:
     etag: str | None
     last_modified: str | None
     offers_links: bool = False  # its latest version offers items or attachments to watch
+    input_hash: str | None = None  # what its latest version was read from (pipeline/inputkey.py)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> PageRow:
@@ -85,6 +86,7 @@ class PageRow:
             etag=row["etag"],
             last_modified=row["last_modified"],
             offers_links=bool(row.get("offers_links")),
+            input_hash=row.get("input_hash"),
         )
 
 

@@ -34,6 +34,10 @@ from scrapers._tree import (
     text,
 )
 
+# The <meta> elements any reader reads: a title, and the publication dates of
+# scrapers/generic.py (Open Graph, Dublin Core).
+PUBLISHED_META = (("property", "article:published_time"), ("name", "dcterms.date"))
+READ_META = (("property", "og:title"), *PUBLISHED_META)
 CHROME_TAGS = [
     "script",
     "style",
@@ -141,6 +145,9 @@ def strip_chrome(root: Element, exclude: tuple[str, ...] = ()) -> None:
     Comments stay: every reader below skips them, as it skipped bs4's Comments."""
     for element in list(root.iter(*CHROME_TAGS)):
         drop(element)
+    for element in list(root.iter("meta", "link")):
+        if not _read_metadata(element):
+            drop(element)
     for element in list(root.iter("header", "footer")):
         if not _inside_content(element) and first_below(element, "h1") is None:
             drop(element)
@@ -153,6 +160,17 @@ def strip_chrome(root: Element, exclude: tuple[str, ...] = ()) -> None:
         if element.tag in _PROTECTED or first_below(element, "main", "h1", "article") is not None:
             continue
         drop(element)
+
+
+def _read_metadata(element: Element) -> bool:
+    """Whether a <meta> or <link> is one a reader reads (`READ_META`, feeds' links).
+
+    No other has text, nor says anything a Document holds; dropped, a generator's
+    version, a form token or a stylesheet's cache-busting address cannot make a rebuilt
+    page read as new (scrapers/base.py, `Reading`)."""
+    if element.tag == "link":
+        return "alternate" in element.get("rel", "").split()
+    return any(element.get(attribute) == value for attribute, value in READ_META)
 
 
 def _is_chrome(element: Element) -> bool:

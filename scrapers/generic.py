@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
+
+from lxml import etree
 
 from pipeline.contacts import may_hold_contacts, parse_contacts
 from pipeline.errors import ExtractionError
@@ -13,7 +17,7 @@ from scrapers import _html, register
 from scrapers._html import Block
 from scrapers._text import published_iso
 from scrapers._tree import Element, first
-from scrapers.base import Page, Scraper
+from scrapers.base import Page, Reading, Scraper
 
 
 @register
@@ -25,15 +29,29 @@ class GenericScraper(Scraper):
     include: ClassVar[tuple[str, ...]] = ()  # a family's own main-content selectors
 
     def parse(self, page: Page) -> Document:
-        try:
-            return self._parse(page)
-        except RecursionError:
-            raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
+        return self.read(page).document()
 
-    def _parse(self, page: Page) -> Document:
-        root = _html.parse(page.content, page.text, page.content_type)
-        meta_published = _meta_published(root)
-        _html.strip_chrome(root, (*self.exclude, *self.options.exclude))
+    def read(self, page: Page) -> Reading:
+        """The page's tree without its chrome is what the Document depends on: its key is
+        that tree's serialisation (libxml2's, in C: a fraction of the extraction). A
+        family that reads pages its own way (its own `parse`: PDFs, feeds, sitemaps) is
+        keyed by the body."""
+        if type(self).parse is not GenericScraper.parse:
+            return super().read(page)
+        with _nested_too_deeply(page):
+            root = _html.parse(page.content, page.text, page.content_type)
+            meta_published = _meta_published(root) or ""
+            _html.strip_chrome(root, (*self.exclude, *self.options.exclude))
+            tree = etree.tostring(root, encoding="utf-8")
+        key = self.input_key(page, meta_published.encode(), tree)
+        return Reading(key, lambda: self._document(page, root, meta_published or None))
+
+    def _document(self, page: Page, root: Element, meta_published: str | None) -> Document:
+        with _nested_too_deeply(page):
+            return self.document(page, root, meta_published)
+
+    def document(self, page: Page, root: Element, meta_published: str | None) -> Document:
+        """The Document of the page's tree, its chrome stripped (`read`)."""
         main = _html.find_main(root, (*self.options.include, *self.include))
         title, title_outside = _html.page_title(root, main)
         items = _html.blocks(main)
@@ -81,6 +99,14 @@ class GenericScraper(Scraper):
         return detect_language(text)
 
 
+@contextmanager
+def _nested_too_deeply(page: Page) -> Iterator[None]:
+    try:
+        yield
+    except RecursionError:
+        raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
+
+
 def contacts_of(sections: tuple[Section, ...]) -> tuple[Contact, ...]:
     """Contacts of every section, each tagged with the section's heading path."""
     found: list[Contact] = []
@@ -95,7 +121,7 @@ def _meta_published(root: Element) -> str | None:
     """The publication date a page declares in <meta> (Open Graph or Dublin Core)."""
     head = first(root, "head")  # meta tags live in <head>: no need to walk the whole page
     metas = list((root if head is None else head).iter("meta"))
-    for attribute, name in (("property", "article:published_time"), ("name", "dcterms.date")):
+    for attribute, name in _html.PUBLISHED_META:
         found = [meta for meta in metas if meta.get(attribute) == name]
         if found:
             value = found[0].get("content", "").strip()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from pipeline.errors import ExtractionError
 from pipeline.models import Document, Link, Section
 from scrapers import _html, register
 from scrapers._discovery import wanted
@@ -25,15 +24,10 @@ class ListingScraper(GenericScraper):
 
     name = "listing"
 
-    def parse(self, page: Page) -> Document:
-        try:
-            root = _html.parse(page.content, page.text, page.content_type)
-            _html.strip_chrome(root, self.options.exclude)
-            main = _html.find_main(root, self.options.include)
-            title, _ = _html.page_title(root, main)
-            found = items(main, root, page.url)
-        except RecursionError:
-            raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
+    def document(self, page: Page, root: Element, meta_published: str | None) -> Document:
+        main = _html.find_main(root, self.options.include)
+        title, _ = _html.page_title(root, main)
+        found = items(main, root, page.url)
         chosen = wanted([link for link, _ in found], self.options)
         dates = {link.url: date for link, date in found}
         lines = tuple(clean(f"{dates[link.url]} {link.text}") for link in chosen)

@@ -16,6 +16,8 @@ Each fault is a route, so a test reads like the fault it checks:
     /gzipped/<name>, /deflated/zlib, /deflated/raw   compressed pages
     /brotli                      a Content-Encoding we never asked for
     /article/<name>              a page with three sections of real-looking text
+    /rebuilt/<name>?build=N[&edit=W]  that article as built the Nth time: a new build date
+                                 in its footer (and ETag); W replaces its first word
     /empty                       200 with no body
     /maintenance                 200 with a Finnish service-break notice
     /status/<code>               that status, with a small body
@@ -298,6 +300,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = ARTICLE_HTML.format(name=name).encode()
         self._send(200, body, "text/html; charset=utf-8")
 
+    def rebuilt(self, name: str, query: dict[str, str], count: int) -> None:
+        """The article with a footer that changes at every build, as a site generator's."""
+        body = ARTICLE_HTML.format(name=name)
+        body = body.replace("Sivua päivitetty", f"Sivusto koottu {query.get('build', '1')}.12.2026")
+        if "edit" in query:
+            body = body.replace("Viestintäverkosto tukee", f"{query['edit']} tukee")
+        data = body.encode()
+        self._send(200, data, "text/html; charset=utf-8", {"ETag": f'"{hash(data)}"'})
+
     def empty(self, rest: str, query: dict[str, str], count: int) -> None:
         self._send(200, b"", "text/html; charset=utf-8")
 
@@ -332,6 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 _ROUTES = {
     "page": _Handler.page,
+    "rebuilt": _Handler.rebuilt,
     "slow": _Handler.slow,
     "reset": _Handler.reset,
     "flaky": _Handler.flaky,

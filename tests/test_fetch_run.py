@@ -22,6 +22,7 @@ from pipeline.runner import prepare_store
 from pipeline.store import Store
 from pipeline.tag import Tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from scrapers.generic import GenericScraper
 
 __all__ = ["fault_server"]
 
@@ -133,6 +134,33 @@ def test_one_page_in_three_encodings_is_one_version(watch: Watch) -> None:
         assert report.failed == 0, report.errors
         assert watch.changes(report.run_id) == 0, case
     assert len(watch.snapshots()) == 1
+
+
+def test_a_page_rebuilt_with_a_new_footer_is_not_extracted_again(
+    watch: Watch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its tree without chrome is as its latest version was read from (pipeline/inputkey.py):
+    the 200 is an unchanged check, the page's title and validators are kept up to date."""
+    watch.server.serve_as("/watched", "/rebuilt/verkostot?build=1")
+    watch.run()
+    before = watch.snapshots()
+    monkeypatch.setattr(GenericScraper, "document", _not_to_be_extracted)
+    watch.server.serve_as("/watched", "/rebuilt/verkostot?build=2")
+    again = watch.run()
+    assert again.failed == 0 and again.fetched == 1 and again.changes == 0
+    assert watch.snapshots() == before
+    checks = "select unchanged from source_checks where run_id = ?"
+    assert watch.store.db.execute(checks, [again.run_id]).fetchall() == [(1,)]
+    (title,) = watch.store.db.execute("select title from pages").fetchone()
+    assert title == "Verkostot (verkostot)"  # kept, though not read again
+    monkeypatch.undo()
+    watch.server.serve_as("/watched", "/rebuilt/verkostot?build=3&edit=Alueviestintäverkosto")
+    edited = watch.run()
+    assert edited.changes == 1 and len(watch.snapshots()) == len(before) + 1
+
+
+def _not_to_be_extracted(*args: object) -> None:
+    raise AssertionError("the page was extracted again")
 
 
 def test_an_unchanged_page_is_a_304_and_stores_nothing(watch: Watch) -> None:
