@@ -1,4 +1,4 @@
-"""Forked worker processes fed over sockets by the run's own thread, with no helper thread.
+"""Forked worker processes fed over sockets by the run's own thread, with no thread between.
 
 Why not `ProcessPoolExecutor`: it hands work over through two threads of its own, which
 take the GIL whenever the run's event loop lets go of it for a socket call, and the
@@ -15,6 +15,10 @@ Each worker has one socket pair. Both ways a message is a length-prefixed pickle
 of tasks in, the list of their results out, in order. A worker that dies (a segfault in
 a parser, the OOM killer) shows as the end of its socket; the batches it held fail with
 `WorkerDied` and the worker is replaced.
+
+A worker asked of the fork server is started by a thread of its own: the server answers
+only once it has imported its modules (about 0.3 s), which the run spends fetching,
+its tasks waiting in the worker's socket meanwhile. The thread does nothing else.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pickle
 import select
 import socket
 import struct
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,12 +56,18 @@ class Batch:
 
 @dataclass(eq=False)
 class _Worker:
-    process: Any  # multiprocessing.Process
+    starting: _Start  # the process, once started
     sock: socket.socket
     outgoing: bytearray = field(default_factory=bytearray)
     incoming: bytearray = field(default_factory=bytearray)
     batches: deque[Batch] = field(default_factory=deque)  # sent, not yet answered
     dead: bool = False
+    answered: bool = False  # a batch at least
+
+    @property
+    def process(self) -> Any:  # multiprocessing.Process, None if it could not start
+        """The worker's process, waiting for it to have started."""
+        return self.starting.process()
 
     def send(self, batch: Batch) -> None:
         payload = pickle.dumps(list(batch.tasks), protocol=pickle.HIGHEST_PROTOCOL)
@@ -95,10 +106,13 @@ class _Worker:
     def close(self) -> None:
         """Closing the socket tells the worker to exit; it is killed if it does not."""
         self.sock.close()
-        self.process.join(timeout=10)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        process = self.process
+        if process is None:
+            return
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
     def _take_answers(self) -> None:
         while len(self.incoming) >= _FRAME.size:
@@ -109,10 +123,53 @@ class _Worker:
             results = pickle.loads(memoryview(self.incoming)[_FRAME.size : end])
             del self.incoming[:end]
             self.batches.popleft().results = results
+            self.answered = True
 
     def _died(self) -> None:
         self.dead = True
-        self.process.join(timeout=10)
+        if self.process is not None:
+            self.process.join(timeout=10)
+
+    def obituary(self) -> str:
+        process = self.process
+        if process is None:
+            return f"worker could not start: {self.starting.error}"
+        return f"worker {process.pid} exited ({process.exitcode})"
+
+
+class _Start:
+    """A worker's process being started, in a thread of its own when `background`.
+
+    The run's end of the worker's socket is usable at once; the worker's end stays open
+    here until the process has it, so the socket cannot end (which means a dead worker)
+    before it even started. A process that fails to start closes it: the worker is dead.
+    """
+
+    def __init__(self, process: Any, theirs: socket.socket, *, background: bool) -> None:
+        self._process = process
+        self._theirs = theirs
+        self.error: Exception | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._start, daemon=True)
+            self._thread.start()
+        else:
+            self._start()
+            if self.error is not None:
+                raise self.error
+
+    def process(self) -> Any:
+        if self._thread is not None:
+            self._thread.join()
+        return None if self.error is not None else self._process
+
+    def _start(self) -> None:
+        try:
+            self._process.start()
+        except Exception as exc:  # told by `process()`: the worker is dead
+            self.error = exc
+        finally:
+            self._theirs.close()
 
 
 def prestart(preload: Sequence[str]) -> None:
@@ -152,6 +209,11 @@ class Pool:
         worker.send(batch)
         return batch
 
+    @property
+    def answered(self) -> bool:
+        """Whether a worker has answered yet: until then, the workers are starting."""
+        return any(worker.answered for worker in self._workers)
+
     def poll(self) -> None:
         """Move data both ways for every worker; cheap, and never blocks."""
         for worker in self._workers:
@@ -172,8 +234,7 @@ class Pool:
             for worker in busy:
                 worker.pump()
         if batch.results is None:
-            process = batch.worker.process
-            raise WorkerDied(f"worker {process.pid} exited ({process.exitcode})")
+            raise WorkerDied(batch.worker.obituary())
         return batch.results
 
     def close(self) -> None:
@@ -194,10 +255,10 @@ class Pool:
         process = self._context.Process(
             target=_serve, args=(theirs, not_its_own, work, initializer, initargs), daemon=True
         )
-        process.start()
-        theirs.close()
         ours.setblocking(False)
-        return _Worker(process, ours)
+        # A fork is started at once; a fork server's answer is not waited for.
+        background = self._context.get_start_method() == "forkserver"
+        return _Worker(_Start(process, theirs, background=background), ours)
 
     def _replace(self, dead: _Worker) -> _Worker:
         dead.sock.close()

@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed n
 # bounds the bytes): enough for the run to fetch on at its own pace, the workers
 # catching up when it waits, at the end or for a slow host.
 LOOK_AHEAD = 128
+# While the workers start (their fork server imports the parsers: about 0.3 s, begun
+# only when a run's first page needs analysing), the run fetches on rather than wait.
+STARTING_LOOK_AHEAD = 512
 # The workers yield the CPU to the run: it is the one serial stage (every page is fetched
 # and stored by it), while the workers only need to keep up over the whole run. With as
 # many workers as cores, at equal priority they would slow it by a third.
@@ -93,7 +96,10 @@ class Analyser:
     def depth(self) -> int:
         """Pages worth having in flight: enough to keep every worker busy, and for the
         run to fetch on at its own pace (`LOOK_AHEAD`)."""
-        return max(2 * self.workers, LOOK_AHEAD) if self._use_pool else 0
+        if not self._use_pool:
+            return 0
+        starting = self._pool is None or not self._pool.answered
+        return max(2 * self.workers, STARTING_LOOK_AHEAD if starting else LOOK_AHEAD)
 
     def plan(self, pages: int) -> None:
         """Choose for the next `pages` pages: a pool only for a wave worth it."""

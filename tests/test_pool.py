@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 
@@ -58,3 +59,28 @@ def test_closing_the_pool_ends_every_worker(pool: Pool) -> None:
     pool.close()
     # They saw their socket end and left: none had to be killed (a negative exit code).
     assert all(p.exitcode is not None and p.exitcode >= 0 for p in processes)
+
+
+def test_a_pool_from_the_fork_server_takes_tasks_while_its_workers_start() -> None:
+    """The fork server answers only once it has imported its modules: the run goes on,
+    its tasks waiting in the workers' sockets meanwhile."""
+    pool = Pool(2, sizes, nothing, (), start_method="forkserver")
+    try:
+        batches = [pool.submit([b"ab"] * 3) for _ in range(4)]
+        assert [pool.result(batch) for batch in batches] == [[2, 2, 2]] * 4
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_could_not_start_is_a_dead_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process(self: object) -> None:
+        raise OSError("no fork server")
+
+    process_class = multiprocessing.get_context("forkserver").Process
+    monkeypatch.setattr(process_class, "start", no_process)
+    pool = Pool(1, sizes, nothing, (), start_method="forkserver")
+    try:
+        with pytest.raises(WorkerDied, match="could not start: no fork server"):
+            pool.result(pool.submit([b"a"]))
+    finally:
+        pool.close()

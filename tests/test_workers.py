@@ -104,6 +104,19 @@ def test_pool_and_in_process_store_the_same_versions_and_changes(
             store.close()
 
 
+def test_the_run_fetches_further_ahead_while_the_workers_start(taxonomy: Taxonomy) -> None:
+    """Until a worker answers, the run is not held back by workers still starting."""
+    analyser = Analyser(tagger_for(taxonomy), workers=2)
+    try:
+        analyser.plan(pipeline.workers.SMALL_WAVE)
+        assert analyser.depth == pipeline.workers.STARTING_LOOK_AHEAD
+        found = analyser.result(analyser.submit(page_task("/verkostot")))
+        assert found.title == "Verkostot"
+        assert analyser.depth == pipeline.workers.LOOK_AHEAD
+    finally:
+        analyser.close()
+
+
 def page_task(path: str, body: str = ARTICLE) -> Task:
     url = f"http://127.0.0.1:9{path}"
     page = Page(url, body.encode(), "text/html; charset=utf-8", body, 200)
