@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from bs4 import BeautifulSoup, NavigableString, Tag
+from typing import TYPE_CHECKING
 
 from scrapers._tree import DROPPED, Element, is_element
+
+if TYPE_CHECKING:  # imported by `_soup_of`, for the sources that ask for soupsieve
+    from bs4 import BeautifulSoup
 
 _COMPOUND = re.compile(r"(\*|[a-zA-Z][a-zA-Z0-9-]*)?((?:[.#][a-zA-Z_][a-zA-Z0-9_-]*)*)")
 _PART = re.compile(r"([.#])([a-zA-Z_][a-zA-Z0-9_-]*)")
@@ -80,6 +82,8 @@ def _parse_simple(selector: str) -> tuple[_Simple, ...] | None:
 def _soup_of(root: Element) -> tuple[BeautifulSoup, dict[int, Element]]:
     """A BeautifulSoup copy of the tree, and each copied tag's lxml element (built in
     document order without recursion: a parent is always copied before its children)."""
+    from bs4 import BeautifulSoup, NavigableString, Tag
+
     soup = BeautifulSoup("", "lxml")
     tags: dict[Element, Tag] = {}
     elements: dict[int, Element] = {}

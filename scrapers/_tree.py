@@ -15,9 +15,12 @@ scrapers were written against is BeautifulSoup's, so these helpers keep it:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from bs4.dammit import EncodingDetector
 from lxml import etree
+
+if TYPE_CHECKING:
+    from bs4.dammit import EncodingDetector
 
 Element = etree._Element
 RUBY = ("rt", "rp")
@@ -26,6 +29,8 @@ _FAILED = (UnicodeDecodeError, LookupError, etree.ParserError)
 _MAX_DEPTH = 2048  # libxml2's deepest level in a tree it builds (XML_PARSE_HUGE)
 _AT_MAX_DEPTH = etree.XPath("boolean(" + "/*" * _MAX_DEPTH + ")")
 _LENGTH_BOUND = etree.XPath("string-length(.) + count(.//text())")
+# Byte-order marks as bs4's EncodingDetector strips them (UTF-8, UTF-32, UTF-16).
+_BOMS = (b"\xef\xbb\xbf", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xfe\xff", b"\xff\xfe")
 
 
 def parse(content: bytes, text: str, charset: str | None) -> Element:
@@ -44,16 +49,30 @@ def _parse_text(text: str) -> Element | None:
 
 
 def _parse_bytes(content: bytes, charset: str | None) -> Element | None:
-    """Each encoding bs4 would try, in its order, until lxml accepts one."""
-    detector = EncodingDetector(
-        content, known_definite_encodings=[charset] if charset else [], is_html=True
-    )
+    """Each encoding bs4 would try, in its order, until lxml accepts one.
+
+    The first is the HTTP charset, if any, and lxml mostly accepts it: then bs4 (and the
+    CSS engine it imports, 0.1 s) is not needed at all."""
+    if charset and not content.startswith(_BOMS):
+        try:
+            return _feed(content, charset.lower())  # bs4's first candidate, as it asks
+        except _FAILED:
+            pass
+    detector = _detector(content, charset)
     for encoding in detector.encodings:
         try:
             return _feed(detector.markup, encoding)
         except _FAILED:
             continue
     return None
+
+
+def _detector(content: bytes, charset: str | None) -> EncodingDetector:
+    from bs4.dammit import EncodingDetector
+
+    return EncodingDetector(
+        content, known_definite_encodings=[charset] if charset else [], is_html=True
+    )
 
 
 def _feed(markup: str | bytes, encoding: str | None) -> Element | None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import io
 import time
 import warnings
-
-import feedparser
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ExtractionError
 from pipeline.models import Document, Link, Section
@@ -22,6 +21,9 @@ from scrapers._xml import refuse_entities
 from scrapers.base import Page
 from scrapers.generic import GenericScraper
 
+if TYPE_CHECKING:  # imported by `parse`: feedparser takes 35 ms, and few pages are feeds
+    import feedparser
+
 
 @register
 class FeedScraper(GenericScraper):
@@ -30,6 +32,8 @@ class FeedScraper(GenericScraper):
     name = "feed"
 
     def parse(self, page: Page) -> Document:
+        import feedparser
+
         content = page.content or page.text.encode("utf-8")
         refuse_entities(content, page.url)
         with warnings.catch_warnings():

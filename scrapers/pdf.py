@@ -6,8 +6,7 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
-
-from pypdf import PdfReader
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ExtractionError
 from pipeline.models import Document, Link, Section
@@ -15,6 +14,9 @@ from scrapers import _html, register
 from scrapers._text import clean
 from scrapers.base import Page
 from scrapers.generic import GenericScraper, contacts_of
+
+if TYPE_CHECKING:  # imported by `parse`: pypdf takes 80 ms, and few pages are PDFs
+    from pypdf import PdfReader
 
 _BULLET = re.compile(r"^\s*(?:[-–•▪●◦■□➢►*o]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.:;!?)]$")
@@ -38,6 +40,8 @@ class PdfScraper(GenericScraper):
     name = "pdf"
 
     def parse(self, page: Page) -> Document:
+        from pypdf import PdfReader
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
