@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from pipeline.models import Change
@@ -85,6 +85,15 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+@cache
+def lexicon_of(taxonomy: Taxonomy) -> Lexicon:
+    """The lexicon of a taxonomy, built once a process (160 ms): the workers' fork server
+    builds that of data/taxonomy.toml for all of them (pipeline/prewarm_tagging.py)."""
+    from pipeline.lexicon import build_lexicon
+
+    return build_lexicon(taxonomy)
+
+
 class Tagger:
     """Tags passages and changes with region and network slugs from a taxonomy."""
 
@@ -103,9 +112,7 @@ class Tagger:
     def lexicon(self) -> Lexicon:
         """Every inflected form of every name: built on first use, so a run in which no
         page changed never pays for it."""
-        from pipeline.lexicon import build_lexicon
-
-        return build_lexicon(self.taxonomy)
+        return lexicon_of(self.taxonomy)
 
     # -- public -----------------------------------------------------------------------
 

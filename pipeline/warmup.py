@@ -27,7 +27,10 @@ SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not 
 START_METHOD = "forkserver"
 # What the fork server imports for every worker. pipeline.cli too: the `sotewatch`
 # script is each worker's __main__, which multiprocessing imports again in the worker.
-PRELOAD = ("pipeline.cli", "pipeline.workers", *FAMILIES.values())
+# Then what it prepares once for all of them (pipeline/prewarm.py), and, for a run whose
+# pages may change, the tagging lexicon (pipeline/prewarm_tagging.py).
+PRELOAD = ("pipeline.cli", "pipeline.workers", *FAMILIES.values(), "pipeline.prewarm")
+PRELOAD_TAGGING = (*PRELOAD, "pipeline.prewarm_tagging")
 
 
 def analysis_workers(requested: int | None) -> int | None:
@@ -67,9 +70,10 @@ def many_pages_to_analyse(db: Path) -> bool:
 
 
 def prestart_workers(db: Path, requested: int | None) -> None:
-    """Start the workers' fork server now if the run will very likely need it."""
+    """Start the workers' fork server now if the run will very likely need it; with the
+    lexicon unless the database is new (a first run tags nothing)."""
     workers = analysis_workers(requested) or default_workers()
     if workers > 1 and can_fork() and many_pages_to_analyse(db):
         from pipeline.pool import prestart
 
-        prestart(PRELOAD)
+        prestart(PRELOAD_TAGGING if db.exists() else PRELOAD)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.analyse import Finding, PreviousReader, Task, load_analysis, prepare
-from pipeline.warmup import PRELOAD, SMALL_WAVE, START_METHOD, can_fork, default_workers
+from pipeline.warmup import PRELOAD_TAGGING, SMALL_WAVE, START_METHOD, can_fork, default_workers
 
 if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed needs no pool
     from pipeline.pool import Batch, Pool
@@ -183,7 +183,9 @@ def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:
     from pipeline.pool import Pool, prestart
 
     if START_METHOD == "forkserver":
-        prestart(PRELOAD)  # unless pipeline/warmup.py has started it already
+        # Unless pipeline/warmup.py has started it already (for a new database, without
+        # the lexicon), the run is over known pages: their changes will be tagged.
+        prestart(PRELOAD_TAGGING)
     # The tagger is pickled before its lexicon is built (on first use, in each worker).
     return Pool(workers, _work, _init_worker, (tagger, database), start_method=START_METHOD)
 

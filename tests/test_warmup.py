@@ -7,13 +7,20 @@ httpx, reads its config and opens its database; a run of 304s never starts it.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import pipeline.pool
 from pipeline.store import Store
-from pipeline.warmup import SMALL_WAVE, many_pages_to_analyse, prestart_workers
+from pipeline.warmup import (
+    PRELOAD_TAGGING,
+    SMALL_WAVE,
+    many_pages_to_analyse,
+    prestart_workers,
+)
 
 
 @pytest.fixture
@@ -68,6 +75,32 @@ def test_a_first_run_starts_the_server_with_the_parsers_to_preload(
     prestart_workers(tmp_path / "new.db", requested=2)
     assert len(prestarted) == 1
     assert {"pipeline.workers", "scrapers.generic", "scrapers.pdf"} <= set(prestarted[0])
+    assert "pipeline.prewarm" in prestarted[0]
+    assert "pipeline.prewarm_tagging" not in prestarted[0]  # a first run tags nothing
+
+
+def test_a_run_over_known_pages_has_the_server_build_the_tagging_lexicon(
+    tmp_path: Path, prestarted: list[tuple[str, ...]]
+) -> None:
+    db = database_with_pages(tmp_path / "watch.db", SMALL_WAVE, validators=False)
+    prestart_workers(db, requested=2)
+    assert prestarted == [PRELOAD_TAGGING]
+
+
+def test_what_the_server_prepares_its_workers_find_done() -> None:
+    """Imported in the fork server, the prewarm modules leave the lexicon, the noise
+    rules and the code's digest built: a worker forked from it builds none of them."""
+    code = (
+        "import pipeline.prewarm, pipeline.prewarm_tagging\n"
+        "from pipeline.inputkey import code_digest\n"
+        "from pipeline.tag import Tagger, lexicon_of\n"
+        "from pipeline.taxonomy import load_taxonomy\n"
+        "built = lexicon_of.cache_info().currsize, code_digest.cache_info().currsize\n"
+        "lexicon = Tagger(load_taxonomy()).lexicon\n"
+        "assert built == (1, 1), built\n"
+        "assert lexicon_of.cache_info().hits == 1 and lexicon is lexicon_of(load_taxonomy())\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_one_worker_means_analysis_in_process_and_no_server(
