@@ -61,10 +61,6 @@ def family_for(page: Page, family: str) -> str:
     return family
 
 
-def extract(page: Page, family: str, source: Source) -> Document:
-    return read(page, family, source).document()
-
-
 @dataclass(frozen=True)
 class SourceReading:
     """A page read by its family's scraper as far as its input key (pipeline/inputkey.py);
