@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,8 +28,17 @@ if TYPE_CHECKING:  # for the callers that query through it: a run never imports 
     import sqlite_utils
 
 
+_stamp: tuple[int, str] = (-1, "")  # the last second stamped, and its stamp
+
+
 def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Now, to the second, as every row stamps it: formatted once a second (a run
+    stamps each page's rows several times, and most pages within the same second)."""
+    global _stamp
+    second = int(time.time())
+    if second != _stamp[0]:
+        _stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return _stamp[1]
 
 
 def doc_hash(doc: Document) -> str:
