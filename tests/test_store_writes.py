@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.models import Document, Section
-from pipeline.store import Store, doc_hash
+from pipeline.store import PAGE_SIZE, Store, doc_hash
 
 STM = Source(id="stm", url="http://127.0.0.1:9/stm", name="STM")
 SOSTE = Source(id="soste", url="http://127.0.0.1:9/soste", name="SOSTE")
@@ -86,3 +87,18 @@ def test_a_version_stored_from_its_json_reads_back_as_text(store: Store, form: s
         "select text from snapshot_texts where snapshot_id = ?", [snapshot_id]
     ).fetchone()[0]
     assert text == doc.text
+
+
+def test_a_new_database_has_pages_of_16_kb_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """Documents of 5-50 KB take a quarter of the pages and writes (pipeline/store.py)."""
+    new = Store.open(tmp_path / "new.db")
+    assert new.conn.execute("pragma page_size").fetchone()[0] == PAGE_SIZE == 16384
+    new.close()
+    old_path = tmp_path / "old.db"
+    old = sqlite3.connect(old_path)
+    old.execute("pragma page_size = 4096")
+    old.execute("create table t (x)")
+    old.close()
+    reopened = Store.open(old_path)
+    assert reopened.conn.execute("pragma page_size").fetchone()[0] == 4096
+    reopened.close()
