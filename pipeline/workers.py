@@ -98,7 +98,8 @@ class Analyser:
     @property
     def depth(self) -> int:
         """Pages worth having in flight: enough to keep every worker busy, and for the
-        run to fetch on at its own pace (`LOOK_AHEAD`)."""
+        run to fetch on at its own pace (`LOOK_AHEAD`; `STARTING_LOOK_AHEAD` until a
+        worker has answered)."""
         if not self._use_pool:
             return 0
         starting = self._pool is None or not self._pool.answered
@@ -186,7 +187,8 @@ def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:
         # Unless pipeline/warmup.py has started it already (for a new database, without
         # the lexicon), the run is over known pages: their changes will be tagged.
         prestart(PRELOAD_TAGGING)
-    # The tagger is pickled before its lexicon is built (on first use, in each worker).
+    # The tagger is pickled without its lexicon: a worker takes the one its fork server
+    # built (pipeline/prewarm_tagging.py), or builds it at its first change.
     return Pool(workers, _work, _init_worker, (tagger, database), start_method=START_METHOD)
 
 
