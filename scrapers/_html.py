@@ -169,8 +169,13 @@ def _read_metadata(element: Element) -> bool:
     version, a form token or a stylesheet's cache-busting address cannot make a rebuilt
     page read as new (scrapers/base.py, `Reading`)."""
     if element.tag == "link":
-        return "alternate" in element.get("rel", "").split()
+        return _is_alternate(element)
     return any(element.get(attribute) == value for attribute, value in READ_META)
+
+
+def _is_alternate(link: Element) -> bool:
+    """A <link rel="alternate">: where `links` finds a page's feeds."""
+    return "alternate" in link.get("rel", "").split()
 
 
 def _is_chrome(element: Element) -> bool:
@@ -341,7 +346,7 @@ def links(main: Element, root: Element, page_url: str) -> tuple[Link, ...]:
             found[url] = Link(url=url, text=clean(text(anchor, " ")), kind=kind)
     for feed in root.iter("link"):
         href = feed.get("href")
-        if href is None or "alternate" not in feed.get("rel", "").split():
+        if href is None or not _is_alternate(feed):
             continue
         if re.search(r"rss|atom", feed.get("type", "")):
             url = absolute(base, href)
