@@ -137,10 +137,12 @@ def run(
     summary_json: Path | None,
 ) -> None:
     """The cron entry: fetch the due sources, store and diff, send the due digests."""
+    from pipeline import heap
     from pipeline.warmup import prestart_workers
 
-    prestart_workers(ctx.obj["db"], workers)  # first: it imports the parsers meanwhile
-    from pipeline.runner import RunRequest, run_command
+    with heap.paused():
+        prestart_workers(ctx.obj["db"], workers)  # first: it imports the parsers meanwhile
+        from pipeline.runner import RunRequest, run_command
 
     request = RunRequest(
         db=ctx.obj["db"],

@@ -8,7 +8,10 @@ with the scraper families imported, the noise rules compiled and the code's dige
 from __future__ import annotations
 
 from pipeline.analyse import load_analysis
+from pipeline.heap import freeze
 from pipeline.inputkey import code_digest
 
 load_analysis()
 code_digest()
+
+freeze()  # what every worker inherits, left out of its collections (pipeline/heap.py)

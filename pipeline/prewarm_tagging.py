@@ -8,7 +8,10 @@ otherwise spend. A first run tags nothing (its pages are the baseline) and skips
 
 from __future__ import annotations
 
+from pipeline.heap import freeze
 from pipeline.tag import lexicon_of
 from pipeline.taxonomy import load_taxonomy
 
 lexicon_of(load_taxonomy())
+
+freeze()  # the lexicon too

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline import heap
 from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
 from pipeline.lock import run_lock
 from pipeline.run import RunReport, run_sources
@@ -89,8 +90,9 @@ class RunOutcome:
 
 def run_command(request: RunRequest) -> RunOutcome:
     """`sotewatch run`: fetch what is due, store, diff, tag, index; send the due digests."""
-    taxonomy = load_taxonomy()
-    config = load_config(request.sources, taxonomy, request.site)
+    with heap.paused():  # set-up: what it allocates, the run keeps
+        taxonomy = load_taxonomy()
+        config = load_config(request.sources, taxonomy, request.site)
     if request.only:
         config = config.only(list(request.only))
     settings = config.settings
@@ -104,16 +106,18 @@ def run_command(request: RunRequest) -> RunOutcome:
             from pipeline.logs import progress_hook
 
             tick, close = progress_hook()
+            tagger = Tagger(taxonomy)
             try:
-                report = run_sources(
-                    store,
-                    config,
-                    Tagger(taxonomy),
-                    settings=settings,
-                    force=request.force or bool(request.only),
-                    progress=tick,
-                    workers=analysis_workers(request.workers),
-                )
+                with heap.frozen():  # what the run keeps, out of the collector's way
+                    report = run_sources(
+                        store,
+                        config,
+                        tagger,
+                        settings=settings,
+                        force=request.force or bool(request.only),
+                        progress=tick,
+                        workers=analysis_workers(request.workers),
+                    )
             finally:
                 close()
         finally:
