@@ -382,6 +382,9 @@ def main() -> NoReturn:
     """The `sotewatch` script: the command, then an exit that does not free the heap
     object by object (as mypy's does). After a 1,000-page run, Python's own exit took
     45 ms, with the other core idle (bench/bench_fetch.py)."""
+    from pipeline import heap
+
+    heap.process_ends_after_command()
     try:
         cli(prog_name="sotewatch")
     except SystemExit as done:
