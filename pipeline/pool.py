@@ -103,9 +103,8 @@ class _Worker:
             return
         self._take_answers()
 
-    def close(self) -> None:
-        """Closing the socket tells the worker to exit; it is killed if it does not."""
-        self.sock.close()
+    def wait(self) -> None:
+        """Wait for the worker to exit, told by its socket's closing; kill it if it does not."""
         process = self.process
         if process is None:
             return
@@ -238,8 +237,11 @@ class Pool:
         return batch.results
 
     def close(self) -> None:
+        """Every worker told first, then waited for: they exit side by side."""
         for worker in self._workers:
-            worker.close()
+            worker.sock.close()
+        for worker in self._workers:
+            worker.wait()
         self._workers = []
 
     def _spawn(self) -> _Worker:
