@@ -225,20 +225,36 @@ class Run:
         A commit costs more than a 304, so pages are written `STORE_BATCH` at a time (or
         once `STORE_BYTES` of bodies wait); the oldest analysis is waited for only when
         more than `Analyser.depth` pages, or `HELD_BYTES` of bodies, are pending, or at
-        the end of the wave."""
+        the end of the wave. There, what is ready is written while the workers finish
+        the rest, rather than all of it once they have (with a core idle meanwhile)."""
         self.analyser.poll()
         depth = self.analyser.depth
-        if not final and not waiting.worth_writing(depth):
+        if final:
+            while waiting:
+                ready = [self._take(waiting)]  # the oldest, waited for
+                self.analyser.poll()
+                while waiting and waiting[0].ready() and len(ready) < STORE_BATCH:
+                    ready.append(self._take(waiting))
+                self._write(ready, discovered)
             return
-        ready: list[tuple[_Fetched, Finding | None]] = []
-        while waiting and (
-            final or len(waiting) > depth or waiting.held > HELD_BYTES or waiting[0].ready()
-        ):
-            item = waiting.popleft()
-            found = self.analyser.result(item.analysis) if item.analysis else None
-            ready.append((item, found))
-        if not ready:
+        if not waiting.worth_writing(depth):
             return
+        ready = []
+        while waiting and (len(waiting) > depth or waiting.held > HELD_BYTES or waiting[0].ready()):
+            ready.append(self._take(waiting))
+        if ready:
+            self._write(ready, discovered)
+
+    def _take(self, waiting: _Waiting) -> tuple[_Fetched, Finding | None]:
+        """The oldest page waiting, with its analysis (waited for)."""
+        item = waiting.popleft()
+        return item, self.analyser.result(item.analysis) if item.analysis else None
+
+    def _write(
+        self,
+        ready: list[tuple[_Fetched, Finding | None]],
+        discovered: list[tuple[_Job, list[Link]]],
+    ) -> None:
         with self.store.transaction():
             for item, found in ready:
                 links = self._handle(item, found)
