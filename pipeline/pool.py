@@ -171,12 +171,22 @@ class _Start:
             self._theirs.close()
 
 
+_server_started = False
+
+
 def prestart(preload: Sequence[str]) -> None:
     """Start the fork server now, importing `preload` (module names), unless it runs."""
     from multiprocessing import forkserver
 
+    global _server_started
     multiprocessing.set_forkserver_preload(list(preload))
     forkserver.ensure_running()
+    _server_started = True
+
+
+def server_started() -> bool:
+    """Whether this process has started the fork server (`prestart`)."""
+    return _server_started
 
 
 class Pool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass, replace
 from functools import cache
@@ -105,10 +106,19 @@ class Analyser:
         starting = self._pool is None or not self._pool.answered
         return max(2 * self.workers, STARTING_LOOK_AHEAD if starting else LOOK_AHEAD)
 
+    @property
+    def started(self) -> bool:
+        """Whether the worker processes have been started."""
+        return self._pool is not None
+
     def plan(self, pages: int) -> None:
         """Choose for the next `pages` pages: a pool only for a wave worth it."""
         self.flush()
         self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and can_fork()
+        if self._use_pool and _server_started():
+            # The run was started expecting many pages to analyse (pipeline/warmup.py):
+            # the workers start now, while the first pages are fetched.
+            self._started()
 
     def submit(self, task: Task) -> Pending:
         """Analyse `task` now (in-process) or hand it to the pool with the next batch."""
@@ -176,6 +186,13 @@ def _as_finding(answer: Finding | str) -> Finding:
     if isinstance(answer, Finding):
         return answer
     return Finding(failure=f"analysis failed: {answer}")
+
+
+def _server_started() -> bool:
+    """Whether this run started the fork server, asked without importing the pool (and
+    multiprocessing with it) into a run that has not."""
+    pool = sys.modules.get("pipeline.pool")
+    return pool is not None and pool.server_started()
 
 
 def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:

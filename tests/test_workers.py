@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.pool
 import pipeline.run
 import pipeline.workers
 from pipeline.analyse import Finding, PreviousReader, Task, prepare
@@ -113,6 +114,35 @@ def test_the_run_fetches_further_ahead_while_the_workers_start(taxonomy: Taxonom
         found = analyser.result(analyser.submit(page_task("/verkostot")))
         assert found.title == "Verkostot"
         assert analyser.depth == pipeline.workers.LOOK_AHEAD
+    finally:
+        analyser.close()
+
+
+def test_a_run_begun_for_many_pages_starts_its_workers_as_it_plans_them(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run started the fork server (a new database: pipeline/warmup.py), so its
+    workers start while the first pages are fetched, not when the first batch is full."""
+    monkeypatch.setattr(pipeline.pool, "_server_started", True)
+    analyser = Analyser(tagger_for(taxonomy), workers=2)
+    try:
+        analyser.plan(pipeline.workers.SMALL_WAVE)
+        assert analyser.started
+    finally:
+        analyser.close()
+
+
+def test_a_run_over_known_pages_starts_no_worker_before_a_page_needs_one(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of 304s never pays for the workers."""
+    monkeypatch.setattr(pipeline.pool, "_server_started", False)
+    analyser = Analyser(tagger_for(taxonomy), workers=2)
+    try:
+        analyser.plan(pipeline.workers.SMALL_WAVE)
+        assert not analyser.started
+        analyser.result(analyser.submit(page_task("/verkostot")))
+        assert analyser.started
     finally:
         analyser.close()
 
