@@ -94,12 +94,7 @@ def test_a_new_database_has_pages_of_16_kb_and_an_old_one_keeps_its_own(tmp_path
     new = Store.open(tmp_path / "new.db")
     assert new.conn.execute("pragma page_size").fetchone()[0] == PAGE_SIZE == 16384
     new.close()
-    old_path = tmp_path / "old.db"
-    old = sqlite3.connect(old_path)
-    old.execute("pragma page_size = 4096")
-    old.execute("create table t (x)")
-    old.close()
-    reopened = Store.open(old_path)
+    reopened = Store.open(database_of_4_kb_pages(tmp_path / "old.db"))
     assert reopened.conn.execute("pragma page_size").fetchone()[0] == 4096
     reopened.close()
 
@@ -111,11 +106,15 @@ def test_the_write_ahead_log_is_copied_back_every_4_mb_whatever_the_page_size(
     new = Store.open(tmp_path / "new.db")
     assert new.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == 256  # 16 KB pages
     new.close()
-    old_path = tmp_path / "old.db"
-    old = sqlite3.connect(old_path)
+    reopened = Store.open(database_of_4_kb_pages(tmp_path / "old.db"))
+    assert reopened.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == 1024
+    reopened.close()
+
+
+def database_of_4_kb_pages(path: Path) -> Path:
+    """A database made before new ones got 16 KB pages."""
+    old = sqlite3.connect(path)
     old.execute("pragma page_size = 4096")
     old.execute("create table t (x)")
     old.close()
-    reopened = Store.open(old_path)
-    assert reopened.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == 1024
-    reopened.close()
+    return path
