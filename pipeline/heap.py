@@ -3,13 +3,14 @@ a steady stream of short-lived objects (requests, responses, rows, Documents).
 
 CPython's cyclic collector runs every 700 container allocations, and each full
 collection walks every object alive: the modules, httpx's, lxml's, the taxonomy, the
-tagging lexicon. Measured on a 1,000-page cold run (bench/bench_fetch.py), that was
-50-60 ms of the run process's CPU and, in a run whose pages changed, 40-55 ms in each
-analysis worker, whose full collections also wrote to every object the fork server had
-given it, copying its pages. So, as the `gc` docs advise for a process that forks:
-no collections while importing, then the objects kept for the whole run frozen out of
-the collector's sight (and shared untouched by the workers forked after it), and
-young collections less often.
+tagging lexicon. Measured with `gc.callbacks` on the 1,000-page runs of
+bench/bench_fetch.py, that was 52-68 ms of the run process's CPU (24-37 ms now) and, in
+a run whose pages changed, 43-56 ms in each analysis worker (17-18 ms now), whose full
+collections also wrote to every object the fork server had given it, copying its
+pages. So, as the `gc` docs advise for a process that forks: no collections while
+importing, then the objects kept for the whole run frozen out of the collector's sight
+(and shared untouched by the workers forked after it), and young collections less
+often.
 """
 
 from __future__ import annotations
