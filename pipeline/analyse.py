@@ -26,7 +26,7 @@ from scrapers import Page, ScraperOptions, get_scraper, load_families
 from scrapers.base import Reading
 
 if TYPE_CHECKING:
-    from pipeline.fetch import FetchResult
+    from pipeline.fetched import FetchResult
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 

@@ -22,8 +22,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
-from functools import cached_property
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -34,78 +32,15 @@ from pipeline.decode import (
     BodyTooLarge,
     BoundedDecoder,
     UnsupportedEncoding,
-    decode_text,
     parse_content_type,
     sniff_type,
 )
+from pipeline.fetched import FetchRequest, FetchResult, Outcome
 from pipeline.robots import RobotsCache
-from scrapers.base import Page
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _GONE = {404, 410}
 _WINDOW = 2000  # pending fetches in fetch_all; the rest wait in the caller's iterable
-
-
-class Outcome(StrEnum):
-    OK = "ok"
-    NOT_MODIFIED = "not_modified"
-    GONE = "gone"  # a definite 404 or 410
-    ERROR = "error"
-    BLOCKED = "blocked"  # robots.txt disallows it
-
-
-@dataclass(frozen=True)
-class FetchRequest:
-    url: str
-    source_id: str
-    etag: str | None = None
-    last_modified: str | None = None  # the server's own Last-Modified, sent back verbatim
-    key: object = None  # opaque to the fetcher, handed back in the result
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    request: FetchRequest
-    url: str  # final URL, after redirects
-    outcome: Outcome
-    status: int | None
-    content: bytes = b""
-    mime: str = ""  # the media type the server sent, or the one sniffed from the body
-    header_charset: str | None = None  # the charset the header claimed, maybe wrongly
-    etag: str | None = None
-    last_modified: str | None = None  # verbatim from the server
-    bytes: int = 0
-    elapsed_ms: float = 0.0
-    attempts: int = 0
-    error: str | None = None
-
-    # Decoded on first use, by whoever uses it: a run hands the undecoded result to an
-    # analysis worker, so the run's own process neither decodes nor ships the text.
-    @cached_property
-    def _decoded(self) -> tuple[str, str | None]:
-        return decode_text(self.content, self.mime, self.header_charset)
-
-    @property
-    def text(self) -> str:
-        """The decoded body for text types; "" for binaries."""
-        return self._decoded[0]
-
-    @property
-    def content_type(self) -> str:
-        """ "text/html; charset=<what `text` was decoded with>", "application/pdf": the
-        charset we decoded with, not the server's claim, so whoever re-reads the bytes
-        (a scraper, a stored body) decodes them as we did."""
-        used = self._decoded[1]
-        return f"{self.mime}; charset={used}" if used else self.mime
-
-    def page(self) -> Page:
-        return Page(
-            url=self.url,
-            content=self.content,
-            content_type=self.content_type or "text/html",
-            text=self.text,
-            status=self.status or 0,
-        )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pipeline.analyse import Finding, Task, tag_all
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.diff import diff_documents
-from pipeline.fetch import Fetcher, FetchRequest, FetchResult, Outcome
+from pipeline.fetch import Fetcher
+from pipeline.fetched import FetchRequest, FetchResult, Outcome
 from pipeline.models import Link
 from pipeline.schedule import is_due
 from pipeline.store import PageRow, Store, utcnow

@@ -14,7 +14,8 @@ import pytest
 from faultserver import CHARSET_CASES, FINNISH, LAST_MODIFIED, FaultServer, fault_server
 
 from pipeline.config import Settings
-from pipeline.fetch import Fetcher, FetchRequest, FetchResult, Outcome, Tuning
+from pipeline.fetch import Fetcher, Tuning
+from pipeline.fetched import FetchRequest, FetchResult, Outcome
 
 __all__ = ["fault_server"]  # the fixture, imported so pytest finds it
 

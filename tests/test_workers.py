@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,13 +24,14 @@ import pipeline.run
 import pipeline.workers
 from pipeline.analyse import Finding, PreviousReader, Task, prepare
 from pipeline.config import Settings, Source, SourcesConfig
+from pipeline.fetched import FetchRequest, FetchResult, Outcome
 from pipeline.run import RunReport, run_sources
 from pipeline.runner import load_config, prepare_store
 from pipeline.sample_site import SampleSite, sample_sources_path
 from pipeline.store import Store
 from pipeline.tag import Tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.warmup import analysis_workers
+from pipeline.warmup import PRELOAD, analysis_workers
 from pipeline.workers import Analyser
 from scrapers import Page
 
@@ -168,6 +172,37 @@ def test_a_pool_finds_what_in_process_analysis_finds(taxonomy: Taxonomy) -> None
     finally:
         pool.close()
     assert expected[0].changes and expected[0].changes[0].kind == "page_added"
+
+
+def test_a_worker_takes_a_fetched_page_without_importing_the_http_client() -> None:
+    """A run hands its workers undecoded FetchResults; unpickling one in a worker that has
+    what the fork server preloads must not import httpx (0.1 s of CPU per worker)."""
+    fetched = FetchResult(
+        request=FetchRequest(url="http://127.0.0.1:9/sivu", source_id="s"),
+        url="http://127.0.0.1:9/sivu",
+        outcome=Outcome.OK,
+        status=200,
+        content=ARTICLE.encode(),
+        mime="text/html",
+        header_charset="utf-8",
+    )
+    task = dataclasses.replace(page_task("/sivu"), fetched=fetched)
+    worker = f"""
+import importlib, pickle, sys
+for module in {PRELOAD!r}:
+    importlib.import_module(module)
+task = pickle.loads(sys.stdin.buffer.read())
+assert task.page.text, "the page decodes"
+print(sorted(m for m in ("httpx", "httpcore", "anyio", "pipeline.fetch") if m in sys.modules))
+"""
+    answer = subprocess.run(
+        [sys.executable, "-c", worker],
+        input=pickle.dumps(task),
+        capture_output=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert answer.stdout.decode().strip() == "[]"
 
 
 def _crash_on_broken(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -> Finding:
