@@ -41,6 +41,20 @@ def test_a_collector_turned_off_before_stays_off() -> None:
         gc.enable()
 
 
+def test_the_script_freezes_what_its_set_up_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the `sotewatch` script the process ends with its command: nothing set up
+    while paused will be garbage before then."""
+    monkeypatch.setattr(heap, "_process_ends_after_command", True)
+    frozen_before = gc.get_freeze_count()
+    try:
+        with heap.paused():
+            kept = [object() for _ in range(10)]  # noqa: F841  (alive as paused ends)
+        assert gc.get_freeze_count() > frozen_before + 10
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
 def test_frozen_keeps_what_is_alive_out_of_collections_and_collects_young_less_often() -> None:
     before = collector_state()
     kept = [object() for _ in range(10)]
