@@ -38,7 +38,7 @@ LANES = 2
 KILLS = {1: 4, 2: 7}  # per lane and edition: 2 x 11 = 22 kills
 PER_HOST_DELAY = "0.15"
 RUN_TIMEOUT = 120
-PAGE_LINE = re.compile(r" INFO (?:ok|not_modified|gone|error|blocked) ")
+PAGE_LINE = re.compile(r" (?:DEBUG|INFO) (?:ok|not_modified|gone|error|blocked) ")
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Lane:
 
 def sotewatch_run(db: Path, sources: Path, log: Path) -> subprocess.Popen:
     command = [sys.executable, "-c", "from pipeline.cli import main; main()", "--db", str(db)]
-    command += ["run", "--sources", str(sources), "--force", "--no-send"]
+    command += ["--verbose", "run", "--sources", str(sources), "--force", "--no-send"]
     command += ["--per-host-delay", PER_HOST_DELAY]
     with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
