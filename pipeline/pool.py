@@ -6,10 +6,11 @@ event loop then waits milliseconds to get it back; on a run of 1,000 pages that 
 more than the fetching. Here the run's thread writes the tasks and reads the results
 itself, never blocking except when it asks for a result that is not there yet.
 
-Workers are forked from the run itself ("fork"), or from multiprocessing's fork server
-("forkserver"): a process started afresh, which imports the modules named by `prestart`
-once, on another core, while the run does its own start-up; each worker forked from it
-has them already. A forked run also leaves no thread state behind in its workers.
+Workers are forked from the run itself ("fork"), or from the run's fork server
+("forkserver", pipeline/forkserver.py): a fork of the run made as it starts, which
+imports the modules named by `prestart` once, on another core, while the run does the
+rest of its start-up; each worker forked from it has them already. A worker forked
+from the server also inherits no thread, event loop or open database of the run's.
 
 Each worker has one socket pair. Both ways a message is a length-prefixed pickle: a list
 of tasks in, the list of their results out, in order. A worker that dies (a segfault in
@@ -17,13 +18,12 @@ a parser, the OOM killer) shows as the end of its socket; the batches it held fa
 `WorkerDied` and the worker is replaced.
 
 A worker asked of the fork server is started by a thread of its own: the server answers
-only once it has imported its modules (about 0.3 s), which the run spends fetching,
+only once it has imported its modules (about 0.15 s), which the run spends fetching,
 its tasks waiting in the worker's socket meanwhile. The thread does nothing else.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 import select
 import socket
@@ -33,6 +33,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pipeline import forkserver
 
 _FRAME = struct.Struct("!Q")  # the length of the pickle that follows
 _READ = 1 << 20
@@ -65,7 +67,7 @@ class _Worker:
     answered: bool = False  # a batch at least
 
     @property
-    def process(self) -> Any:  # multiprocessing.Process, None if it could not start
+    def process(self) -> Any:  # a Process (started), None if it could not start
         """The worker's process, waiting for it to have started."""
         return self.starting.process()
 
@@ -171,22 +173,14 @@ class _Start:
             self._theirs.close()
 
 
-_server_started = False
-
-
 def prestart(preload: Sequence[str]) -> None:
     """Start the fork server now, importing `preload` (module names), unless it runs."""
-    from multiprocessing import forkserver
-
-    global _server_started
-    multiprocessing.set_forkserver_preload(list(preload))
-    forkserver.ensure_running()
-    _server_started = True
+    forkserver.start(preload)
 
 
 def server_started() -> bool:
     """Whether this process has started the fork server (`prestart`)."""
-    return _server_started
+    return forkserver.started()
 
 
 class Pool:
@@ -205,7 +199,13 @@ class Pool:
         start_method: str = "fork",
     ) -> None:
         self._start = (work, initializer, initargs)
-        self._context = multiprocessing.get_context(start_method)
+        self._start_method = start_method
+        if start_method == "forkserver":
+            forkserver.start()  # here, not in the thread that starts the first worker
+        else:
+            import multiprocessing
+
+            self._context = multiprocessing.get_context(start_method)
         self._workers: list[_Worker] = []
         for _ in range(max(1, workers)):
             self._workers.append(self._spawn())
@@ -259,18 +259,20 @@ class Pool:
         ours, theirs = socket.socketpair()
         for end in (ours, theirs):  # a whole batch either way, without waiting for a read
             end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _BUFFER)
+        ours.setblocking(False)
+        if self._start_method == "forkserver":
+            # The server's answer is not waited for: it may still be importing.
+            process: Any = forkserver.Process(
+                _serve, ([], work, initializer, initargs), sock=theirs
+            )
+            return _Worker(_Start(process, theirs, background=True), ours)
         # A fork of the run copies the run's end of every worker's socket; the child
         # closes them, or a worker would never see its socket end when the run closes it.
-        not_its_own: list[socket.socket] = []
-        if self._context.get_start_method() == "fork":
-            not_its_own = [ours, *(w.sock for w in self._workers if not w.dead)]
+        not_its_own = [ours, *(w.sock for w in self._workers if not w.dead)]
         process = self._context.Process(
             target=_serve, args=(theirs, not_its_own, work, initializer, initargs), daemon=True
         )
-        ours.setblocking(False)
-        # A fork is started at once; a fork server's answer is not waited for.
-        background = self._context.get_start_method() == "forkserver"
-        return _Worker(_Start(process, theirs, background=background), ours)
+        return _Worker(_Start(process, theirs, background=False), ours)
 
     def _replace(self, dead: _Worker) -> _Worker:
         dead.sock.close()

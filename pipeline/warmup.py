@@ -1,10 +1,10 @@
 """How many processes analyse a run's pages, and starting their fork server early.
 
-The analysis workers are forked from multiprocessing's fork server, which imports the
-parsers (lxml, bs4, pypdf, feedparser, every scraper family) once for all of them.
-Started first thing in `sotewatch run`, before the run imports httpx, reads its config
-and opens its database, the server does those imports on another core while the run
-does its own start-up, and the first pages fetched find the workers ready.
+The analysis workers are forked from a fork server (pipeline/forkserver.py), which
+imports the parsers (lxml, bs4, pypdf, feedparser, every scraper family) once for all
+of them. Forked first thing in `sotewatch run`, before the run imports httpx, reads its
+config and opens its database, the server does those imports on another core while
+the run does its own start-up, and the first pages fetched find the workers ready.
 
 That is worth a core only for a run that will analyse many pages: a first run, or one
 whose pages come without validators (each answers 200 every time). A run of 304s never
@@ -25,11 +25,10 @@ from scrapers import FAMILIES
 
 SMALL_WAVE = 16  # fewer pages than this are analysed in-process: a pool is not worth it
 START_METHOD = "forkserver"
-# What the fork server imports for every worker. pipeline.cli too: the `sotewatch`
-# script is each worker's __main__, which multiprocessing imports again in the worker.
-# Then what it prepares once for all of them (pipeline/prewarm.py), and, for a run whose
-# pages may change, the tagging lexicon (pipeline/prewarm_tagging.py).
-PRELOAD = ("pipeline.cli", "pipeline.workers", *FAMILIES.values(), "pipeline.prewarm")
+# What the fork server imports for every worker (it has the run's modules already, as a
+# fork of it), then what it prepares once for all of them (pipeline/prewarm.py), and,
+# for a run whose pages may change, the tagging lexicon (pipeline/prewarm_tagging.py).
+PRELOAD = ("pipeline.workers", *FAMILIES.values(), "pipeline.prewarm")
 PRELOAD_TAGGING = (*PRELOAD, "pipeline.prewarm_tagging")
 
 

@@ -6,13 +6,13 @@ pages to forked workers (pipeline/pool.py) so the two overlap; with one core, or
 handful of pages, it analyses in-process. Either way the answer is `analyse.prepare`'s,
 computed by the same function, so pool and in-process runs store identical rows.
 
-Workers are forked from multiprocessing's fork server, which imports the parsers once
-for all of them (pipeline/warmup.py starts it early, for a run that will need it), and
-die with the run: the server exits when the run does, and each worker with its server
-(PR_SET_PDEATHSIG), so a run killed with SIGKILL leaves no orphans. A worker that dies
-(a segfault in a parser, the OOM killer) is replaced; the pages it held are re-analysed
-one at a time, and a page that kills its worker again is that page's failure, not the
-run's.
+Workers are forked from the run's fork server (pipeline/forkserver.py), which imports
+the parsers once for all of them (pipeline/warmup.py starts it early, for a run that
+will need it), and die with the run: the server exits when the run does, and each
+worker with its server (PR_SET_PDEATHSIG), so a run killed with SIGKILL leaves no
+orphans. A worker that dies (a segfault in a parser, the OOM killer) is replaced; the
+pages it held are re-analysed one at a time, and a page that kills its worker again is
+that page's failure, not the run's.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # imported by `_start_pool`: a run in which no page changed n
 # bounds the bytes): enough for the run to fetch on at its own pace, the workers
 # catching up when it waits, at the end or for a slow host.
 LOOK_AHEAD = 128
-# While the workers start (their fork server imports the parsers: about 0.3 s, begun
+# While the workers start (their fork server imports the parsers: about 0.15 s, begun
 # only when a run's first page needs analysing), the run fetches on rather than wait.
 STARTING_LOOK_AHEAD = 512
 # The workers yield the CPU to the run: it is the one serial stage (every page is fetched
@@ -189,10 +189,10 @@ def _as_finding(answer: Finding | str) -> Finding:
 
 
 def _server_started() -> bool:
-    """Whether this run started the fork server, asked without importing the pool (and
-    multiprocessing with it) into a run that has not."""
-    pool = sys.modules.get("pipeline.pool")
-    return pool is not None and pool.server_started()
+    """Whether this run started the fork server, asked without importing the pool into
+    a run that has not."""
+    server = sys.modules.get("pipeline.forkserver")
+    return server is not None and server.started()
 
 
 def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 
 import pytest
 
+import pipeline.forkserver
 from pipeline.pool import Pool, WorkerDied
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the pool forks its workers")
@@ -76,8 +76,7 @@ def test_a_worker_that_could_not_start_is_a_dead_worker(monkeypatch: pytest.Monk
     def no_process(self: object) -> None:
         raise OSError("no fork server")
 
-    process_class = multiprocessing.get_context("forkserver").Process
-    monkeypatch.setattr(process_class, "start", no_process)
+    monkeypatch.setattr(pipeline.forkserver.Process, "start", no_process)
     pool = Pool(1, sizes, nothing, (), start_method="forkserver")
     try:
         with pytest.raises(WorkerDied, match="could not start: no fork server"):

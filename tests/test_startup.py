@@ -32,8 +32,11 @@ ANALYSIS_PACKAGES = (
     "phonenumbers",
     "charset_normalizer",
 )
-POOL_MODULES = ("multiprocessing", "pipeline.pool")
-WATCHED_MODULES = (*ANALYSIS_PACKAGES, *POOL_MODULES, *FAMILIES.values(), "sqlite_utils")
+POOL_MODULES = ("pipeline.forkserver", "pipeline.pool")
+# multiprocessing: its fork server is a fresh interpreter, plus one for its resource tracker
+WATCHED_MODULES = (
+    *ANALYSIS_PACKAGES, *POOL_MODULES, *FAMILIES.values(), "sqlite_utils", "multiprocessing"
+)  # fmt: skip
 
 # Runs the CLI in-process, then writes which of WATCHED_MODULES it had imported.
 RUN_AND_REPORT = """
@@ -128,3 +131,4 @@ def test_a_pool_analyses_in_workers_that_import_the_parsers_the_run_never_import
     assert report["before"] == []
     assert not (set(FAMILIES.values()) | {"pypdf", "lxml", "bs4"}) & set(report["after"])
     assert set(POOL_MODULES) <= set(report["after"])
+    assert "multiprocessing" not in report["after"]  # the run forks its own fork server

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.forkserver
 import pipeline.pool
 import pipeline.run
 import pipeline.workers
@@ -127,7 +128,7 @@ def test_a_run_begun_for_many_pages_starts_its_workers_as_it_plans_them(
 ) -> None:
     """The run started the fork server (a new database: pipeline/warmup.py), so its
     workers start while the first pages are fetched, not when the first batch is full."""
-    monkeypatch.setattr(pipeline.pool, "_server_started", True)
+    monkeypatch.setattr(pipeline.forkserver, "started", lambda: True)
     analyser = Analyser(tagger_for(taxonomy), workers=2)
     try:
         analyser.plan(pipeline.workers.SMALL_WAVE)
@@ -140,7 +141,7 @@ def test_a_run_over_known_pages_starts_no_worker_before_a_page_needs_one(
     taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run of 304s never pays for the workers."""
-    monkeypatch.setattr(pipeline.pool, "_server_started", False)
+    monkeypatch.setattr(pipeline.forkserver, "started", lambda: False)
     analyser = Analyser(tagger_for(taxonomy), workers=2)
     try:
         analyser.plan(pipeline.workers.SMALL_WAVE)
