@@ -17,9 +17,17 @@ Workers that should die with it ask for that themselves (pipeline/workers.py set
 PR_SET_PDEATHSIG).
 
 The server keeps nothing of the run's but its memory. It closes every descriptor it
-inherited (the run's database, its lock file), so a killed run's lock is free at once.
-It freezes every object it inherited, so that no collection of the run's garbage can
+inherited (the run's lock file, say), so a killed run's lock is free at once. It
+freezes every object it inherited, so that no collection of the run's garbage can
 close a descriptor number it has since reused.
+
+SQLite's state does not survive a fork: a process forked while a database is open
+must not open that database again ("locking protocol" errors, and worse: see
+sqlite.org/howtocorrupt.html, 2.6). So `sotewatch run` forks its server before it
+opens its database (`prestart`), importing nothing yet unless the run will need its
+workers, and their workers may read the database. A pool that finds no server
+prestarted forks its own, maybe with the database open, whose workers must not
+(`Lease.clean`). Each server serves one pool and ends with it.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 _LENGTH = struct.Struct("!Q")  # of the pickled request that follows
@@ -44,11 +53,11 @@ _NUMBER = struct.Struct("!q")  # a pid, then an exit code, on a worker's status 
 
 
 class ServerGone(OSError):
-    """The fork server exited before it forked the worker."""
+    """The fork server did not fork a worker: it has exited, or could not prepare it."""
 
 
-class _Server:
-    """The run's handle on its fork server."""
+class Server:
+    """The run's handle on a fork server it forked."""
 
     def __init__(self, preload: Sequence[str]) -> None:
         ours, theirs = socket.socketpair()
@@ -61,24 +70,23 @@ class _Server:
         theirs.close()
         self.pid = pid
         self.sock = ours
+        self.preload = tuple(preload)  # what it imports before it forks a worker
         self.lock = threading.Lock()  # workers are started by threads of their own
 
-    def alive(self) -> bool:
-        try:
-            pid, _ = os.waitpid(self.pid, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        return pid == 0
+    def want(self, preload: Sequence[str]) -> None:
+        """Have `preload` imported too, before the next worker is forked."""
+        self.preload = tuple(dict.fromkeys((*self.preload, *preload)))
 
     def fork(self, target: Callable[..., Any], args: tuple[Any, ...], sock: socket.socket) -> int:
         """Ask for a worker running target(sock, *args); the read end of its status pipe."""
-        payload = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
+        work = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
+        request = pickle.dumps((self.preload, work), protocol=pickle.HIGHEST_PROTOCOL)
         status, status_w = os.pipe()
         try:
             with self.lock:
-                header = [_LENGTH.pack(len(payload))]
+                header = [_LENGTH.pack(len(request))]
                 socket.send_fds(self.sock, header, [sock.fileno(), status_w])
-                self.sock.sendall(payload)
+                self.sock.sendall(request)
         except OSError as exc:
             os.close(status)
             raise ServerGone(f"the fork server is gone: {exc}") from exc
@@ -86,42 +94,91 @@ class _Server:
             os.close(status_w)
         return status
 
-
-_server: _Server | None = None
-
-
-def start(preload: Sequence[str] = ()) -> None:
-    """Fork the server now, to import `preload` (module names), unless it is running."""
-    global _server
-    if _server is None or not _server.alive():
-        _server = _Server(preload)
+    def close(self) -> None:
+        """End the server (its socket ends) and reap it; its workers are not waited for."""
+        self.sock.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
 
 
-def started() -> bool:
-    """Whether this process has forked a fork server."""
-    return _server is not None
+@dataclass(frozen=True)
+class Lease:
+    """A server for one pool. `clean`: forked before the run opened its database, so the
+    pool's workers may open it."""
+
+    server: Server
+    clean: bool
+
+
+_prestarted: Server | None = None
+
+
+def prestart(preload: Sequence[str] = ()) -> None:
+    """Fork the server for the next pool now, before the run opens its database; it
+    imports `preload` (module names) at once."""
+    global _prestarted
+    if _prestarted is None:
+        _prestarted = Server(preload)
+    else:
+        _prestarted.want(preload)
+
+
+def discard() -> None:
+    """End a prestarted server no pool took (a run of 304s): one serves one run."""
+    global _prestarted
+    if _prestarted is not None:
+        _prestarted.close()
+        _prestarted = None
+
+
+def prestarted() -> bool:
+    """Whether a server was prestarted for the next pool (`lease` would be clean)."""
+    return _prestarted is not None
+
+
+def preloading() -> bool:
+    """Whether a server was prestarted importing modules: for a run expected to analyse
+    many pages (pipeline/warmup.py), whose workers should start with it."""
+    return _prestarted is not None and bool(_prestarted.preload)
+
+
+def lease(preload: Sequence[str] = ()) -> Lease:
+    """The prestarted server, or one forked now to import `preload`. A server prestarted
+    bare imports `preload` too; one prestarted with modules keeps to them (a first run's
+    workers tag nothing, and need no lexicon: pipeline/warmup.py)."""
+    global _prestarted
+    server, _prestarted = _prestarted, None
+    if server is None:
+        return Lease(Server(preload), clean=False)
+    if not server.preload:
+        server.want(preload)
+    return Lease(server, clean=True)
 
 
 class Process:
-    """A worker the server forks: what pipeline/pool.py uses of multiprocessing.Process."""
+    """A worker a server forks: what pipeline/pool.py uses of multiprocessing.Process."""
 
     def __init__(
-        self, target: Callable[..., Any], args: tuple[Any, ...], *, sock: socket.socket
+        self,
+        target: Callable[..., Any],
+        args: tuple[Any, ...],
+        *,
+        sock: socket.socket,
+        server: Server,
     ) -> None:
         self._target, self._args, self._sock = target, args, sock
+        self._server = server
         self._status: int | None = None
         self.pid: int | None = None
         self.exitcode: int | None = None
 
     def start(self) -> None:
-        """Blocks until the server has forked the worker (it first imports its modules)."""
-        start()
-        assert _server is not None
-        self._status = _server.fork(self._target, self._args, self._sock)
+        """Blocks until the server has forked the worker (it may import modules first)."""
+        self._status = self._server.fork(self._target, self._args, self._sock)
         pid = _read_number(self._status)
         if pid is None:
             self._close()
-            raise ServerGone("the fork server exited before it forked the worker")
+            raise ServerGone("the fork server did not fork the worker (its error is logged)")
         self.pid = pid
 
     def join(self, timeout: float | None = None) -> None:
@@ -170,8 +227,7 @@ def _server_main(sock: socket.socket, preload: tuple[str, ...]) -> None:
         os.closerange(3, sock.fileno())
         os.closerange(sock.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
-        for name in preload:
-            importlib.import_module(name)
+        _import(preload)
         gc.enable()  # forked while the run had the collector paused (pipeline/heap.py)
         _serve(sock)
     except BaseException:
@@ -199,15 +255,29 @@ def _serve(sock: socket.socket) -> None:
             if request is None:
                 return  # the run has gone
             payload, (worker_fd, status_fd) = request
+            try:
+                preload, work = pickle.loads(payload)
+                _import(preload)  # once, here: every worker then has it
+                target, args = pickle.loads(work)
+            except Exception:  # that worker's failure (its status pipe ends), not the server's
+                traceback.print_exc()
+                os.close(worker_fd)
+                os.close(status_fd)
+                continue
             pid = os.fork()
             if pid == 0:  # never returns
-                _worker_main(
-                    payload, worker_fd, [sock.fileno(), wake_r, wake_w, *statuses.values()]
-                )
+                not_its_own = [sock.fileno(), wake_r, wake_w, *statuses.values()]
+                _worker_main(target, args, worker_fd, not_its_own)
             os.close(worker_fd)
             statuses[pid] = status_fd
             _tell(status_fd, pid)
         _reap(statuses)
+
+
+def _import(modules: Sequence[str]) -> None:
+    for name in modules:
+        if name not in sys.modules:
+            importlib.import_module(name)
 
 
 def _drained(fd: int) -> bool:
@@ -255,14 +325,15 @@ def _tell(fd: int, number: int) -> None:
         os.write(fd, _NUMBER.pack(number))
 
 
-def _worker_main(payload: bytes, worker_fd: int, not_its_own: list[int]) -> None:
+def _worker_main(
+    target: Callable[..., Any], args: tuple[Any, ...], worker_fd: int, not_its_own: list[int]
+) -> None:
     code = 1
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in not_its_own:
             os.close(fd)
-        target, args = pickle.loads(payload)
         target(socket.socket(fileno=worker_fd), *args)
         code = 0
     except SystemExit as exc:

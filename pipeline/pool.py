@@ -173,16 +173,6 @@ class _Start:
             self._theirs.close()
 
 
-def prestart(preload: Sequence[str]) -> None:
-    """Start the fork server now, importing `preload` (module names), unless it runs."""
-    forkserver.start(preload)
-
-
-def server_started() -> bool:
-    """Whether this process has started the fork server (`prestart`)."""
-    return forkserver.started()
-
-
 class Pool:
     """`workers` forked processes, each running `serve(initializer, initargs, work)`.
 
@@ -197,11 +187,15 @@ class Pool:
         initargs: tuple[Any, ...],
         *,
         start_method: str = "fork",
+        lease: forkserver.Lease | None = None,
     ) -> None:
+        """`lease`: the fork server to fork from (start_method="forkserver"); by default
+        the prestarted one, else one forked now (pipeline/forkserver.py)."""
         self._start = (work, initializer, initargs)
         self._start_method = start_method
+        self._lease: forkserver.Lease | None = None
         if start_method == "forkserver":
-            forkserver.start()  # here, not in the thread that starts the first worker
+            self._lease = lease or forkserver.lease()
         else:
             import multiprocessing
 
@@ -253,6 +247,9 @@ class Pool:
         for worker in self._workers:
             worker.wait()
         self._workers = []
+        if self._lease is not None:
+            self._lease.server.close()
+            self._lease = None
 
     def _spawn(self) -> _Worker:
         work, initializer, initargs = self._start
@@ -260,10 +257,10 @@ class Pool:
         for end in (ours, theirs):  # a whole batch either way, without waiting for a read
             end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _BUFFER)
         ours.setblocking(False)
-        if self._start_method == "forkserver":
+        if self._lease is not None:
             # The server's answer is not waited for: it may still be importing.
             process: Any = forkserver.Process(
-                _serve, ([], work, initializer, initargs), sock=theirs
+                _serve, ([], work, initializer, initargs), sock=theirs, server=self._lease.server
             )
             return _Worker(_Start(process, theirs, background=True), ours)
         # A fork of the run copies the run's end of every worker's socket; the child

@@ -6,11 +6,12 @@ of them. Forked first thing in `sotewatch run`, before the run imports httpx, re
 config and opens its database, the server does those imports on another core while
 the run does its own start-up, and the first pages fetched find the workers ready.
 
-That is worth a core only for a run that will analyse many pages: a first run, or one
-whose pages come without validators (each answers 200 every time). A run of 304s never
-starts the server; one in which known pages changed starts it when the first of them
-arrives (pipeline/workers.py). Kept apart from pipeline/workers.py, which imports the
-analysis stack, so that deciding costs the run nothing.
+Importing is worth a core only for a run that will analyse many pages: a first run, or
+one whose pages come without validators (each answers 200 every time). For any other
+run the server is forked bare (a millisecond): a run of 304s never has it import
+anything; one in which known pages changed has it import the parsers when the first
+of them arrives (pipeline/workers.py). Kept apart from pipeline/workers.py, which
+imports the analysis stack, so that deciding costs the run nothing.
 """
 
 from __future__ import annotations
@@ -69,10 +70,15 @@ def many_pages_to_analyse(db: Path) -> bool:
 
 
 def prestart_workers(db: Path, requested: int | None) -> None:
-    """Start the workers' fork server now if the run will very likely need it; with the
-    lexicon unless the database is new (a first run tags nothing)."""
+    """Fork the workers' fork server now, before the run opens its database (which the
+    workers then may read: pipeline/forkserver.py). It imports the parsers at once if
+    the run will very likely need them, with the lexicon unless the database is new (a
+    first run tags nothing); otherwise only when a page first needs analysing."""
     workers = analysis_workers(requested) or default_workers()
-    if workers > 1 and can_fork() and many_pages_to_analyse(db):
-        from pipeline.pool import prestart
+    if workers > 1 and can_fork():
+        from pipeline import forkserver
 
-        prestart(PRELOAD_TAGGING if db.exists() else PRELOAD)
+        if not many_pages_to_analyse(db):
+            forkserver.prestart()
+        else:
+            forkserver.prestart(PRELOAD_TAGGING if db.exists() else PRELOAD)

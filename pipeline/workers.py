@@ -86,7 +86,8 @@ class Analyser:
     ) -> None:
         """`read_previous` reads a previous version in this process; workers read it from
         `database` themselves (read-only), so the run's process neither reads nor ships
-        it. Without `database` (one in memory) the run reads it for them."""
+        it. Without `database` (one in memory), or when the workers are forked from a
+        process that has it open, the run reads it for them."""
         self.tagger = tagger
         self.workers = default_workers() if workers is None else max(1, workers)
         self.read_previous = read_previous
@@ -115,7 +116,11 @@ class Analyser:
         """Choose for the next `pages` pages: a pool only for a wave worth it."""
         self.flush()
         self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and can_fork()
-        if self._use_pool and _server_started():
+        if self._use_pool and self._pool is None and not _prestarted():
+            # Its fork server will be forked from this process, which has the database
+            # open: its workers must not open it (pipeline/forkserver.py).
+            self.database = None
+        if self._use_pool and _server_preloading():
             # The run was started expecting many pages to analyse (pipeline/warmup.py):
             # the workers start now, while the first pages are fetched.
             self._started()
@@ -174,10 +179,12 @@ class Analyser:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        elif "pipeline.forkserver" in sys.modules:
+            sys.modules["pipeline.forkserver"].discard()
 
     def _started(self) -> Pool:
         if self._pool is None:
-            self._pool = _start_pool(self.workers, self.tagger, self.database)
+            self._pool, self.database = _start_pool(self.workers, self.tagger, self.database)
         return self._pool
 
 
@@ -188,25 +195,44 @@ def _as_finding(answer: Finding | str) -> Finding:
     return Finding(failure=f"analysis failed: {answer}")
 
 
-def _server_started() -> bool:
-    """Whether this run started the fork server, asked without importing the pool into
-    a run that has not."""
+def _prestarted() -> bool:
+    """Whether the workers will be forked from a server prestarted before the run opened
+    its database (pipeline/warmup.py)."""
+    if START_METHOD != "forkserver":
+        return False
+    from pipeline import forkserver
+
+    return forkserver.prestarted()
+
+
+def _server_preloading() -> bool:
+    """Whether this run prestarted a fork server importing the parsers, asked without
+    importing it into a run that has not."""
     server = sys.modules.get("pipeline.forkserver")
-    return server is not None and server.started()
+    return server is not None and server.preloading()
 
 
-def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> Pool:
+def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> tuple[Pool, Path | None]:
     """Workers forked from the fork server, which has imported the analysis stack: the
-    run's own process, busy fetching, never pays for it, and the workers only once."""
-    from pipeline.pool import Pool, prestart
+    run's own process, busy fetching, never pays for it, and the workers only once.
+    With the database they may read: None if they were forked from a process that had
+    it open (pipeline/forkserver.py), when the run reads previous versions for them."""
+    from pipeline.pool import Pool
 
-    if START_METHOD == "forkserver":
-        # Unless pipeline/warmup.py has started it already (for a new database, without
-        # the lexicon), the run is over known pages: their changes will be tagged.
-        prestart(PRELOAD_TAGGING)
-    # The tagger is pickled without its lexicon: a worker takes the one its fork server
-    # built (pipeline/prewarm_tagging.py), or builds it at its first change.
-    return Pool(workers, _work, _init_worker, (tagger, database), start_method=START_METHOD)
+    if START_METHOD != "forkserver":  # copies of the run, its database open
+        return Pool(workers, _work, _init_worker, (tagger, None), start_method=START_METHOD), None
+    from pipeline import forkserver
+
+    # A server prestarted bare, or one forked now, imports the lexicon too: the run is
+    # over known pages, whose changes will be tagged. The tagger is pickled without
+    # its lexicon: a worker takes the one its fork server built
+    # (pipeline/prewarm_tagging.py), or builds it at its first change.
+    lease = forkserver.lease(PRELOAD_TAGGING)
+    readable = database if lease.clean else None
+    pool = Pool(
+        workers, _work, _init_worker, (tagger, readable), start_method=START_METHOD, lease=lease
+    )
+    return pool, readable
 
 
 def _init_worker(tagger: Tagger, database: Path | None) -> None:

@@ -36,21 +36,28 @@ def worker_socket() -> Iterator[tuple[socket.socket, socket.socket]]:
     theirs.close()
 
 
-def started(code: int, theirs: socket.socket) -> forkserver.Process:
-    process = forkserver.Process(answer_then_exit, (code,), sock=theirs)
+@pytest.fixture
+def server() -> Iterator[forkserver.Server]:
+    server = forkserver.Server(["json"])
+    yield server
+    server.close()
+
+
+def started(code: int, theirs: socket.socket, server: forkserver.Server) -> forkserver.Process:
+    process = forkserver.Process(answer_then_exit, (code,), sock=theirs, server=server)
     process.start()
     theirs.close()  # the worker has its own copy now
     return process
 
 
 def test_a_worker_is_forked_by_the_server_and_its_pid_and_exit_code_reach_the_run(
-    worker_socket: tuple[socket.socket, socket.socket],
+    worker_socket: tuple[socket.socket, socket.socket], server: forkserver.Server
 ) -> None:
     ours, theirs = worker_socket
-    process = started(3, theirs)
+    process = started(3, theirs, server)
     pid, parent = json.loads(ours.makefile().readline())
     assert process.pid == pid
-    assert parent not in (os.getpid(), pid)  # the server's child, not the run's
+    assert parent == server.pid  # the server's child, not the run's
     assert process.is_alive()
     ours.sendall(b"x")
     process.join(timeout=10)
@@ -59,10 +66,10 @@ def test_a_worker_is_forked_by_the_server_and_its_pid_and_exit_code_reach_the_ru
 
 
 def test_a_killed_worker_reports_its_signal(
-    worker_socket: tuple[socket.socket, socket.socket],
+    worker_socket: tuple[socket.socket, socket.socket], server: forkserver.Server
 ) -> None:
     ours, theirs = worker_socket
-    process = started(0, theirs)
+    process = started(0, theirs, server)
     ours.makefile().readline()
     process.kill()
     process.join(timeout=10)
@@ -78,8 +85,7 @@ from pipeline import forkserver
 from pipeline.lock import run_lock
 db = Path(sys.argv[1])
 with run_lock(db):
-    forkserver.start(["os"])
-    pid = forkserver._server.pid
+    pid = forkserver.Server(["os"]).pid
     time.sleep(0.2)  # the server has closed what it inherited by now, or never will
     fds = os.listdir(f"/proc/{pid}/fd")
     print(json.dumps([os.path.realpath(f"/proc/{pid}/fd/{fd}") for fd in fds]))

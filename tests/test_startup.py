@@ -32,7 +32,7 @@ ANALYSIS_PACKAGES = (
     "phonenumbers",
     "charset_normalizer",
 )
-POOL_MODULES = ("pipeline.forkserver", "pipeline.pool")
+POOL_MODULES = ("pipeline.pool",)  # pipeline.forkserver is light: every run with workers has it
 # multiprocessing: its fork server is a fresh interpreter, plus one for its resource tracker
 WATCHED_MODULES = (
     *ANALYSIS_PACKAGES, *POOL_MODULES, *FAMILIES.values(), "sqlite_utils", "multiprocessing"

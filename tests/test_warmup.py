@@ -1,7 +1,8 @@
-"""The workers' fork server starts first thing in a run that will analyse many pages.
+"""The workers' fork server is forked first thing in a run, before it opens its database.
 
-It imports the parsers once for every worker, on another core, while the run imports
-httpx, reads its config and opens its database; a run of 304s never starts it.
+In a run that will analyse many pages it imports the parsers at once, for every worker,
+on another core, while the run imports httpx, reads its config and opens its database;
+in any other run it imports nothing until a page needs analysing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.pool
+import pipeline.forkserver
 from pipeline.store import Store
 from pipeline.warmup import (
     PRELOAD_TAGGING,
@@ -25,9 +26,11 @@ from pipeline.warmup import (
 
 @pytest.fixture
 def prestarted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
-    """What `prestart` was asked to preload, instead of starting a server."""
+    """What `prestart` was asked to preload, instead of forking a server."""
     calls: list[tuple[str, ...]] = []
-    monkeypatch.setattr(pipeline.pool, "prestart", lambda preload: calls.append(tuple(preload)))
+    monkeypatch.setattr(
+        pipeline.forkserver, "prestart", lambda preload=(): calls.append(tuple(preload))
+    )
     monkeypatch.delenv("SOTEWATCH_WORKERS", raising=False)
     return calls
 
@@ -87,6 +90,14 @@ def test_a_run_over_known_pages_has_the_server_build_the_tagging_lexicon(
     assert prestarted == [PRELOAD_TAGGING]
 
 
+def test_a_run_over_pages_that_will_mostly_answer_304_forks_a_server_that_imports_nothing(
+    tmp_path: Path, prestarted: list[tuple[str, ...]]
+) -> None:
+    db = database_with_pages(tmp_path / "watch.db", 3 * SMALL_WAVE, validators=True)
+    prestart_workers(db, requested=2)
+    assert prestarted == [()]
+
+
 def test_what_the_server_prepares_its_workers_find_done() -> None:
     """Imported in the fork server, the prewarm modules leave the lexicon, the noise
     rules and the code's digest built: a worker forked from it builds none of them."""
@@ -122,7 +133,8 @@ def test_the_worker_count_from_the_environment_is_honoured(
 def test_workers_are_forked_from_the_server_not_from_the_run() -> None:
     """A worker's parent is the fork server: the run's process copies nothing of itself
     into its workers (no event loop, no threads, no open database)."""
-    from pipeline.pool import Pool, prestart
+    from pipeline.forkserver import prestart
+    from pipeline.pool import Pool
 
     prestart(["os"])
     pool = Pool(1, _parent_pid, _nothing, (), start_method="forkserver")

@@ -128,7 +128,7 @@ def test_a_run_begun_for_many_pages_starts_its_workers_as_it_plans_them(
 ) -> None:
     """The run started the fork server (a new database: pipeline/warmup.py), so its
     workers start while the first pages are fetched, not when the first batch is full."""
-    monkeypatch.setattr(pipeline.forkserver, "started", lambda: True)
+    monkeypatch.setattr(pipeline.forkserver, "preloading", lambda: True)
     analyser = Analyser(tagger_for(taxonomy), workers=2)
     try:
         analyser.plan(pipeline.workers.SMALL_WAVE)
@@ -141,7 +141,7 @@ def test_a_run_over_known_pages_starts_no_worker_before_a_page_needs_one(
     taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run of 304s never pays for the workers."""
-    monkeypatch.setattr(pipeline.forkserver, "started", lambda: False)
+    monkeypatch.setattr(pipeline.forkserver, "preloading", lambda: False)
     analyser = Analyser(tagger_for(taxonomy), workers=2)
     try:
         analyser.plan(pipeline.workers.SMALL_WAVE)
@@ -356,13 +356,26 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("database", ["file", "none"])
+@pytest.mark.parametrize(
+    ("database", "read_by_the_run"),
+    [("file, server forked before it was opened", 0), ("file, server forked after", 1),
+     ("in memory", 1)],
+)  # fmt: skip
 def test_a_previous_version_known_by_id_is_read_where_it_is_needed(
-    tmp_path: Path, taxonomy: Taxonomy, database: str
+    tmp_path: Path, taxonomy: Taxonomy, database: str, read_by_the_run: int
 ) -> None:
-    """A pool's workers read the previous version from the database file themselves;
-    with no file to open (a database in memory) the run reads it for them."""
+    """A pool's workers read the previous version from the database file themselves. The
+    run reads it for them when they have no file to open (a database in memory), or must
+    not open it: forked from a process that had it open (pipeline/forkserver.py)."""
+    if database.endswith("before it was opened"):
+        pipeline.forkserver.prestart()  # as `sotewatch run` does (pipeline/warmup.py)
     store = prepare_store(tmp_path / "previous.db", taxonomy)
+    read: list[int] = []
+
+    def read_previous(snapshot_id: int) -> str:
+        read.append(snapshot_id)
+        return store.snapshot_document(snapshot_id)
+
     try:
         first = page_task("/sivu", ARTICLE)
         tagger = tagger_for(taxonomy)
@@ -384,16 +397,18 @@ def test_a_previous_version_known_by_id_is_read_where_it_is_needed(
         pool = Analyser(
             tagger,
             workers=2,
-            read_previous=store.snapshot_document,
-            database=store.path if database == "file" else None,
+            read_previous=read_previous,
+            database=None if database == "in memory" else store.path,
         )
         pool.plan(pipeline.workers.SMALL_WAVE)
         try:
             assert pool.result(pool.submit(later)) == expected
         finally:
             pool.close()
+        assert len(read) == read_by_the_run
     finally:
         store.close()
+        pipeline.forkserver.discard()
 
 
 def test_the_bodies_held_ahead_of_the_workers_are_bounded_in_bytes(
