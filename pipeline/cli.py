@@ -19,11 +19,11 @@ import click
 from pipeline.config import DATA_DIR
 from pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, ConfigError, SotewatchError
 from pipeline.lock import run_lock
+from pipeline.script import DEFAULT_DB
 
 if TYPE_CHECKING:
     from pipeline.deliver import DeliveryReport
 
-DEFAULT_DB = Path("sotewatch.db")
 DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
 
 EXIT_CODES = """\b
@@ -379,10 +379,10 @@ def send(ctx: click.Context, dry_run: Path | None, force: bool, path: Path) -> N
 
 
 def main() -> NoReturn:
-    """The `sotewatch` script: the command, then an exit that does not free the heap
-    object by object (as mypy's does). After a 1,000-page run, Python's own exit took
-    48 ms (median of 5 cold runs of bench/bench_fetch.py's site), the other core idle;
-    this one 5 ms."""
+    """The command line (the `sotewatch` script's, after pipeline/script.py), then an exit
+    that does not free the heap object by object (as mypy's does). After a 1,000-page
+    run, Python's own exit took 48 ms (median of 5 cold runs of bench/bench_fetch.py's
+    site), the other core idle; this one 5 ms."""
     from pipeline import heap
 
     heap.process_ends_after_command()

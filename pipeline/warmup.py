@@ -78,6 +78,8 @@ def prestart_workers(db: Path, requested: int | None) -> None:
     if workers > 1 and can_fork():
         from pipeline import forkserver
 
+        if forkserver.prestarted():  # by the `sotewatch` script (pipeline/script.py)
+            return
         if not many_pages_to_analyse(db):
             forkserver.prestart()
         else:

@@ -151,3 +151,11 @@ def _parent_pid(tasks: list[None]) -> list[int]:
 
 def _nothing() -> None:
     pass
+
+
+def test_a_server_the_script_forked_is_not_forked_again(
+    tmp_path: Path, prestarted: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline.forkserver, "prestarted", lambda: True)
+    prestart_workers(tmp_path / "new.db", requested=2)
+    assert prestarted == []
