@@ -23,11 +23,11 @@ close a descriptor number it has since reused.
 
 SQLite's state does not survive a fork: a process forked while a database is open
 must not open that database again ("locking protocol" errors, and worse: see
-sqlite.org/howtocorrupt.html, 2.6). So `sotewatch run` forks its server before it
-opens its database (`prestart`), importing nothing yet unless the run will need its
-workers, and their workers may read the database. A pool that finds no server
-prestarted forks its own, maybe with the database open, whose workers must not
-(`Lease.clean`). Each server serves one pool and ends with it.
+sqlite.org/howtocorrupt.html, 2.6). So a run that will analyse many pages forks its
+server before it opens its database (`prestart`); any other run forks it when a page
+first needs analysing, with its connection closed meanwhile (`lease`'s `around_fork`).
+Either way the workers may read the database (`Lease.clean`). Each server serves one
+pool and ends with it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,10 +74,6 @@ class Server:
         self.preload = tuple(preload)  # what it imports before it forks a worker
         self.lock = threading.Lock()  # workers are started by threads of their own
 
-    def want(self, preload: Sequence[str]) -> None:
-        """Have `preload` imported too, before the next worker is forked."""
-        self.preload = tuple(dict.fromkeys((*self.preload, *preload)))
-
     def fork(self, target: Callable[..., Any], args: tuple[Any, ...], sock: socket.socket) -> int:
         """Ask for a worker running target(sock, *args); the read end of its status pipe."""
         work = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
@@ -103,7 +100,7 @@ class Server:
 
 @dataclass(frozen=True)
 class Lease:
-    """A server for one pool. `clean`: forked before the run opened its database, so the
+    """A server for one pool. `clean`: forked while the run had no database open, so the
     pool's workers may open it."""
 
     server: Server
@@ -113,18 +110,16 @@ class Lease:
 _prestarted: Server | None = None
 
 
-def prestart(preload: Sequence[str] = ()) -> None:
-    """Fork the server for the next pool now, before the run opens its database; it
-    imports `preload` (module names) at once."""
+def prestart(preload: Sequence[str]) -> None:
+    """Fork the server for the next pool now, before the run opens its database, to
+    import `preload` (module names) at once, on another core."""
     global _prestarted
     if _prestarted is None:
         _prestarted = Server(preload)
-    else:
-        _prestarted.want(preload)
 
 
 def discard() -> None:
-    """End a prestarted server no pool took (a run of 304s): one serves one run."""
+    """End a prestarted server no pool took: each serves one run."""
     global _prestarted
     if _prestarted is not None:
         _prestarted.close()
@@ -132,27 +127,24 @@ def discard() -> None:
 
 
 def prestarted() -> bool:
-    """Whether a server was prestarted for the next pool (`lease` would be clean)."""
+    """Whether a server was prestarted for the next pool (pipeline/warmup.py)."""
     return _prestarted is not None
 
 
-def preloading() -> bool:
-    """Whether a server was prestarted importing modules: for a run expected to analyse
-    many pages (pipeline/warmup.py), whose workers should start with it."""
-    return _prestarted is not None and bool(_prestarted.preload)
-
-
-def lease(preload: Sequence[str] = ()) -> Lease:
-    """The prestarted server, or one forked now to import `preload`. A server prestarted
-    bare imports `preload` too; one prestarted with modules keeps to them (a first run's
-    workers tag nothing, and need no lexicon: pipeline/warmup.py)."""
+def lease(
+    preload: Sequence[str] = (),
+    around_fork: Callable[[], AbstractContextManager[object]] | None = None,
+) -> Lease:
+    """The prestarted server, or one forked now to import `preload`, inside
+    `around_fork()` if given: a context in which the caller's databases are closed."""
     global _prestarted
     server, _prestarted = _prestarted, None
-    if server is None:
+    if server is not None:
+        return Lease(server, clean=True)
+    if around_fork is None:
         return Lease(Server(preload), clean=False)
-    if not server.preload:
-        server.want(preload)
-    return Lease(server, clean=True)
+    with around_fork():
+        return Lease(Server(preload), clean=True)
 
 
 class Process:

@@ -144,7 +144,11 @@ class Run:
         self.tagger = tagger
         self.progress = progress
         self.analyser = Analyser(
-            tagger, workers, read_previous=store.snapshot_document, database=store.path
+            tagger,
+            workers,
+            read_previous=store.snapshot_document,
+            database=store.path,
+            release=store.released,
         )
         self._latest: dict[int, tuple[int, str]] = {}  # page -> its latest (snapshot, hash)
         self.report = RunReport(run_id=0)

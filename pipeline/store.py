@@ -11,8 +11,8 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -142,6 +142,25 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        """The connection closed for the block, then opened again: for a process forked
+        meanwhile (the workers' fork server, pipeline/forkserver.py) to be free to open
+        the database. SQLite's state does not survive a fork: a process forked while a
+        connection is open must not open that database (sqlite.org/howtocorrupt.html).
+        A database in memory stays open: no other process could open it anyway."""
+        path = self.path
+        if path is None:
+            yield
+            return
+        assert not self.conn.in_transaction, "released inside a transaction"
+        self.conn.close()
+        try:
+            yield
+        finally:
+            self.conn = open_connection(path)
+            self.__dict__.pop("db", None)  # sqlite-utils over the closed connection
 
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all."""

@@ -6,18 +6,18 @@ of them. Forked first thing in `sotewatch run`, before the run imports httpx, re
 config and opens its database, the server does those imports on another core while
 the run does its own start-up, and the first pages fetched find the workers ready.
 
-Importing is worth a core only for a run that will analyse many pages: a first run, or
-one whose pages come without validators (each answers 200 every time). For any other
-run the server is forked bare (a millisecond): a run of 304s never has it import
-anything; one in which known pages changed has it import the parsers when the first
-of them arrives (pipeline/workers.py). Kept apart from pipeline/workers.py, which
-imports the analysis stack, so that deciding costs the run nothing.
+That is worth a core only for a run that will analyse many pages: a first run, or one
+whose pages come without validators (each answers 200 every time). A run of 304s never
+starts the server; one in which known pages changed starts it when the first of them
+arrives (pipeline/workers.py). Kept apart from pipeline/workers.py, which imports the
+analysis stack, so that deciding costs the run nothing.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -70,17 +70,14 @@ def many_pages_to_analyse(db: Path) -> bool:
 
 
 def prestart_workers(db: Path, requested: int | None) -> None:
-    """Fork the workers' fork server now, before the run opens its database (which the
-    workers then may read: pipeline/forkserver.py). It imports the parsers at once if
-    the run will very likely need them, with the lexicon unless the database is new (a
-    first run tags nothing); otherwise only when a page first needs analysing."""
+    """Fork the workers' fork server now if the run will very likely need it, before the
+    run opens its database (pipeline/forkserver.py); with the lexicon unless the
+    database is new (a first run tags nothing)."""
+    server = sys.modules.get("pipeline.forkserver")
+    if server is not None and server.prestarted():  # by the script (pipeline/script.py)
+        return
     workers = analysis_workers(requested) or default_workers()
-    if workers > 1 and can_fork():
+    if workers > 1 and can_fork() and many_pages_to_analyse(db):
         from pipeline import forkserver
 
-        if forkserver.prestarted():  # by the `sotewatch` script (pipeline/script.py)
-            return
-        if not many_pages_to_analyse(db):
-            forkserver.prestart()
-        else:
-            forkserver.prestart(PRELOAD_TAGGING if db.exists() else PRELOAD)
+        forkserver.prestart(PRELOAD_TAGGING if db.exists() else PRELOAD)

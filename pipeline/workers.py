@@ -22,6 +22,8 @@ import signal
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -83,15 +85,18 @@ class Analyser:
         *,
         read_previous: PreviousReader | None = None,
         database: Path | None = None,
+        release: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         """`read_previous` reads a previous version in this process; workers read it from
         `database` themselves (read-only), so the run's process neither reads nor ships
-        it. Without `database` (one in memory), or when the workers are forked from a
-        process that has it open, the run reads it for them."""
+        it. Without `database` (one in memory) the run reads it for them; so too when
+        their fork server must be forked from the run with `database` open, which is
+        the case if no `release` closes it meanwhile (pipeline/forkserver.py)."""
         self.tagger = tagger
         self.workers = default_workers() if workers is None else max(1, workers)
         self.read_previous = read_previous
         self.database = database
+        self.release = release
         self._pool: Pool | None = None
         self._use_pool = False
         self._batch: list[Pending] = []  # submitted, not yet handed to the pool
@@ -116,11 +121,11 @@ class Analyser:
         """Choose for the next `pages` pages: a pool only for a wave worth it."""
         self.flush()
         self._use_pool = self.workers > 1 and pages >= SMALL_WAVE and can_fork()
-        if self._use_pool and self._pool is None and not _prestarted():
-            # Its fork server will be forked from this process, which has the database
-            # open: its workers must not open it (pipeline/forkserver.py).
+        if self._use_pool and self._pool is None and not self._clean_fork():
+            # Its fork server will be forked from this process with the database open:
+            # its workers must not open it (pipeline/forkserver.py).
             self.database = None
-        if self._use_pool and _server_preloading():
+        if self._use_pool and _prestarted():
             # The run was started expecting many pages to analyse (pipeline/warmup.py):
             # the workers start now, while the first pages are fetched.
             self._started()
@@ -182,9 +187,15 @@ class Analyser:
         elif "pipeline.forkserver" in sys.modules:
             sys.modules["pipeline.forkserver"].discard()
 
+    def _clean_fork(self) -> bool:
+        """Whether the workers' fork server is, or will be, forked with no database open."""
+        return START_METHOD == "forkserver" and (_prestarted() or self.release is not None)
+
     def _started(self) -> Pool:
         if self._pool is None:
-            self._pool, self.database = _start_pool(self.workers, self.tagger, self.database)
+            self._pool, self.database = _start_pool(
+                self.workers, self.tagger, self.database, self.release
+            )
         return self._pool
 
 
@@ -196,38 +207,32 @@ def _as_finding(answer: Finding | str) -> Finding:
 
 
 def _prestarted() -> bool:
-    """Whether the workers will be forked from a server prestarted before the run opened
-    its database (pipeline/warmup.py)."""
-    if START_METHOD != "forkserver":
-        return False
-    from pipeline import forkserver
-
-    return forkserver.prestarted()
-
-
-def _server_preloading() -> bool:
-    """Whether this run prestarted a fork server importing the parsers, asked without
-    importing it into a run that has not."""
+    """Whether this run prestarted its workers' fork server, which imports the parsers
+    meanwhile (pipeline/warmup.py), asked without importing it into a run that has not."""
     server = sys.modules.get("pipeline.forkserver")
-    return server is not None and server.preloading()
+    return server is not None and server.prestarted()
 
 
-def _start_pool(workers: int, tagger: Tagger, database: Path | None) -> tuple[Pool, Path | None]:
+def _start_pool(
+    workers: int,
+    tagger: Tagger,
+    database: Path | None,
+    release: Callable[[], AbstractContextManager[object]] | None,
+) -> tuple[Pool, Path | None]:
     """Workers forked from the fork server, which has imported the analysis stack: the
     run's own process, busy fetching, never pays for it, and the workers only once.
-    With the database they may read: None if they were forked from a process that had
-    it open (pipeline/forkserver.py), when the run reads previous versions for them."""
+    With the database they may read (None: the run reads previous versions for them)."""
     from pipeline.pool import Pool
 
     if START_METHOD != "forkserver":  # copies of the run, its database open
         return Pool(workers, _work, _init_worker, (tagger, None), start_method=START_METHOD), None
     from pipeline import forkserver
 
-    # A server prestarted bare, or one forked now, imports the lexicon too: the run is
-    # over known pages, whose changes will be tagged. The tagger is pickled without
-    # its lexicon: a worker takes the one its fork server built
+    # Unless prestarted (for a new database, without the lexicon), the server is forked
+    # for a run over known pages, whose changes will be tagged. The tagger is pickled
+    # without its lexicon: a worker takes the one its fork server built
     # (pipeline/prewarm_tagging.py), or builds it at its first change.
-    lease = forkserver.lease(PRELOAD_TAGGING)
+    lease = forkserver.lease(PRELOAD_TAGGING, around_fork=release)
     readable = database if lease.clean else None
     pool = Pool(
         workers, _work, _init_worker, (tagger, readable), start_method=START_METHOD, lease=lease

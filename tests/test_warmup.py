@@ -1,8 +1,7 @@
-"""The workers' fork server is forked first thing in a run, before it opens its database.
+"""The workers' fork server is forked first thing in a run that will analyse many pages.
 
-In a run that will analyse many pages it imports the parsers at once, for every worker,
-on another core, while the run imports httpx, reads its config and opens its database;
-in any other run it imports nothing until a page needs analysing.
+It imports the parsers once for every worker, on another core, while the run imports
+httpx, reads its config and opens its database; a run of 304s never forks it.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ def prestarted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     """What `prestart` was asked to preload, instead of forking a server."""
     calls: list[tuple[str, ...]] = []
     monkeypatch.setattr(
-        pipeline.forkserver, "prestart", lambda preload=(): calls.append(tuple(preload))
+        pipeline.forkserver, "prestart", lambda preload: calls.append(tuple(preload))
     )
     monkeypatch.delenv("SOTEWATCH_WORKERS", raising=False)
     return calls
@@ -90,12 +89,12 @@ def test_a_run_over_known_pages_has_the_server_build_the_tagging_lexicon(
     assert prestarted == [PRELOAD_TAGGING]
 
 
-def test_a_run_over_pages_that_will_mostly_answer_304_forks_a_server_that_imports_nothing(
+def test_a_run_over_pages_that_will_mostly_answer_304_forks_no_server(
     tmp_path: Path, prestarted: list[tuple[str, ...]]
 ) -> None:
     db = database_with_pages(tmp_path / "watch.db", 3 * SMALL_WAVE, validators=True)
     prestart_workers(db, requested=2)
-    assert prestarted == [()]
+    assert prestarted == []
 
 
 def test_what_the_server_prepares_its_workers_find_done() -> None:

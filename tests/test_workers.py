@@ -128,7 +128,7 @@ def test_a_run_begun_for_many_pages_starts_its_workers_as_it_plans_them(
 ) -> None:
     """The run started the fork server (a new database: pipeline/warmup.py), so its
     workers start while the first pages are fetched, not when the first batch is full."""
-    monkeypatch.setattr(pipeline.forkserver, "preloading", lambda: True)
+    monkeypatch.setattr(pipeline.forkserver, "prestarted", lambda: True)
     analyser = Analyser(tagger_for(taxonomy), workers=2)
     try:
         analyser.plan(pipeline.workers.SMALL_WAVE)
@@ -141,7 +141,7 @@ def test_a_run_over_known_pages_starts_no_worker_before_a_page_needs_one(
     taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run of 304s never pays for the workers."""
-    monkeypatch.setattr(pipeline.forkserver, "preloading", lambda: False)
+    monkeypatch.setattr(pipeline.forkserver, "prestarted", lambda: False)
     analyser = Analyser(tagger_for(taxonomy), workers=2)
     try:
         analyser.plan(pipeline.workers.SMALL_WAVE)
@@ -358,8 +358,8 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize(
     ("database", "read_by_the_run"),
-    [("file, server forked before it was opened", 0), ("file, server forked after", 1),
-     ("in memory", 1)],
+    [("file, server forked before it was opened", 0), ("file, closed while the server forks", 0),
+     ("file, open as the server forks", 1), ("in memory", 1)],
 )  # fmt: skip
 def test_a_previous_version_known_by_id_is_read_where_it_is_needed(
     tmp_path: Path, taxonomy: Taxonomy, database: str, read_by_the_run: int
@@ -368,7 +368,7 @@ def test_a_previous_version_known_by_id_is_read_where_it_is_needed(
     run reads it for them when they have no file to open (a database in memory), or must
     not open it: forked from a process that had it open (pipeline/forkserver.py)."""
     if database.endswith("before it was opened"):
-        pipeline.forkserver.prestart()  # as `sotewatch run` does (pipeline/warmup.py)
+        pipeline.forkserver.prestart(["os"])  # as `sotewatch run` does (pipeline/warmup.py)
     store = prepare_store(tmp_path / "previous.db", taxonomy)
     read: list[int] = []
 
@@ -399,6 +399,7 @@ def test_a_previous_version_known_by_id_is_read_where_it_is_needed(
             workers=2,
             read_previous=read_previous,
             database=None if database == "in memory" else store.path,
+            release=store.released if database.startswith("file, closed") else None,
         )
         pool.plan(pipeline.workers.SMALL_WAVE)
         try:
