@@ -33,6 +33,7 @@ pool and ends with it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import importlib
 import os
@@ -216,12 +217,13 @@ def _server_main(sock: socket.socket, preload: tuple[str, ...]) -> None:
     code = 0
     try:
         gc.freeze()  # before any collection could finalise an object of the run's
+        floor = _highest_open_descriptor() + 1
         os.closerange(3, sock.fileno())
         os.closerange(sock.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
         _import(preload)
         gc.enable()  # forked while the run had the collector paused (pipeline/heap.py)
-        _serve(sock)
+        _serve(sock, floor)
     except BaseException:
         traceback.print_exc()
         code = 1
@@ -229,8 +231,20 @@ def _server_main(sock: socket.socket, preload: tuple[str, ...]) -> None:
         os._exit(code)
 
 
-def _serve(sock: socket.socket) -> None:
-    """Fork a worker for each request until the run's end of the socket closes."""
+def _highest_open_descriptor() -> int:
+    try:
+        return max(int(name) for name in os.listdir("/dev/fd"))
+    except (OSError, ValueError):
+        return 255
+
+
+def _serve(sock: socket.socket, floor: int) -> None:
+    """Fork a worker for each request until the run's end of the socket closes.
+
+    A worker's socket is moved to a descriptor number the run never had open (`floor`
+    and up). A library can hold numbers it closes in every forked child: libuv (under
+    uvloop) closes and remakes its signal pipe there, by number. Had a worker's socket
+    been given one of those numbers, the worker would have lost it as it was born."""
     wake_r, wake_w = os.pipe()
     for fd in (wake_r, wake_w):
         os.set_blocking(fd, False)
@@ -246,7 +260,9 @@ def _serve(sock: socket.socket) -> None:
             request = _receive(sock)
             if request is None:
                 return  # the run has gone
-            payload, (worker_fd, status_fd) = request
+            payload, (received_fd, status_fd) = request
+            worker_fd = fcntl.fcntl(received_fd, fcntl.F_DUPFD, floor)
+            os.close(received_fd)
             try:
                 preload, work = pickle.loads(payload)
                 _import(preload)  # once, here: every worker then has it

@@ -103,3 +103,35 @@ def test_the_server_keeps_no_file_of_the_run_open(tmp_path: Path) -> None:
     files = json.loads(opened.stdout)
     assert not [f for f in files if f.startswith(str(tmp_path))]
     assert len(files) <= 6  # stdin, stdout, stderr, its socket, its wake-up pipe
+
+
+# A run forks its server late, from inside its event loop, when a page first needs
+# analysing. libuv (under uvloop) then holds its signal pipe at the numbers a worker's
+# socket is received at in the server, and closes them by number in every forked child.
+AFTER_UVLOOP = """
+import asyncio, os, socket, sys
+import uvloop
+held = [os.open(os.devnull, os.O_RDONLY) for _ in range(3)]  # libuv's pipe above them
+uvloop.run(asyncio.sleep(0))
+for fd in held:
+    os.close(fd)
+from pipeline import forkserver
+from tests.test_forkserver import answer_then_exit
+server = forkserver.Server(["os"])
+ours, theirs = socket.socketpair()
+process = forkserver.Process(answer_then_exit, (0,), sock=theirs, server=server)
+process.start()
+theirs.close()
+ours.settimeout(10)
+print(ours.makefile().readline().strip())
+"""
+
+
+def test_a_worker_keeps_its_socket_when_the_run_had_started_uvloop() -> None:
+    pytest.importorskip("uvloop")
+    answer = subprocess.run(
+        [sys.executable, "-c", AFTER_UVLOOP], capture_output=True, text=True, cwd=ROOT
+    )
+    assert answer.returncode == 0, answer.stderr[-2000:]
+    pid, parent = json.loads(answer.stdout)
+    assert pid != parent
