@@ -394,8 +394,8 @@ def main() -> NoReturn:
 
 
 def _exit_now(code: object) -> NoReturn:
-    """`sys.exit(code)` less the heap's teardown: the exit handlers run (multiprocessing's
-    clean-up, logging's flush), the streams are flushed, and the process ends. With a
+    """`sys.exit(code)` less the heap's teardown: the exit handlers run (logging's flush,
+    any a library registered), the streams are flushed, and the process ends. With a
     thread still running, as `sys.exit`, which waits for it."""
     if threading.active_count() > 1:
         sys.exit(code)
