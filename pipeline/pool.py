@@ -192,7 +192,6 @@ class Pool:
         """`lease`: the fork server to fork from (start_method="forkserver"); by default
         the prestarted one, else one forked now (pipeline/forkserver.py)."""
         self._start = (work, initializer, initargs)
-        self._start_method = start_method
         self._lease: forkserver.Lease | None = None
         if start_method == "forkserver":
             self._lease = lease or forkserver.lease()
