@@ -2,11 +2,14 @@
 the analysis stack once and then forks each worker.
 
 multiprocessing's own fork server is a fresh interpreter, and it starts a second one
-for its resource tracker. Each imports site again, and the server the `sotewatch`
-script and click, before it can import the parsers. On a cold run that was about
-0.1 s of CPU, on two cores busy with the run's own start-up. A fork of the run has
-all of that already. The run forks it before it opens its database or starts a
-thread or an event loop; a run that needs its workers only later forks it then.
+for its resource tracker (0.03 s of CPU). Each imports site again, and the server the
+`sotewatch` script and click, before it can import the parsers; each worker then runs
+the script again as its __main__. A fork of the run has all of that already, and the
+`sotewatch` script forks it about 30 ms into the run (pipeline/script.py) rather than
+after click has parsed the command line. Measured on bench/bench_fetch.py's cold run,
+10 interleaved rounds against multiprocessing's server: CPU of all processes 3.79 ->
+3.47 s, and the changed run's 2.73 -> 2.31 s (medians). A run that needs its workers
+only later forks the server then.
 
 The run and the server talk over one socket pair. To start a worker, the run sends a
 pickled (target, args) with two descriptors: the worker's end of its socket, and the
