@@ -313,6 +313,25 @@ async def test_fetch_all_keeps_a_bounded_window_and_returns_everything(fault_ser
     assert keys == list(range(7))
 
 
+async def test_fetch_all_starts_a_few_fetches_first_so_the_first_page_comes_back_soon(
+    fault_server, monkeypatch
+):
+    monkeypatch.setattr("pipeline.fetch._FIRST_WINDOW", 3)
+    taken: list[int] = []
+
+    def requests():
+        for i in range(40):
+            taken.append(i)
+            yield FetchRequest(fault_server.url(f"/page/{i}"), "s", key=i)
+
+    in_flight = []  # started and not yet handed out, as each result is handed out
+    async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
+        async for _ in fetcher.fetch_all(requests()):
+            in_flight.append(len(taken) - len(in_flight))
+    assert in_flight[:4] == [3, 6, 12, 24]  # the window doubles with each result
+    assert len(in_flight) == 40
+
+
 async def test_leaving_fetch_all_early_cancels_the_rest(fault_server):
     urls = [fault_server.url(f"/concurrent/{i}?seconds=0.2") for i in range(6)]
     requests = [FetchRequest(url, "s") for url in urls]
