@@ -212,6 +212,11 @@ class Pool:
         return batch
 
     @property
+    def idle(self) -> bool:
+        """Whether a worker holds no batch: one to hand the next pages to at once."""
+        return any(not worker.dead and not worker.batches for worker in self._workers)
+
+    @property
     def answered(self) -> bool:
         """Whether a worker has answered yet: until then, the workers are starting."""
         return any(worker.answered for worker in self._workers)

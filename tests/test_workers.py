@@ -123,6 +123,26 @@ def test_the_run_fetches_further_ahead_while_the_workers_start(taxonomy: Taxonom
         analyser.close()
 
 
+def test_workers_get_their_first_page_at_once_and_later_pages_in_batches(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline.forkserver, "prestarted", lambda: True)  # starts as planned
+    monkeypatch.setattr(pipeline.workers, "BATCH_WAIT", 600)  # batches wait to be full
+    analyser = Analyser(tagger_for(taxonomy), workers=2)
+    try:
+        analyser.plan(pipeline.workers.SMALL_WAVE)
+        first, second, third = (analyser.submit(page_task(f"/sivu-{n}")) for n in range(3))
+        assert first.batch is not None and second.batch is not None  # one to each worker
+        assert first.batch.worker is not second.batch.worker
+        assert third.batch is None  # both busy: it waits for a batch to fill
+        assert analyser.result(first).title
+        later = analyser.submit(page_task("/sivu-3"))
+        assert later.batch is None  # a worker has answered: pages go in batches again
+        assert [analyser.result(p).title for p in (second, third, later)]
+    finally:
+        analyser.close()
+
+
 def test_a_run_begun_for_many_pages_starts_its_workers_as_it_plans_them(
     taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
