@@ -75,13 +75,11 @@ class Server:
         theirs.close()
         self.pid = pid
         self.sock = ours
-        self.preload = tuple(preload)  # what it imports before it forks a worker
         self.lock = threading.Lock()  # workers are started by threads of their own
 
     def fork(self, target: Callable[..., Any], args: tuple[Any, ...], sock: socket.socket) -> int:
         """Ask for a worker running target(sock, *args); the read end of its status pipe."""
-        work = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
-        request = pickle.dumps((self.preload, work), protocol=pickle.HIGHEST_PROTOCOL)
+        request = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
         status, status_w = os.pipe()
         try:
             with self.lock:
@@ -224,7 +222,8 @@ def _server_main(sock: socket.socket, preload: tuple[str, ...]) -> None:
         os.closerange(3, sock.fileno())
         os.closerange(sock.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
-        _import(preload)
+        for name in preload:
+            importlib.import_module(name)
         gc.enable()  # forked while the run had the collector paused (pipeline/heap.py)
         _serve(sock, floor)
     except BaseException:
@@ -267,9 +266,7 @@ def _serve(sock: socket.socket, floor: int) -> None:
             worker_fd = fcntl.fcntl(received_fd, fcntl.F_DUPFD, floor)
             os.close(received_fd)
             try:
-                preload, work = pickle.loads(payload)
-                _import(preload)  # once, here: every worker then has it
-                target, args = pickle.loads(work)
+                target, args = pickle.loads(payload)  # imports what it needs, here, once
             except Exception:  # that worker's failure (its status pipe ends), not the server's
                 traceback.print_exc()
                 os.close(worker_fd)
@@ -283,12 +280,6 @@ def _serve(sock: socket.socket, floor: int) -> None:
             statuses[pid] = status_fd
             _tell(status_fd, pid)
         _reap(statuses)
-
-
-def _import(modules: Sequence[str]) -> None:
-    for name in modules:
-        if name not in sys.modules:
-            importlib.import_module(name)
 
 
 def _drained(fd: int) -> bool:
