@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -482,10 +483,33 @@ def send_due(
     mailer: Mailer = DryRunMailer(dry_run) if dry_run else SMTPMailer(SMTPSettings.from_env())
     main_db = open_db(db_path)
     try:
-        return deliver_due(
-            main_db, state_path_for(db_path), subscribers, mailer, now=now or datetime.now(UTC),
-            datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
-            health=source_health(main_db), force=force, settings=settings,
-        )  # fmt: skip
+        with _state_for(db_path, dry_run=dry_run is not None) as state:
+            return deliver_due(
+                main_db, state, subscribers, mailer, now=now or datetime.now(UTC),
+                datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+                health=source_health(main_db), force=force, settings=settings,
+            )  # fmt: skip
     finally:
         main_db.conn.close()
+
+
+@contextmanager
+def _state_for(db_path: Path, *, dry_run: bool) -> Iterator[Path]:
+    """The private state database a delivery records into. A dry run gets a throwaway
+    copy, so it shows exactly what a real send would (unsent digests included) and
+    records nothing: the real send afterwards still delivers every change."""
+    state = state_path_for(db_path)
+    if not dry_run:
+        yield state
+        return
+    with tempfile.TemporaryDirectory(prefix="sotewatch-dry-run-") as tmp:
+        copy = Path(tmp) / state.name
+        if state.exists():
+            source = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
+            target = sqlite3.connect(copy)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+        yield copy
