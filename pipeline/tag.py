@@ -127,12 +127,15 @@ class Tagger:
         lang: str = "fi",
         defaults: Tags = Tags(frozenset(), frozenset()),  # noqa: B008 - frozen, shared safely
     ) -> Change:
-        """Tags from the change's texts, its page title and heading path, and the defaults."""
+        """Tags from the change's texts, its page title and heading path; the source's
+        defaults only on an axis (regions, networks) where those name none, so a contact
+        change in one network's section does not reach the readers of the others."""
         context = " / ".join(part for part in (change.page_title, change.section) if part)
         context_tags, context_tie = self._tag(context, lang, context_tie=False)
         body = "\n".join(part for part in (change.before, change.after, change.summary) if part)
         body_tags, _ = self._tag(body, lang, context_tie=context_tie)
-        tags = body_tags | context_tags | defaults
+        found = body_tags | context_tags
+        tags = Tags(found.regions or defaults.regions, found.networks or defaults.networks)
         return change.tagged(tuple(tags.regions), tuple(tags.networks))
 
     # -- pipeline ---------------------------------------------------------------------
