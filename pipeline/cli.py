@@ -186,12 +186,19 @@ def _echo_delivery(report: DeliveryReport) -> None:
 
 @cli.command()
 @_sources_option
-def check(sources_path: Path | None) -> None:
+@click.option(
+    "--subscribers",
+    "subscribers_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SOTEWATCH_SUBSCRIBERS",
+    help="Subscribers file. [default: data/subscribers.toml, if it exists]",
+)
+def check(sources_path: Path | None, subscribers_path: Path | None) -> None:
     """Validate the config files (sources, taxonomy, subscribers) and list the sources."""
     from pipeline.runner import check_config
 
     try:
-        lines = check_config(sources_path)
+        lines = check_config(sources_path, subscribers_path)
     except SotewatchError as exc:
         click.echo(f"sotewatch: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
@@ -335,6 +342,7 @@ def digest(ctx: click.Context, out: Path, path: Path) -> None:
     import os
 
     from pipeline.feeds import write_outputs
+    from pipeline.mail import MailSettings
     from pipeline.render import DEFAULT_DATASETTE
     from pipeline.store import open_db
     from pipeline.subscribers import load_subscribers
@@ -349,6 +357,7 @@ def digest(ctx: click.Context, out: Path, path: Path) -> None:
             db,
             subscribers=subs,
             datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+            settings=MailSettings.from_env(),  # the preview is what `send` would send
         )
     finally:
         db.conn.close()

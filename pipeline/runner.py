@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from pipeline import heap
 from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
 from pipeline.lock import run_lock
+from pipeline.mailsetup import mail_warnings, subscribers_to_send
 from pipeline.run import RunReport, run_sources
 from pipeline.store import Store
 from pipeline.tag import Tagger
@@ -95,6 +97,10 @@ def run_command(request: RunRequest) -> RunOutcome:
         config = load_config(request.sources, taxonomy, request.site)
     if request.only:
         config = config.only(list(request.only))
+    # before any fetch: a run that cannot send to anyone says so at once
+    subscribers = None
+    if request.send:
+        subscribers = subscribers_to_send(request.subscribers, DEFAULT_SUBSCRIBERS, os.environ)
     settings = config.settings
     if request.per_host_delay is not None:
         settings = replace(settings, per_host_delay=request.per_host_delay)
@@ -122,19 +128,18 @@ def run_command(request: RunRequest) -> RunOutcome:
                 close()
         finally:
             store.close()
-        delivery = _send(request) if request.send else None
+        delivery = _send(request, subscribers) if request.send else None
     return RunOutcome(report, delivery)
 
 
-def _send(request: RunRequest) -> DeliveryReport | None:
+def _send(request: RunRequest, subscribers: Path | None) -> DeliveryReport | None:
     """The due digests, after the run's data is stored (so a failed send loses nothing)."""
     from pipeline.deliver import send_due
 
-    path = request.subscribers or DEFAULT_SUBSCRIBERS
-    if request.subscribers is None and not path.exists():
-        log.info("no subscribers file at %s: nothing to send", path)
+    if subscribers is None:
+        log.info("no subscribers file at %s, no mail set up: nothing to send", DEFAULT_SUBSCRIBERS)
         return None
-    return send_due(request.db, path)
+    return send_due(request.db, subscribers)
 
 
 def index_search(store: Store) -> str:
@@ -148,8 +153,9 @@ def index_search(store: Store) -> str:
     return f"indexed {stats.snapshots} versions and {stats.changes} changes"
 
 
-def check_config(sources: Path | None) -> list[str]:
-    """`sotewatch check`: every config file loads; returns lines describing them."""
+def check_config(sources: Path | None, subscribers_path: Path | None = None) -> list[str]:
+    """`sotewatch check`: every config file loads; returns lines describing them, and
+    warnings about mail that would go out with links no reader can open."""
     taxonomy = load_taxonomy()
     config = load_config(sources, taxonomy)
     lines = [
@@ -158,10 +164,14 @@ def check_config(sources: Path | None) -> list[str]:
     ]
     for s in config.sources:
         lines.append(f"  {s.id:32} {s.family:9} {s.schedule:6} {s.url}")
-    subscribers = DEFAULT_SUBSCRIBERS
-    if subscribers.exists():
+    subscribers = subscribers_to_send(subscribers_path, DEFAULT_SUBSCRIBERS, os.environ)
+    if subscribers is not None:
         from pipeline.subscribers import load_subscribers
 
         subs = load_subscribers(subscribers, taxonomy=taxonomy)
         lines.append(f"{subscribers}: {len(subs)} subscribers")
-    return lines
+    else:
+        lines.append(f"no subscribers file at {DEFAULT_SUBSCRIBERS}: `run` will send nothing")
+    from pipeline.render import DEFAULT_DATASETTE
+
+    return lines + mail_warnings(os.environ, DEFAULT_DATASETTE)
