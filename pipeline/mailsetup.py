@@ -55,15 +55,16 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def mail_warnings(env: Mapping[str, str], default_datasette: str) -> list[str]:
+def mail_warnings(env: Mapping[str, str]) -> list[str]:
     """What `check` warns about when mail is configured: digests whose links no reader
-    can open (the Datasette base left at its loopback default)."""
+    can open (SOTEWATCH_DATASETTE_URL unset, so on its loopback default, or loopback)."""
     if not mail_configured(env):
         return []
-    base = env.get("SOTEWATCH_DATASETTE_URL", "") or default_datasette
-    if is_loopback_url(base):
+    base = env.get("SOTEWATCH_DATASETTE_URL", "")
+    if not base or is_loopback_url(base):
+        where = base or "the default http://127.0.0.1:8001"
         return [
-            f"warning: mail is configured but the digest's links go to {base}, which only "
+            f"warning: mail is configured but the digest's links go to {where}, which only "
             "this machine can open: set SOTEWATCH_DATASETTE_URL to your Datasette's public URL"
         ]
     return []
