@@ -8,9 +8,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -23,6 +25,7 @@ from pipeline.script import DEFAULT_DB
 
 if TYPE_CHECKING:
     from pipeline.deliver import DeliveryReport
+    from pipeline.runner import RunOutcome
 
 DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
 
@@ -42,7 +45,8 @@ class SotewatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SotewatchError as exc:
-            click.echo(f"sotewatch: {exc}", err=True)
+            _say(f"sotewatch: {exc}", err=True, level="error", event="error",
+                 exit_code=exc.exit_code)  # fmt: skip
             ctx.exit(exc.exit_code)
 
 
@@ -163,25 +167,47 @@ def run(
     report = outcome.report
     if summary_json:
         summary_json.write_text(json.dumps(report.summary_json(), ensure_ascii=False, indent=2))
-    click.echo(
-        f"run {report.run_id}: {report.fetched} fetched, {report.not_modified} not modified, "
-        f"{report.failed} failed, {report.changes} changes ({report.new_pages} pages seen for the "
-        f"first time, {len(report.changed)} known pages changed)"
-    )
-    for source, url, error in report.errors:
-        click.echo(f"  failed [{source}] {url}: {error}", err=True)
+    _echo_run(outcome)
     if outcome.delivery is not None:
         _echo_delivery(outcome.delivery)
         outcome.delivery.raise_for_failures()
-    if report.failed:
+    if outcome.alarms:  # a page newly down, or down `failing_after` runs: cron should know
         ctx.exit(EXIT_SOURCES_FAILED)
 
 
+def _say(message: str, *, err: bool = False, level: str = "info", **fields: object) -> None:
+    """A line for the operator: printed, or under --log-format json one JSON log line
+    (so a log shipper reads every line the same way)."""
+    from pipeline import logs
+
+    if logs.json_mode():
+        log = logging.getLogger("sotewatch.cli")
+        log.log(logging.getLevelName(level.upper()), message, extra=fields)
+    else:
+        click.echo(message, err=err)
+
+
+def _echo_run(outcome: RunOutcome) -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.runsummary import changed_lines, down_lines, summary_fields, summary_line
+
+    report, states = outcome.report, outcome.states
+    line = summary_line(report, states, datetime.now(UTC))
+    _say(line, event="run_summary", **summary_fields(report, states))
+    for changed in changed_lines(report):
+        _say(changed, event="page_changed")
+    # each failed page was logged as it failed (source, URL, error), in either format
+    for down in down_lines(outcome.states, outcome.failing_after):
+        _say(down, level="warning", event="source_down")
+
+
 def _echo_delivery(report: DeliveryReport) -> None:
-    click.echo(
+    _say(
         f"digests: {len(report.sent)} sent, {len(report.skipped)} not due or empty, "
-        f"{len(report.failed)} failed"
-    )
+        f"{len(report.failed)} failed",
+        event="delivery", sent=len(report.sent), failed=len(report.failed),
+    )  # fmt: skip
 
 
 @cli.command()
@@ -200,9 +226,41 @@ def check(sources_path: Path | None, subscribers_path: Path | None) -> None:
     try:
         lines = check_config(sources_path, subscribers_path)
     except SotewatchError as exc:
-        click.echo(f"sotewatch: {exc}", err=True)
+        _say(f"sotewatch: {exc}", err=True, level="error", event="error", exit_code=EXIT_CONFIG)
         sys.exit(EXIT_CONFIG)
     click.echo("\n".join(lines))
+
+
+@cli.command("sources")
+@_sources_option
+@click.pass_context
+def sources_command(ctx: click.Context, sources_path: Path | None) -> None:
+    """List each source with its schedule, last check, next due time and health."""
+    from datetime import UTC, datetime
+
+    from pipeline.runner import source_states
+    from pipeline.runsummary import sources_table
+
+    states, failing_after = source_states(ctx.obj["db"], sources_path)
+    click.echo("\n".join(sources_table(states, datetime.now(UTC), failing_after)))
+
+
+@cli.command()
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="Only changes detected on or after this date (UTC).",
+)
+@click.pass_context
+def changes(ctx: click.Context, since: datetime | None) -> None:
+    """Print the stored changes grouped as the digest groups them (county, network,
+    national), in the digest's plain-text form."""
+    from pipeline.runner import changes_text
+
+    db = ctx.obj["db"]
+    if not db.exists():
+        raise ConfigError(f"no database at {db}")
+    click.echo(changes_text(db, since))
 
 
 @cli.command()

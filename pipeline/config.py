@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
+from pipeline.schedule import EVERY_RUN
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -261,14 +262,15 @@ def _key_line(text: str, key: str) -> int:
 
 
 def _sources_from_url_list(path: Path, text: str) -> tuple[Source, ...]:
-    """A plain file: one URL per line, '#' comments; each URL its own generic source."""
+    """A plain file: one URL per line, '#' comments; each URL its own generic source,
+    checked on every run (the file has no schedule to say otherwise)."""
     sources = []
     for number, line in enumerate(text.splitlines(), start=1):
         url = line.split("#", 1)[0].strip()
         if not url:
             continue
         _check_url(f"{path}:{number}", url)
-        sources.append(Source(id=url_source_id(url), url=url, line=number))
+        sources.append(Source(id=url_source_id(url), url=url, schedule=EVERY_RUN, line=number))
     return tuple(sources)
 
 

@@ -10,6 +10,14 @@ from typing import Any
 
 # Fetch outcomes (pipeline/fetched.py) that are a page's normal life, not news.
 QUIET_OUTCOMES = frozenset({"ok", "not_modified"})
+# Libraries whose log lines belong in ours (stamina logs each retry it schedules).
+LIBRARY_LOGGERS = ("stamina",)
+# What every LogRecord has; anything else on a record was given as `extra=`.
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
+_format = "text"
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,21 +30,48 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """Time, level, message, then any `extra=` fields as key=value (stamina's retries
+    say what they retry only there)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extra = [f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD]
+        return " ".join([line, *extra]) if extra else line
 
 
 def configure(fmt: str = "text", verbose: bool = False) -> None:
+    global _format
+    _format = fmt
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger("sotewatch")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     root.propagate = False
+    for name in LIBRARY_LOGGERS:  # else Python's last-resort handler prints them plain
+        library = logging.getLogger(name)
+        library.handlers[:] = [handler]
+        library.propagate = False
+
+
+def json_mode() -> bool:
+    """True under `--log-format json`: then the CLI logs what it would print, as JSON."""
+    return _format == "json"
 
 
 def progress_hook(total: int | None = None) -> tuple[Callable[[Any], None], Callable[[], None]]:

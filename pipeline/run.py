@@ -22,7 +22,6 @@ from pipeline.diff import diff_documents
 from pipeline.fetch import Fetcher
 from pipeline.fetched import FetchRequest, FetchResult, Outcome
 from pipeline.models import Link
-from pipeline.schedule import is_due
 from pipeline.store import PageRow, Store, utcnow
 from pipeline.tag import Tagger
 from pipeline.workers import Analyser, Pending
@@ -428,17 +427,13 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def due_sources(
     store: Store, sources: Sequence[Source], *, now: datetime, force: bool = False
 ) -> list[Source]:
-    """Sources whose schedule says they should be fetched now."""
+    """Sources whose schedule says they should be fetched now (a failing one: when its
+    backoff says so; pipeline.sourcestate)."""
     if force:
         return list(sources)
-    due = []
-    last_checked = store.last_checked_all()
-    for source in sources:
-        checked = last_checked.get(source.id)
-        last = datetime.fromisoformat(checked.replace("Z", "+00:00")) if checked else None
-        if is_due(source.schedule, last, now):
-            due.append(source)
-    return due
+    from pipeline.sourcestate import due_now, read_states
+
+    return due_now(read_states(store.conn, sources), now)
 
 
 def run_sources(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sourc
 from pipeline.lock import run_lock
 from pipeline.mailsetup import mail_warnings, subscribers_to_send
 from pipeline.run import RunReport, run_sources
+from pipeline.sourcestate import SourceState, alarming_failures, read_states
 from pipeline.store import Store
 from pipeline.tag import Tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -88,6 +90,9 @@ DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
 class RunOutcome:
     report: RunReport
     delivery: DeliveryReport | None = None  # None when nothing was to be sent
+    states: list[SourceState] = field(default_factory=list)  # each source after the run
+    alarms: list[str] = field(default_factory=list)  # pages newly failing or now failing_after
+    failing_after: int = 3
 
 
 def run_command(request: RunRequest) -> RunOutcome:
@@ -126,10 +131,13 @@ def run_command(request: RunRequest) -> RunOutcome:
                     )
             finally:
                 close()
+            states = read_states(store.conn, config.sources)
+            failed_urls = [url for _, url, _ in report.errors]
+            alarms = alarming_failures(store.conn, failed_urls, settings.failing_after)
         finally:
             store.close()
         delivery = _send(request, subscribers) if request.send else None
-    return RunOutcome(report, delivery)
+    return RunOutcome(report, delivery, states, alarms, settings.failing_after)
 
 
 def _send(request: RunRequest, subscribers: Path | None) -> DeliveryReport | None:
@@ -172,6 +180,47 @@ def check_config(sources: Path | None, subscribers_path: Path | None = None) -> 
         lines.append(f"{subscribers}: {len(subs)} subscribers")
     else:
         lines.append(f"no subscribers file at {DEFAULT_SUBSCRIBERS}: `run` will send nothing")
-    from pipeline.render import DEFAULT_DATASETTE
+    return lines + mail_warnings(os.environ)
 
-    return lines + mail_warnings(os.environ, DEFAULT_DATASETTE)
+
+def source_states(db: Path, sources: Path | None) -> tuple[list[SourceState], int]:
+    """`sotewatch sources`: each configured source's state (none checked without a
+    database), and the `failing_after` its health is judged by."""
+    import sqlite3
+
+    config = load_config(sources, load_taxonomy())
+    failing_after = config.settings.failing_after
+    if not db.exists():
+        return read_states(_NoRows(), config.sources), failing_after
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return read_states(conn, config.sources), failing_after
+    finally:
+        conn.close()
+
+
+class _NoRows:
+    def execute(self, sql: str) -> _NoRows:
+        return self
+
+    def fetchall(self) -> list:
+        return []
+
+
+def changes_text(db: Path, since: datetime | None) -> str:
+    """`sotewatch changes`: the stored changes as the all-changes digest's text."""
+    from pipeline.digest import Names, load_changes
+    from pipeline.render import render_overview
+    from pipeline.store import open_db
+
+    main = open_db(db)
+    try:
+        records = load_changes(main)
+    finally:
+        main.conn.close()
+    if since is not None:
+        start = since.strftime("%Y-%m-%dT%H:%M")
+        records = [r for r in records if r.detected_at >= start]
+    if not records:
+        return "no changes" + (f" since {since:%Y-%m-%d %H:%M}" if since else "")
+    return render_overview(records, Names.load()).text

@@ -14,7 +14,7 @@ _SLACK = timedelta(minutes=5)
 
 def is_due(schedule: str, last: datetime | None, now: datetime) -> bool:
     """True if a source last fetched at `last` should be fetched at `now`."""
-    if last is None:
+    if last is None or schedule == EVERY_RUN:
         return True
     match = _INTERVAL.match(schedule)
     if match:
@@ -24,3 +24,19 @@ def is_due(schedule: str, last: datetime | None, now: datetime) -> bool:
 
     next_time = croniter(schedule, last).get_next(datetime)
     return next_time <= now
+
+
+# A plain URL list has no schedule of its own: its pages are checked on every run.
+EVERY_RUN = "every run"
+
+
+def next_time(schedule: str, last: datetime) -> datetime:
+    """When a source last fetched at `last` is next due (with the same slack as is_due)."""
+    if schedule == EVERY_RUN:
+        return last
+    match = _INTERVAL.match(schedule)
+    if match:
+        return last + timedelta(**{_UNIT[match.group(2)]: int(match.group(1))}) - _SLACK
+    from croniter import croniter
+
+    return croniter(schedule, last).get_next(datetime)
