@@ -298,8 +298,16 @@ def index(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--setting",
+    "settings",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A Datasette setting, e.g. --setting base_url /sotewatch/ behind a proxy.",
+)
 @click.pass_context
-def browse(ctx: click.Context, port: int, host: str) -> None:
+def browse(ctx: click.Context, port: int, host: str, settings: tuple[tuple[str, str], ...]) -> None:
     """Serve the database read-only in Datasette, with the project's metadata and plugin.
 
     Opens the change log, every version of every page, full-text search and the
@@ -313,6 +321,8 @@ def browse(ctx: click.Context, port: int, host: str) -> None:
         raise ConfigError(f"no database at {db}: run `sotewatch run` or `sotewatch demo` first")
     prepare(db)
     args = browse_command_args(db, port=port, host=host)
+    for name, value in settings:  # after the project's own: Datasette keeps the last
+        args += ["--setting", name, value]
     click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     os.execv(args[0], args)
 
