@@ -191,20 +191,12 @@ def source_states(db: Path, sources: Path | None) -> tuple[list[SourceState], in
     config = load_config(sources, load_taxonomy())
     failing_after = config.settings.failing_after
     if not db.exists():
-        return read_states(_NoRows(), config.sources), failing_after
+        return read_states(None, config.sources), failing_after
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return read_states(conn, config.sources), failing_after
     finally:
         conn.close()
-
-
-class _NoRows:
-    def execute(self, sql: str) -> _NoRows:
-        return self
-
-    def fetchall(self) -> list:
-        return []
 
 
 def changes_text(db: Path, since: datetime | None) -> str:

@@ -72,8 +72,10 @@ def retry_at(schedule: str, last_attempt: datetime, failures: int) -> datetime:
 
 def read_states(db: Any, sources: Sequence[Source]) -> list[SourceState]:
     """Every configured source's state, in config order (`db`: anything with
-    `execute`, a sqlite3 connection or a sqlite_utils Database)."""
-    rows = {row[0]: row for row in db.execute(_STATE_SQL).fetchall()}
+    `execute`, a sqlite3 connection or a sqlite_utils Database; None: no database yet,
+    so nothing checked)."""
+    found = db.execute(_STATE_SQL).fetchall() if db is not None else []
+    rows = {row[0]: row for row in found}
     return [_state(source, rows.get(source.id)) for source in sources]
 
 
