@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import heap
 from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
+from pipeline.errors import EXIT_SOURCES_FAILED
 from pipeline.lock import run_lock
 from pipeline.mailsetup import mail_warnings, subscribers_to_send
 from pipeline.run import RunReport, run_sources
@@ -134,6 +135,8 @@ def run_command(request: RunRequest) -> RunOutcome:
             states = read_states(store.conn, config.sources)
             failed_urls = [url for _, url, _ in report.errors]
             alarms = alarming_failures(store.conn, failed_urls, settings.failing_after)
+            # the exit code the CLI gives, for `status` (a page still down is not news)
+            store.finish_run(report.run_id, exit_code=EXIT_SOURCES_FAILED if alarms else 0)
         finally:
             store.close()
         delivery = _send(request, subscribers) if request.send else None

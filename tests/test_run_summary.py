@@ -12,6 +12,7 @@ is JSON.
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -223,3 +224,20 @@ def test_every_line_is_json_under_log_format_json(
     assert (summary["due"], summary["sources"], summary["failed"]) == (2, 2, 1)
     assert summary["still_down"] == ["rikki"]
     assert error.exit_code == 2
+
+
+def test_status_records_the_exit_code_the_run_gave(
+    tmp_path: Path,
+    fault_server: FaultServer,  # noqa: F811
+) -> None:
+    db = tmp_path / "w.db"
+    sources = sources_file(tmp_path, fault_server.base_url, ("rikki", "/status/503", "1d"))
+    codes = [run(db, sources, "--force").exit_code for _ in range(2)]
+    status = sotewatch(db, "status")
+    assert codes == [1, 0]
+    conn = sqlite3.connect(db)
+    try:
+        recorded = [row[0] for row in conn.execute("select exit_code from runs order by id")]
+    finally:
+        conn.close()
+    assert recorded == codes, status.output
