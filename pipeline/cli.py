@@ -32,7 +32,7 @@ DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
 EXIT_CODES = """\b
 Exit codes:
   0  success
-  1  some sources or pages failed (the rest was done and stored)
+  1  a page newly failed, or reached failing_after (the rest was done and stored)
   2  configuration or usage error (the message names file and line)
   3  another run is in progress on this database
   4  a digest could not be delivered (it is retried on the next run)"""

@@ -70,6 +70,13 @@ def guide_run_args() -> list[str]:
     return shlex.split(command.group(1))
 
 
+def guide_check_args() -> list[str]:
+    """The arguments of the install step's `sotewatch check`."""
+    text = GUIDE.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if "bin/sotewatch check" in ln)
+    return shlex.split(line.split("bin/sotewatch", 1)[1])
+
+
 def moved(value: str, root: Path) -> str:
     return value.replace("/etc/sotewatch", str(root / "etc")).replace(
         "/var/lib/sotewatch", str(root / "var")
@@ -115,6 +122,10 @@ def test_following_the_guide_delivers_each_reader_only_their_network_once(server
         env.update(SOTEWATCH_SMTP_HOST="127.0.0.1", SOTEWATCH_SMTP_PORT=str(smtp.port))
         env.update(SOTEWATCH_SMTP_TLS="none", SOTEWATCH_SMTP_USER="", SOTEWATCH_SMTP_PASSWORD="")
         args = [moved(arg, server_root) for arg in guide_run_args()]
+        check = [moved(arg, server_root) for arg in guide_check_args()]
+        checked = CliRunner().invoke(cli, check, env=env)
+        assert checked.exit_code == 0, checked.output
+        assert "2 subscribers" in checked.output and "warning" not in checked.output
 
         def cron_run() -> int:
             result = CliRunner().invoke(cli, args, env=env)
