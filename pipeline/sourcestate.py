@@ -79,21 +79,31 @@ def read_states(db: Any, sources: Sequence[Source]) -> list[SourceState]:
     return [_state(source, rows.get(source.id)) for source in sources]
 
 
+# Whole-table passes grouped by source (as Store.last_checked_all), not a subquery per
+# source: a URL list of 1,000 sources is read in a few scans.
 _STATE_SQL = """
-select s.id,
-  (select max(at) from (
-     select max(f.fetched_at) as at from fetches f join runs r on r.id = f.run_id
-      where f.source_id = s.id and r.finished is not null and f.outcome != 'error'
-     union all
-     select max(c.checked_at) from source_checks c join runs r on r.id = c.run_id
-      where c.source_id = s.id and r.finished is not null)),
-  (select max(f.fetched_at) from fetches f join runs r on r.id = f.run_id
-    where f.source_id = s.id and r.finished is not null),
-  (select coalesce(max(p.failures), 0) from pages p
-    where p.source_id = s.id and p.status = 'active'),
-  (select f.error from fetches f where f.source_id = s.id and coalesce(f.error, '') != ''
-    order by f.id desc limit 1)
+with finished as (select id from runs where finished is not null),
+ok as (
+  select f.source_id, max(f.fetched_at) as at from fetches f
+   where f.run_id in finished and f.outcome != 'error' group by f.source_id
+  union all
+  select c.source_id, max(c.checked_at) from source_checks c
+   where c.run_id in finished group by c.source_id),
+checked as (select source_id, max(at) as at from ok group by source_id),
+attempted as (
+  select source_id, max(fetched_at) as at from fetches
+   where run_id in finished group by source_id),
+streak as (
+  select source_id, max(failures) as n from pages where status = 'active' group by source_id),
+last_error as (
+  select source_id, error from fetches where id in (
+    select max(id) from fetches where coalesce(error, '') != '' group by source_id))
+select s.id, checked.at, attempted.at, coalesce(streak.n, 0), last_error.error
 from sources s
+left join checked on checked.source_id = s.id
+left join attempted on attempted.source_id = s.id
+left join streak on streak.source_id = s.id
+left join last_error on last_error.source_id = s.id
 """
 
 
