@@ -39,6 +39,7 @@ class Settings:
     run_budget: float = 900.0
     failing_after: int = 3
     respect_robots: bool = True
+    allow_internal_addresses: bool = False  # loopback/private for every source, not only own
 
 
 @dataclass(frozen=True)

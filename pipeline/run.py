@@ -158,7 +158,8 @@ class Run:
         self.report = RunReport(run_id=self.store.start_run())
         jobs = self._first_jobs(sources)
         try:
-            async with Fetcher(self.settings) as fetcher:
+            origins = {source.id: source.url for source in self.config.sources}
+            async with Fetcher(self.settings, origins=origins) as fetcher:
                 for _wave in range(MAX_DISCOVERY_WAVES + 1):
                     if not jobs:
                         break
