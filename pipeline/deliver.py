@@ -43,8 +43,11 @@ _DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
 
 def state_path_for(main_db: Path | str) -> Path:
-    """sotewatch.db -> sotewatch-private.db, beside it (and outside what Datasette serves)."""
-    path = Path(main_db)
+    """sotewatch.db -> sotewatch-private.db, beside it (and outside what Datasette serves).
+
+    Found from the real path, so `send` through a symlink uses the same delivery state.
+    """
+    path = Path(os.path.realpath(main_db))
     return path.with_name(f"{path.stem}-private.db")
 
 
