@@ -32,7 +32,8 @@ Exit codes:
   1  some sources or pages failed (the rest was done and stored)
   2  configuration or usage error (the message names file and line)
   3  another run is in progress on this database
-  4  a digest could not be delivered (it is retried on the next run)"""
+  4  a digest could not be delivered (it is retried on the next run)
+  5  a database could not be written (disk full, I/O error): the run stopped"""
 
 
 class SotewatchGroup(click.Group):

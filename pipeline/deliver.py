@@ -17,13 +17,19 @@ a digest twice, with one window left: if the server accepted a message and the
 process died before "sent" was committed, the next run sends the same bytes
 again. Its Message-ID is the same, so mail clients and Gmail show it once: the
 guarantee is at-most-once *visible*, exactly-once recorded.
+
+"sent" is written before the message goes (uncommitted while the server takes
+it), so a full disk is found before a byte is sent; if the commit itself fails
+after the server accepted the message, delivery stops with a StorageError that
+names the reader and the Message-ID, rather than going on as if nothing happened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +39,7 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
-from pipeline.errors import DeliveryError
+from pipeline.errors import DeliveryError, StorageError
 from pipeline.mail import Mailer, MailSettings, build_message
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
@@ -203,6 +209,30 @@ class StateDB:
         table = self.db["deliveries"].insert({**row, "status": "pending", "error": "", "at": at})
         return int(table.last_pk)
 
+    @contextlib.contextmanager
+    def sending(self, delivery_id: int, at: str) -> Iterator[None]:
+        """The attempt marked "sent" before the message goes, committed once the block
+        (the SMTP conversation) ends without error, rolled back if it raises."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "update deliveries set status = 'sent', error = '', at = ? where id = ?",
+                [at, delivery_id],
+            )
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self._commit()
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise _Unrecorded(str(exc)) from exc
+
+    def _commit(self) -> None:
+        self.db.execute("COMMIT")
+
     def finish(self, delivery_id: int, status: str, at: str, error: str = "") -> None:
         with self.transaction():
             self.db["deliveries"].update(delivery_id, {"status": status, "error": error, "at": at})
@@ -260,11 +290,41 @@ def deliver_due(
     report = DeliveryReport()
     try:
         for subscriber in subscribers:
-            _turn(run, subscriber, force, report)
+            try:
+                _turn(run, subscriber, force, report)
+            except Exception as exc:
+                raise _storage_error(exc, state_db_path, subscriber, report) from exc
     finally:
         mailer.close()
         state.close()
     return report
+
+
+class _Unrecorded(Exception):
+    """The server accepted a message whose "sent" could not be committed."""
+
+
+def _storage_error(
+    exc: Exception, path: Path | str, subscriber: Subscriber, report: DeliveryReport
+) -> Exception:
+    """A full disk (or kin) while delivering as a StorageError saying what it means for
+    the reader; any other exception as it is."""
+    from pipeline.storagefail import storage_failure
+
+    failure = storage_failure(exc)
+    if failure is None:
+        return exc
+    done = f" ({len(report.sent)} digest(s) sent and recorded before)" if report.sent else ""
+    if isinstance(exc, _Unrecorded):
+        outcome = report.sent[-1]
+        return StorageError(
+            f"{path}: {failure}: the mail server ACCEPTED digest {outcome.digest_id} for "
+            f"{subscriber.id} but it could not be recorded as sent; free space before the "
+            f"next run, which would send it again (same Message-ID){done}"
+        )
+    return StorageError(
+        f"{path}: {failure}: delivery stopped at {subscriber.id}, nothing unrecorded sent{done}"
+    )
 
 
 def _window_start(state: StateDB, subscriber: Subscriber) -> int:
@@ -363,13 +423,12 @@ def _send(
     reason: str,
 ) -> None:
     try:
-        run.mailer.send(message, run.settings.sender, [subscriber.email])
+        with run.state.sending(delivery_id, _iso(run.now)):
+            run.mailer.send(message, run.settings.sender, [subscriber.email])
+            report.sent.append(_with(outcome, reason))
     except DeliveryError as exc:
         run.state.finish(delivery_id, "failed", _iso(run.now), str(exc))
         report.failed.append(_with(outcome, str(exc)))
-        return
-    run.state.finish(delivery_id, "sent", _iso(run.now))
-    report.sent.append(_with(outcome, reason))
 
 
 def _with(outcome: Outcome, reason: str) -> Outcome:

@@ -23,6 +23,7 @@ from pipeline.fetch import Fetcher
 from pipeline.fetched import FetchRequest, FetchResult, Outcome
 from pipeline.models import Link
 from pipeline.schedule import is_due
+from pipeline.storagefail import stopped_run, storage_failure
 from pipeline.store import PageRow, Store, utcnow
 from pipeline.tag import Tagger
 from pipeline.workers import Analyser, Pending
@@ -459,18 +460,24 @@ def run_sources(
     store.sync_sources(config)
     sources = due_sources(store, config.sources, now=now, force=force)
     run = Run(store, config, tagger, settings=settings, progress=progress, workers=workers)
-    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        report = runner.run(run.execute(sources))
-    due = {s.id for s in sources}
-    report.skipped_sources = [s.id for s in config.sources if s.id not in due]
-    exit_code = 1 if report.failed else 0
-    store.finish_run(
-        report.run_id,
-        status="failed" if report.failed else "ok",
-        fetched=report.fetched,
-        not_modified=report.not_modified,
-        failed=report.failed,
-        changes=report.changes,
-        exit_code=exit_code,
-    )
+    try:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            report = runner.run(run.execute(sources))
+        due = {s.id for s in sources}
+        report.skipped_sources = [s.id for s in config.sources if s.id not in due]
+        exit_code = 1 if report.failed else 0
+        store.finish_run(
+            report.run_id,
+            status="failed" if report.failed else "ok",
+            fetched=report.fetched,
+            not_modified=report.not_modified,
+            failed=report.failed,
+            changes=report.changes,
+            exit_code=exit_code,
+        )
+    except Exception as exc:
+        failure = storage_failure(exc)  # disk full and kin: exit 5, the run marked failed
+        if failure is None:
+            raise
+        raise stopped_run(store, run.report.run_id, failure) from exc
     return report
