@@ -124,15 +124,23 @@ def load_subscribers(
     lines = _entry_lines(text)
     result: list[Subscriber] = []
     seen: dict[str, int] = {}
+    addresses: dict[str, int] = {}  # case-folded: Aino@Example.org is aino@example.org
     for index, entry in enumerate(entries):
         line = lines[index] if index < len(lines) else 0
         subscriber = parse_subscriber(entry, where=f"{path}:{line}", known=known, line=line)
-        if subscriber.id in seen:
+        if subscriber.id.casefold() in seen:
             raise ConfigError(
                 f"{path}:{line}: subscriber id {subscriber.id!r} already used on line "
-                f"{seen[subscriber.id]}"
+                f"{seen[subscriber.id.casefold()]}"
             )
-        seen[subscriber.id] = line
+        address = subscriber.email.casefold()
+        if address in addresses:
+            raise ConfigError(
+                f"{path}:{line}: address {subscriber.email!r} already has an entry on line "
+                f"{addresses[address]} (addresses are compared ignoring case; one reader, "
+                "one entry: list everything they follow there)"
+            )
+        seen[subscriber.id.casefold()] = addresses[address] = line
         result.append(subscriber)
     return tuple(result)
 

@@ -138,6 +138,31 @@ def test_duplicate_subscriber_id_names_both_lines(tmp_path: Path) -> None:
         load_subscribers(path)
 
 
+def test_one_address_in_two_letter_cases_is_one_reader(tmp_path: Path) -> None:
+    """Two entries for Aino@Example.org and aino@example.org would mail her twice."""
+    path = tmp_path / "subscribers.toml"
+    path.write_text(
+        '[[subscriber]]\nid = "aino-lappi"\nemail = "Aino@Example.org"\n\n'
+        '[[subscriber]]\nid = "aino-kainuu"\nemail = "aino@example.org"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ConfigError, match=r":5: address 'aino@example.org' already has an entry on line 1"
+    ):
+        load_subscribers(path)
+
+
+def test_ids_differing_only_in_case_are_one_id(tmp_path: Path) -> None:
+    path = tmp_path / "subscribers.toml"
+    path.write_text(
+        '[[subscriber]]\nid = "Aino"\nemail = "a@example.org"\n\n'
+        '[[subscriber]]\nid = "aino"\nemail = "b@example.org"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r":5: subscriber id 'aino' already used on line 1"):
+        load_subscribers(path)
+
+
 def test_slugs_are_checked_against_a_taxonomy_object(tmp_path: Path) -> None:
     """The CLI passes pipeline.taxonomy's Taxonomy; anything with .regions/.networks works."""
 
