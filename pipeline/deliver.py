@@ -39,8 +39,9 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
-from pipeline.errors import DeliveryError, StorageError
+from pipeline.errors import DeliveryError, PermanentDeliveryError, StorageError
 from pipeline.mail import Mailer, MailSettings, build_message
+from pipeline.refusals import PERMANENT, PERMANENT_TRIES, refused_for_good
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
@@ -233,6 +234,22 @@ class StateDB:
     def _commit(self) -> None:
         self.db.execute("COMMIT")
 
+    def refusals(self, digest_id: int, address: str) -> list[str]:
+        """The errors of the digest's latest attempts that `address` refused for good,
+        newest first, up to the first attempt that ended otherwise."""
+        rows = self.db.execute(
+            "select status, error from deliveries where digest_id = ? order by attempt desc",
+            [digest_id],
+        ).fetchall()
+        found = []
+        for status, error in rows:
+            if status == "pending":
+                continue  # the attempt under way
+            if status != "failed" or not refused_for_good(error, address):
+                break
+            found.append(error)
+        return found
+
     def finish(self, delivery_id: int, status: str, at: str, error: str = "") -> None:
         with self.transaction():
             self.db["deliveries"].update(delivery_id, {"status": status, "error": error, "at": at})
@@ -334,6 +351,13 @@ def _window_start(state: StateDB, subscriber: Subscriber) -> int:
 
 def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport) -> None:
     pending = run.state.unsent(subscriber.id)
+    refused = run.state.refusals(pending["id"], subscriber.email) if pending else []
+    if len(refused) >= PERMANENT_TRIES:
+        reason = f"failing: {subscriber.email} refused for good {len(refused)} times, not retried"
+        report.skipped.append(
+            Outcome(subscriber.id, pending["id"], reason=f"{reason} ({refused[0]})")
+        )  # type: ignore[index]
+        return
     if pending is not None:
         delivery_id = run.state.start_attempt(pending, _iso(run.now))
         outcome = Outcome(subscriber.id, pending["id"], pending["changes"], pending["subject"])
@@ -427,8 +451,9 @@ def _send(
             run.mailer.send(message, run.settings.sender, [subscriber.email])
             report.sent.append(_with(outcome, reason))
     except DeliveryError as exc:
-        run.state.finish(delivery_id, "failed", _iso(run.now), str(exc))
-        report.failed.append(_with(outcome, str(exc)))
+        error = (PERMANENT if isinstance(exc, PermanentDeliveryError) else "") + str(exc)
+        run.state.finish(delivery_id, "failed", _iso(run.now), error)
+        report.failed.append(_with(outcome, error))
 
 
 def _with(outcome: Outcome, reason: str) -> Outcome:

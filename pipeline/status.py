@@ -61,6 +61,8 @@ class StatusReport:
     delivered_up_to: int | None
     db_bytes: int
     wal_bytes: int
+    # (reader, refusals, last error): addresses the mail server refused for good
+    failing_readers: tuple[tuple[str, int, str], ...] = ()
 
 
 def private_db_path(db_path: Path) -> Path:
@@ -87,6 +89,9 @@ def status_report(db_path: Path) -> StatusReport:
     if not db_path.exists():
         raise ConfigError(f"no database at {db_path}: run `sotewatch run` first")
     watermark = delivered_watermark(db_path)
+    from pipeline.refusals import failing_readers
+
+    failing = tuple(failing_readers(private_db_path(db_path)))
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         conn.execute("begin")
@@ -113,6 +118,7 @@ def status_report(db_path: Path) -> StatusReport:
         delivered_up_to=watermark,
         db_bytes=db_path.stat().st_size,
         wal_bytes=_size(db_path.with_name(db_path.name + "-wal")),
+        failing_readers=failing,
     )
 
 
@@ -249,6 +255,9 @@ def format_status(report: StatusReport) -> str:
         f"snapshots: {report.snapshots}; changes: {report.changes}; "
         f"undelivered changes: {undelivered}"
     )
+    for reader, refusals, error in report.failing_readers:
+        lines.append(f"reader {reader} FAILING: refused for good {refusals} times, not retried")
+        lines.append(f"  last error: {error}")
     lines.append("")
     lines.append("recent runs:" if report.runs else "recent runs: none yet")
     for run in report.runs:
