@@ -59,7 +59,7 @@ class _Routes(httpcore.AsyncNetworkBackend):
     """Connects PUBLIC_IP to the fault server and loopback to itself; records each dial."""
 
     def __init__(self, server: FaultServer) -> None:
-        self.port = server.server_address[1]
+        self.ports = {PUBLIC_IP: server.server_address[1]}
         self.dialled: list[str] = []
         self.real = httpcore.AnyIOBackend()
 
@@ -72,8 +72,8 @@ class _Routes(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         self.dialled.append(host)
-        if host == PUBLIC_IP:
-            return await self.real.connect_tcp("127.0.0.1", self.port, timeout)
+        if host in self.ports:
+            return await self.real.connect_tcp("127.0.0.1", self.ports[host], timeout)
         if parse_ip(host).is_loopback:
             return await self.real.connect_tcp(host, port, timeout)
         raise httpcore.ConnectError(f"{host} is not routed in this test")
@@ -82,8 +82,10 @@ class _Routes(httpcore.AsyncNetworkBackend):
         await self.real.sleep(seconds)
 
 
+TLS_IP = "93.184.215.15"  # routed to a loopback TLS server
 NAMES = {
     "news.test": [PUBLIC_IP],
+    "secure.test": [TLS_IP],
     "metadata.test": ["169.254.169.254"],
     "rebound.test": ["127.0.0.1"],  # a public-looking name that resolves to loopback
     "intranet.test": ["10.1.2.3"],
@@ -253,3 +255,76 @@ def test_a_run_records_the_refusal_and_stores_nothing(public_run, fault_server, 
 def test_parse_ip_reads_scoped_and_mapped_addresses() -> None:
     assert parse_ip("fe80::1%eth0") == ipaddress.ip_address("fe80::1")
     assert parse_ip("::ffff:10.0.0.1") == ipaddress.ip_address("10.0.0.1")
+
+
+@pytest.fixture
+def tls_site(routes: _Routes, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An https server for secure.test (a test CA's certificate), at TLS_IP."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("secure.test").configure_cert(server_context)
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = b"<html><body><h1>Suojattu sivu</h1></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    routes.ports[TLS_IP] = server.server_address[1]
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda **kwargs: client_context)
+    yield
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+async def test_https_keeps_the_host_name_for_sni_and_the_certificate(network, tls_site) -> None:
+    """The connection goes to the checked IP, the TLS handshake still names the host."""
+    outcome, error = await _fetch(network, "https://secure.test/sivu", "https://secure.test/")
+    assert outcome is Outcome.OK, error
+
+
+async def test_https_to_an_address_whose_certificate_names_another_host_fails(
+    network, tls_site
+) -> None:
+    NAMES["impostor.test"] = [TLS_IP]
+    try:
+        outcome, error = await _fetch(network, "https://impostor.test/", "https://impostor.test/")
+    finally:
+        del NAMES["impostor.test"]
+    assert outcome is Outcome.ERROR
+    assert "CERTIFICATE_VERIFY_FAILED" in error or "certificate" in error.lower()
+
+
+async def test_a_name_rebound_to_loopback_between_lookups_is_still_refused(routes) -> None:
+    """The source's host looked public when first resolved; at connect time it answers
+    127.0.0.1. The address connected to is the one checked, so it is refused."""
+    answers = iter([[PUBLIC_IP], ["127.0.0.1"], ["127.0.0.1"], ["127.0.0.1"]])
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return next(answers)
+
+    network = Network(resolve=rebinding, connect=routes)
+    outcome, error = await _fetch(network, "http://rebind.test/", "http://rebind.test/")
+    assert outcome is Outcome.BLOCKED
+    assert "rebind.test (127.0.0.1): a loopback address" in error
+    assert "127.0.0.1" not in routes.dialled
