@@ -9,6 +9,7 @@ import atexit
 import contextlib
 import json
 import os
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -17,7 +18,13 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from pipeline.config import DATA_DIR
-from pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, ConfigError, SotewatchError
+from pipeline.errors import (
+    EXIT_CONFIG,
+    EXIT_SOURCES_FAILED,
+    EXIT_STORAGE,
+    ConfigError,
+    SotewatchError,
+)
 from pipeline.lock import run_lock
 from pipeline.script import DEFAULT_DB
 
@@ -45,6 +52,14 @@ class SotewatchGroup(click.Group):
         except SotewatchError as exc:
             click.echo(f"sotewatch: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (sqlite3.Error, OSError) as exc:  # a full disk in any command: exit 5
+            from pipeline.storagefail import storage_failure
+
+            failure = storage_failure(exc)
+            if failure is None:
+                raise
+            click.echo(f"sotewatch: {ctx.obj['db'] if ctx.obj else ''}: {failure}", err=True)
+            ctx.exit(EXIT_STORAGE)
 
 
 @click.group(cls=SotewatchGroup, epilog=EXIT_CODES)

@@ -202,3 +202,18 @@ def test_a_message_accepted_but_not_recorded_is_reported(
     assert "ACCEPTED digest 1 for lappi but it could not be recorded as sent" in message
     assert stopped.value.exit_code == 5
     assert len(sink.to("aino@example.org")) == 1
+
+
+def test_any_command_meeting_a_full_disk_exits_5(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(store: Store) -> str:
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode = 13  # type: ignore[attr-defined]
+        raise error
+
+    monkeypatch.setattr(runner_module, "index_search", full)
+    result = CliRunner().invoke(cli, ["--db", str(store.path), "index"])
+    assert result.exit_code == 5
+    assert "the database or the disk is full" in result.output
+    assert "Traceback" not in result.output

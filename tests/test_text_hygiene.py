@@ -71,3 +71,14 @@ def test_a_feed_built_from_such_a_page_is_valid_xml(tmp_path: Path) -> None:
     feed = feedparser.parse(xml.encode())
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.entries[0].title.endswith(document.title)
+
+
+def test_a_feed_of_a_change_stored_before_the_cleaning_is_still_valid_xml(
+    tmp_path: Path,
+) -> None:
+    stored = {**cases()["change"][0], "after": "Lappi\x01 ja\x1b Kainuu", "page": "Sivu\x0c"}
+    db = make_main_db(tmp_path / "old.db", [stored])
+    now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    xml = feed_xml("region", "lappi", load_changes(db), names=names(), now=now)
+    ET.fromstring(xml.encode())
+    assert "Lappi ja Kainuu" in feedparser.parse(xml.encode()).entries[0].content[0].value
