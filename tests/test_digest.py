@@ -203,3 +203,20 @@ def test_names_come_from_the_taxonomy_in_its_order() -> None:
     assert list(real.regions)[:2] == ["ita-uusimaa", "keski-uusimaa"]
     assert Names.of(real) is real
     assert Names().region("lappi") == "lappi"  # no taxonomy: the slug, never an error
+
+
+def test_every_bad_subscriber_is_reported_with_a_did_you_mean(tmp_path: Path) -> None:
+    path = tmp_path / "subscribers.toml"
+    path.write_text(
+        '[[subscriber]]\nemail = "a@example.org"\nregion = ["lappi"]\n\n'
+        '[[subscriber]]\nemail = "b@example.org"\nregions = ["lapi"]\n\n'
+        '[[subscriber]]\nemail = "c@example.org"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_subscribers(path, regions={"lappi", "kainuu"}, networks=set())
+    lines = str(error.value).splitlines()
+    assert lines[0].startswith(f"{path}:1: unknown key region")
+    assert "(did you mean 'regions'?)" in lines[0]
+    assert lines[1] == f"{path}:5: unknown region slug 'lapi' (did you mean 'lappi'?)"
+    assert lines[2] == f"{path}: 2 errors"
