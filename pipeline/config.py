@@ -313,13 +313,6 @@ def _coerce(cls: type, key: str, value: Any) -> Any:
     return value
 
 
-def check_schedule(schedule: str, *, where: str) -> None:
-    """An interval ("30m", "6h", "1d", "1w") or a five-field cron expression."""
-    problem = schedule_error(schedule)
-    if problem:
-        raise ConfigError(f"{where}: {problem}")
-
-
 def _sources_from_url_list(path: Path, text: str) -> tuple[Source, ...]:
     """A plain file: one URL per line, '#' comments; each URL its own generic source."""
     sources = []
