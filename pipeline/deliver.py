@@ -329,6 +329,8 @@ def _storage_error(
     from pipeline.storagefail import storage_failure
 
     failure = storage_failure(exc)
+    if failure is None and isinstance(exc, _Unrecorded):
+        failure = str(exc)  # whatever kept "sent" from being written, the reader must know
     if failure is None:
         return exc
     done = f" ({len(report.sent)} digest(s) sent and recorded before)" if report.sent else ""
