@@ -36,6 +36,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 _UNSPECIFIED_V4 = ipaddress.ip_network("0.0.0.0/8")  # "this network": never a server
 _BROADCAST = ipaddress.ip_address("255.255.255.255")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052's well-known prefix
 
 
 class AddressRefused(Exception):
@@ -63,10 +64,16 @@ def internal_reason(ip: IPAddress) -> str | None:
 
 
 def parse_ip(text: str) -> IPAddress:
-    """An address as given by a resolver; IPv4-mapped IPv6 is judged as the IPv4 it is."""
+    """An address as given by a resolver. IPv6 that carries an IPv4 address (mapped,
+    NAT64, 6to4) is judged as that IPv4: it is where the packets end up."""
     ip = ipaddress.ip_address(text.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if ip.sixtofour is not None:
+            return ip.sixtofour
     return ip
 
 

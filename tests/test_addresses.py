@@ -139,6 +139,10 @@ async def _fetch(
         ("100.64.0.1", False, True),
         ("fd00::1", False, True),
         ("::ffff:127.0.0.1", False, True),
+        ("64:ff9b::a9fe:a9fe", True, True),  # NAT64 of 169.254.169.254
+        ("64:ff9b::7f00:1", False, True),  # NAT64 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", True, True),  # 6to4 of 169.254.169.254
+        ("2002:5db8:d70e::1", False, False),  # 6to4 of a public address
         (PUBLIC_IP, False, False),
         ("2606:4700::1111", False, False),
     ],
