@@ -29,8 +29,11 @@ _DIGITS = re.compile(r"\d+")
 # Bounds on the work one PDF may cause: a 2 MB file can inflate to 400 MB of text and
 # hold a run for minutes. Past any of them the page fails with a message saying which.
 MAX_PAGES = 1000
-MAX_TEXT_CHARS = 3_000_000  # extracted characters, all pages together
-MAX_CPU_SECONDS = 60.0  # CPU time of the extracting thread, for one PDF
+MAX_TEXT_CHARS = 2_000_000  # extracted characters, all pages together
+MAX_CPU_SECONDS = 30.0  # CPU time of the extracting thread, for one PDF
+# Operators and operands pypdf may parse in one content stream (a page's, mostly): a
+# dense slide has some thousands; the parse of 700,000 took 26 s before any text came.
+MAX_STREAM_TOKENS = 300_000
 MAX_STREAM_BYTES = 30_000_000  # one decompressed stream (pypdf's limits, lowered)
 _PYPDF_LIMITS = (
     "zlib_maximum_output_length",
@@ -83,7 +86,10 @@ class PdfScraper(GenericScraper):
         try:
             with (
                 warnings.catch_warnings(),
-                apply_configuration(**dict.fromkeys(_PYPDF_LIMITS, MAX_STREAM_BYTES)),
+                apply_configuration(
+                    stream_parsing_work_maximum_count=MAX_STREAM_TOKENS,
+                    **dict.fromkeys(_PYPDF_LIMITS, MAX_STREAM_BYTES),
+                ),
             ):
                 warnings.simplefilter("ignore")
                 reader = PdfReader(io.BytesIO(page.content), strict=False)

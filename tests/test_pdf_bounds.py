@@ -91,3 +91,10 @@ def test_cpu_time_past_the_limit_fails_the_page(monkeypatch) -> None:
     monkeypatch.setattr(pdf_module, "MAX_CPU_SECONDS", -1.0)  # already used up
     with pytest.raises(ExtractionError, match="s of CPU time"):
         parse(slides(2))
+
+
+def test_a_content_stream_with_too_many_operators_fails_the_page(monkeypatch) -> None:
+    """A small file whose page draws a hundred thousand strings fails before any is read."""
+    monkeypatch.setattr(pdf_module, "MAX_STREAM_TOKENS", 10_000)
+    with pytest.raises(ExtractionError, match="PDF too large to read: .*tokens"):
+        parse(text_bomb(5000))
