@@ -145,7 +145,8 @@ class Fetcher:
     ) -> None:
         """`origins` maps a source id to its configured URL: a source on a loopback or
         private address may fetch such addresses (a request of an unknown source is
-        judged by its own URL). `network` is the resolver and connector to use."""
+        judged by its own URL). `network` is the resolver and connector to use. A given
+        `transport` (a test's MockTransport) replaces the network, and with it the policy."""
         self.settings = settings
         self.tuning = tuning or Tuning()
         self._transport = transport
