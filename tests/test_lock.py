@@ -124,3 +124,31 @@ def test_every_name_of_one_database_has_one_lock_and_one_private_database(
     assert state_path_for(alias) == state_path_for(dotted) == tmp_path / "c-private.db"
     with run_lock(real), pytest.raises(RunLockedError), run_lock(alias):
         pass
+
+
+def test_send_through_a_symlink_uses_the_same_delivery_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`send` through alias.db found no delivery state and mailed every reader again."""
+    from digest_fixtures import SmtpSink, cases, make_main_db, smtp_server
+
+    from pipeline.deliver import send_due
+
+    make_main_db(tmp_path / "c.db", cases()["change"])
+    (tmp_path / "alias.db").symlink_to(tmp_path / "c.db")
+    subscribers = tmp_path / "subscribers.toml"
+    subscribers.write_text(
+        '[[subscriber]]\nemail = "aino@example.org"\nregions = "*"\nnetworks = "*"\n',
+        encoding="utf-8",
+    )
+    sink = SmtpSink()
+    with smtp_server(sink) as server:
+        monkeypatch.setenv("SOTEWATCH_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SOTEWATCH_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("SOTEWATCH_SMTP_TLS", "none")
+        first = send_due(tmp_path / "c.db", subscribers, force=True)
+        again = send_due(tmp_path / "alias.db", subscribers, force=True)
+    assert len(first.sent) == 1
+    assert again.sent == []
+    assert len(sink.to("aino@example.org")) == 1
+    assert not (tmp_path / "alias-private.db").exists()
