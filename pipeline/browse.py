@@ -31,8 +31,9 @@ PLUGINS_DIR = DATASETTE_DIR / "plugins"
 TEMPLATES_DIR = DATASETTE_DIR / "templates"
 
 # Table names that must never reach a public server (they belong in the private db).
+# tests/test_browse_safety.py checks every table the private state database has is here.
 PRIVATE_TABLES = frozenset(
-    {"subscribers", "subscriptions", "deliveries", "outbox", "secrets", "smtp", "tokens"}
+    {"subscribers", "subscriptions", "digests", "deliveries", "outbox", "secrets", "smtp", "tokens"}
 )
 
 SETTINGS: dict[str, Any] = {
@@ -51,7 +52,8 @@ def _setting_value(value: Any) -> str:
 
 
 def check_servable(db_path: Path | str) -> None:
-    """Refuse a missing file or one holding private tables, before anything is served."""
+    """Refuse a missing file, one holding private tables, or one that is not sotewatch's,
+    before anything is served or migrated; the file is opened read-only to look."""
     path = Path(db_path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such database (run `sotewatch demo` or `sotewatch run`)")
@@ -65,6 +67,11 @@ def check_servable(db_path: Path | str) -> None:
         raise ConfigError(
             f"{path}: refusing to serve a database with private tables ({', '.join(private)}); "
             "subscribers and deliveries belong in the private state database"
+        )
+    if "_migrations" not in names:  # not ours: never add sotewatch's schema to it
+        raise ConfigError(
+            f"{path}: not a sotewatch database (no _migrations table); refusing to serve "
+            "or migrate it (point --db at the database `sotewatch run` writes)"
         )
 
 

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 import threading
 from datetime import datetime
@@ -19,7 +20,13 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from pipeline.config import DATA_DIR
-from pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, ConfigError, SotewatchError
+from pipeline.errors import (
+    EXIT_CONFIG,
+    EXIT_SOURCES_FAILED,
+    EXIT_STORAGE,
+    ConfigError,
+    SotewatchError,
+)
 from pipeline.lock import run_lock
 from pipeline.script import DEFAULT_DB
 
@@ -35,7 +42,8 @@ Exit codes:
   1  a page newly failed, or reached failing_after (the rest was done and stored)
   2  configuration or usage error (the message names file and line)
   3  another run is in progress on this database
-  4  a digest could not be delivered (it is retried on the next run)"""
+  4  a digest could not be delivered (it is retried on the next run)
+  5  a database could not be written (disk full, I/O error): the run stopped"""
 
 
 class SotewatchGroup(click.Group):
@@ -48,6 +56,14 @@ class SotewatchGroup(click.Group):
             _say(f"sotewatch: {exc}", err=True, level="error", event="error",
                  exit_code=exc.exit_code)  # fmt: skip
             ctx.exit(exc.exit_code)
+        except (sqlite3.Error, OSError) as exc:  # a full disk in any command: exit 5
+            from pipeline.storagefail import storage_failure
+
+            failure = storage_failure(exc)
+            if failure is None:
+                raise
+            click.echo(f"sotewatch: {ctx.obj['db'] if ctx.obj else ''}: {failure}", err=True)
+            ctx.exit(EXIT_STORAGE)
 
 
 @click.group(cls=SotewatchGroup, epilog=EXIT_CODES)

@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipeline.configcheck import (
+    Layout,
+    Table,
+    did_you_mean,
+    language_error,
+    number_error,
+    regex_error,
+    schedule_error,
+    selector_error,
+    url_error,
+)
 from pipeline.errors import ConfigError
 from pipeline.schedule import EVERY_RUN
 
@@ -20,7 +32,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_SOURCES = DATA_DIR / "sources.toml"
 
-_SCHEDULE_INTERVAL = re.compile(r"^(\d+)([mhdw])$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -40,6 +51,7 @@ class Settings:
     run_budget: float = 900.0
     failing_after: int = 3
     respect_robots: bool = True
+    allow_internal_addresses: bool = False  # loopback/private for every source, not only own
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,10 @@ class Source:
         return self.name or self.id
 
 
+_SETTING_FIELDS = frozenset(f.name for f in fields(Settings))
+_SOURCE_FIELDS = frozenset(f.name for f in fields(Source)) - {"line"}
+
+
 @dataclass(frozen=True)
 class SourcesConfig:
     path: Path
@@ -94,12 +110,10 @@ def load_sources(
     """Read a sources file: TOML, or plain text with one URL per line.
 
     `site` replaces the `{site}` placeholder (the demo's local server). The slug
-    and family sets, when given, are checked so a typo fails at load time.
+    and family sets, when given, are checked so a typo fails at load time. Every
+    mistake in the file is reported, each with its line, in one ConfigError.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read sources file: {exc.strerror}") from exc
+    text = _read_text(path)
     if path.suffix != ".toml":
         return SourcesConfig(path, Settings(), _sources_from_url_list(path, text))
     if site is not None:
@@ -107,170 +121,213 @@ def load_sources(
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    _reject_unknown(path, text, raw, {"settings", "source"}, "top level")
-    settings = _settings(path, text, raw.get("settings", {}))
-    sources: list[Source] = []
-    seen: dict[str, int] = {}
-    for index, entry in enumerate(raw.get("source", [])):
-        line = _entry_line(text, index)
-        source = _source(path, text, line, entry, regions, networks, families)
-        id_line = _line_in_entry(text, line, "id")
-        if source.id in seen:
-            raise ConfigError(
-                f"{path}:{id_line}: source id {source.id!r} already used on line {seen[source.id]}"
-            )
-        seen[source.id] = id_line
-        sources.append(source)
+        where = re.search(r"\(at line (\d+)", str(exc))
+        raise ConfigError(f"{path}:{where.group(1) if where else 1}: {exc}") from exc
+    layout = Layout.of(text)
+    errors = _Errors(path)
+    known = _Known(regions, networks, families)
+    for key in raw:
+        if key not in _TOP:
+            errors.add(layout.line_of(key), f"unknown key {key!r} at top level", key, _TOP)
+    settings = _settings(errors, layout, raw.get("settings", {}))
+    sources = _sources(errors, layout, raw.get("source", []), known)
+    errors.raise_any()
     return SourcesConfig(path, settings, tuple(sources))
 
 
-def _settings(path: Path, text: str, raw: dict[str, Any]) -> Settings:
-    allowed = {f.name for f in fields(Settings)}
-    _reject_unknown(path, text, raw, allowed, "[settings]")
+_TOP = ("settings", "source")
+
+
+@dataclass(frozen=True)
+class _Known:
+    regions: set[str] | None
+    networks: set[str] | None
+    families: set[str] | None
+
+
+class _Errors:
+    """Every error found in one file, each `path:line: message`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: list[tuple[int, str]] = []
+
+    def add(self, line: int, message: str, word: str = "", choices: Iterable[str] = ()) -> None:
+        self.lines.append((line, message + (did_you_mean(word, choices) if word else "")))
+
+    def raise_any(self) -> None:
+        if not self.lines:
+            return
+        shown = [f"{self.path}:{line}: {message}" for line, message in sorted(self.lines)]
+        if len(shown) > 1:
+            shown.append(f"{self.path}: {len(shown)} errors")
+        raise ConfigError("\n".join(shown))
+
+
+def _read_text(path: Path) -> str:
     try:
-        return Settings(**{k: _coerce(Settings, k, v) for k, v in raw.items()})
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}:{_key_line(text, 'settings')}: [settings]: {exc}") from exc
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read sources file: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start]
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+        ) from None
 
 
-def _source(
-    path: Path,
-    text: str,
-    line: int,
-    entry: dict[str, Any],
-    regions: set[str] | None,
-    networks: set[str] | None,
-    families: set[str] | None,
-) -> Source:
-    def at(key: str) -> str:
-        return f"{path}:{_line_in_entry(text, line, key)}"
+def _settings(errors: _Errors, layout: Layout, raw: Any) -> Settings:
+    table = layout.table("settings")
+    if not isinstance(raw, dict):
+        errors.add(layout.line_of("settings"), "[[settings]] must be a single [settings] table")
+        return Settings()
+    keys = table.keys if table else {}
+    at = table.line if table else 1
+    values = {}
+    for key, value in raw.items():
+        line = keys.get(key, at)
+        if key not in _SETTING_FIELDS:
+            errors.add(line, f"unknown key {key!r} in [settings]", key, _SETTING_FIELDS)
+            continue
+        problem = _value_error(Settings, key, value)
+        if problem:
+            errors.add(line, f"[settings]: {problem}")
+        else:
+            values[key] = _coerce(Settings, key, value)
+    return Settings(**values)
 
-    allowed = {f.name for f in fields(Source)} - {"line"}
-    for key in entry:
-        if key not in allowed:
-            raise ConfigError(f"{at(key)}: unknown key {key!r} in [[source]]")
+
+def _sources(errors: _Errors, layout: Layout, raw: Any, known: _Known) -> list[Source]:
+    if isinstance(raw, dict):
+        line = next((t.line for t in layout.tables if t.name == "source"), 1)
+        errors.add(line, "[source] must be written [[source]]: each source is one [[source]] entry")
+        return []
+    entries = layout.entries("source")
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(raw):
+        table = entries[index] if index < len(entries) else Table("source", True, 1)
+        source = _source(errors, table, entry, known)
+        if source is None:
+            continue
+        id_line = table.keys.get("id", table.line)
+        if source.id in seen:
+            errors.add(id_line, f"source id {source.id!r} already used on line {seen[source.id]}")
+            continue
+        seen[source.id] = id_line
+        sources.append(source)
+    return sources
+
+
+def _source(errors: _Errors, table: Table, entry: dict[str, Any], known: _Known) -> Source | None:
+    def at(key: str) -> int:
+        return table.keys.get(key, table.line)
+
+    found = len(errors.lines)
     for key in ("id", "url"):
         if not isinstance(entry.get(key), str) or not entry[key]:
-            raise ConfigError(f"{path}:{line}: [[source]] needs a string {key!r}")
-    if not _ID.match(entry["id"]):
-        raise ConfigError(f"{at('id')}: source id {entry['id']!r} must be lower-case a-z, 0-9, '-'")
-    _check_url(at("url"), entry["url"])
+            errors.add(table.line, f"[[source]] needs a string {key!r}")
     values = {}
     for key, value in entry.items():
-        try:
+        if key not in _SOURCE_FIELDS:
+            errors.add(at(key), f"unknown key {key!r} in [[source]]", key, _SOURCE_FIELDS)
+            continue
+        problem = _value_error(Source, key, value) or _source_rule(key, value, known)
+        if problem:
+            errors.add(at(key), problem)
+        else:
             values[key] = _coerce(Source, key, value)
-        except ValueError as exc:
-            raise ConfigError(f"{at(key)}: {exc}") from exc
-    source = Source(**values, line=line)
-    _check_slugs(at("regions"), "region", source.regions, regions)
-    _check_slugs(at("networks"), "network", source.networks, networks)
-    for key in ("family", "item_family"):
-        family = getattr(source, key)
-        if families is not None and family not in families:
-            raise ConfigError(f"{at(key)}: unknown scraper family {family!r}")
-    check_schedule(source.schedule, where=at("schedule"))
-    for key in ("ignore", "url_include", "url_exclude"):
-        for pattern in getattr(source, key):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(f"{at(key)}: bad regular expression {pattern!r}: {exc}") from exc
-    return source
+    if len(errors.lines) > found:
+        return None
+    return Source(**values, line=table.line)
 
 
-def _coerce(cls: type, key: str, value: Any) -> Any:
-    """Lists become tuples; scalar types are checked against the field's default."""
+def _source_rule(key: str, value: Any, known: _Known) -> str:
+    """The rule of one [[source]] key beyond its type: '' when the value is fine."""
+    if key == "id" and not _ID.match(value):
+        return f"source id {value!r} must be lower-case a-z, 0-9, '-'"
+    if key == "url":
+        return url_error(value)
+    families = known.families
+    if key in ("family", "item_family") and families is not None and value not in families:
+        return f"unknown scraper family {value!r}" + did_you_mean(value, families)
+    if key == "schedule":
+        return schedule_error(value)
+    if key == "language":
+        return language_error(value)
+    slugs = {"regions": ("region", known.regions), "networks": ("network", known.networks)}
+    if key in slugs:
+        kind, choices = slugs[key]
+        for slug in value if choices is not None else ():
+            if slug not in choices:
+                return f"unknown {kind} slug {slug!r}" + did_you_mean(slug, choices)
+    checks = dict.fromkeys(("include", "exclude"), selector_error)
+    checks |= dict.fromkeys(("ignore", "url_include", "url_exclude"), regex_error)
+    if key in checks:
+        return next((p for p in map(checks[key], value) if p), "")
+    return ""
+
+
+# Numbers a key takes: (minimum, whether the minimum itself is excluded).
+_NUMBER_RULES: dict[str, tuple[float, bool]] = {
+    "per_host_limit": (1, False),
+    "per_host_delay": (0, False),
+    "removed_after": (1, False),
+    "connect_timeout": (0, True),
+    "read_timeout": (0, True),
+    "max_bytes": (1, False),
+    "max_redirects": (0, False),
+    "retries": (0, False),
+    "run_budget": (0, True),
+    "failing_after": (1, False),
+    "max_items": (1, False),
+}
+
+
+def _value_error(cls: type, key: str, value: Any) -> str:
+    """Why `value` does not fit the field's type (and, for numbers, its range), or ''."""
     default = next(f for f in fields(cls) if f.name == key).default
     if isinstance(default, tuple):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{key!r} must be a list of strings")
-        return tuple(value)
+            return f"{key!r} must be a list of strings"
+        return ""
     if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ValueError(f"{key!r} must be true or false")
-        return value
-    if isinstance(default, int | float) and not isinstance(default, bool):
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{key!r} must be a non-negative number")
-        return type(default)(value)
+        return "" if isinstance(value, bool) else f"{key!r} must be true or false"
+    if isinstance(default, int | float):
+        minimum, above = _NUMBER_RULES.get(key, (0, False))
+        return number_error(key, value, default, minimum, above)
     if not isinstance(value, str):
-        raise ValueError(f"{key!r} must be a string")
+        return f"{key!r} must be a string"
+    return ""
+
+
+def _coerce(cls: type, key: str, value: Any) -> Any:
+    """A checked value as the field holds it: lists become tuples, ints floats where due."""
+    default = next(f for f in fields(cls) if f.name == key).default
+    if isinstance(default, tuple):
+        return tuple(value)
+    if isinstance(default, float):
+        return float(value)
     return value
-
-
-def _check_url(where: str, url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: bad URL {url!r}: only absolute http(s) URLs can be watched")
-
-
-def _check_slugs(where: str, kind: str, given: tuple[str, ...], known: set[str] | None) -> None:
-    if known is None:
-        return
-    for slug in given:
-        if slug not in known:
-            raise ConfigError(f"{where}: unknown {kind} slug {slug!r}")
-
-
-def check_schedule(schedule: str, *, where: str) -> None:
-    """An interval ("30m", "6h", "1d", "1w") or a five-field cron expression."""
-    if _SCHEDULE_INTERVAL.match(schedule):
-        return
-    from croniter import croniter
-
-    if len(schedule.split()) != 5 or not croniter.is_valid(schedule):
-        raise ConfigError(f"{where}: bad schedule {schedule!r} (use 6h, 1d or a cron expression)")
-
-
-def _reject_unknown(path: Path, text: str, raw: dict, allowed: set[str], where: str) -> None:
-    for key in raw:
-        if key not in allowed:
-            raise ConfigError(f"{path}:{_key_line(text, key)}: unknown key {key!r} in {where}")
-
-
-def _entry_line(text: str, index: int) -> int:
-    """Line number of the index-th `[[source]]` header."""
-    count = -1
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith("[[source]]"):
-            count += 1
-            if count == index:
-                return number
-    return 0
-
-
-def _line_in_entry(text: str, header_line: int, key: str) -> int:
-    """Line of `key = ...` inside the table that starts at `header_line`."""
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    lines = text.splitlines()
-    for number in range(header_line + 1, len(lines) + 1):
-        line = lines[number - 1]
-        if line.lstrip().startswith("["):
-            break
-        if pattern.match(line):
-            return number
-    return header_line
-
-
-def _key_line(text: str, key: str) -> int:
-    pattern = re.compile(rf"^\s*\[?\[?{re.escape(key)}\b")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return 0
 
 
 def _sources_from_url_list(path: Path, text: str) -> tuple[Source, ...]:
     """A plain file: one URL per line, '#' comments; each URL its own generic source,
     checked on every run (the file has no schedule to say otherwise)."""
     sources = []
+    errors = _Errors(path)
     for number, line in enumerate(text.splitlines(), start=1):
         url = line.split("#", 1)[0].strip()
         if not url:
             continue
-        _check_url(f"{path}:{number}", url)
+        problem = url_error(url)
+        if problem:
+            errors.add(number, problem)
         sources.append(Source(id=url_source_id(url), url=url, schedule=EVERY_RUN, line=number))
+    errors.raise_any()
     return tuple(sources)
 
 

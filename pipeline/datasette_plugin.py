@@ -291,7 +291,14 @@ async def _labels(db: Any, table: str, column: str, slugs_json: str | None) -> l
 
 
 def _id(request: Any) -> int:
-    return int(request.url_vars["id"])
+    """The id in the path; one past SQLite's integer range names no record (404, not 500)."""
+    value = int(request.url_vars["id"])
+    if value > _MAX_ROWID:
+        raise NotFound("No such record")
+    return value
+
+
+_MAX_ROWID = 2**63 - 1
 
 
 def _int_arg(request: Any, name: str, default: int, low: int, high: int) -> int:

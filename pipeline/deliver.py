@@ -17,10 +17,16 @@ a digest twice, with one window left: if the server accepted a message and the
 process died before "sent" was committed, the next run sends the same bytes
 again. Its Message-ID is the same, so mail clients and Gmail show it once: the
 guarantee is at-most-once *visible*, exactly-once recorded.
+
+"sent" is written before the message goes (uncommitted while the server takes
+it), so a full disk is found before a byte is sent; if the commit itself fails
+after the server accepted the message, delivery stops with a StorageError that
+names the reader and the Message-ID, rather than going on as if nothing happened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
@@ -34,8 +40,9 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
-from pipeline.errors import DeliveryError
+from pipeline.errors import DeliveryError, PermanentDeliveryError, StorageError
 from pipeline.mail import Mailer, MailSettings, build_message
+from pipeline.refusals import PERMANENT, PERMANENT_TRIES, refused_for_good
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
@@ -44,8 +51,11 @@ _DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
 
 def state_path_for(main_db: Path | str) -> Path:
-    """sotewatch.db -> sotewatch-private.db, beside it (and outside what Datasette serves)."""
-    path = Path(main_db)
+    """sotewatch.db -> sotewatch-private.db, beside it (and outside what Datasette serves).
+
+    Found from the real path, so `send` through a symlink uses the same delivery state.
+    """
+    path = Path(os.path.realpath(main_db))
     return path.with_name(f"{path.stem}-private.db")
 
 
@@ -201,6 +211,46 @@ class StateDB:
         table = self.db["deliveries"].insert({**row, "status": "pending", "error": "", "at": at})
         return int(table.last_pk)
 
+    @contextlib.contextmanager
+    def sending(self, delivery_id: int, at: str) -> Iterator[None]:
+        """The attempt marked "sent" before the message goes, committed once the block
+        (the SMTP conversation) ends without error, rolled back if it raises."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "update deliveries set status = 'sent', error = '', at = ? where id = ?",
+                [at, delivery_id],
+            )
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self._commit()
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise _Unrecorded(str(exc)) from exc
+
+    def _commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def refusals(self, digest_id: int, address: str) -> list[str]:
+        """The errors of the digest's latest attempts that `address` refused for good,
+        newest first, up to the first attempt that ended otherwise."""
+        rows = self.db.execute(
+            "select status, error from deliveries where digest_id = ? order by attempt desc",
+            [digest_id],
+        ).fetchall()
+        found = []
+        for status, error in rows:
+            if status == "pending":
+                continue  # the attempt under way
+            if status != "failed" or not refused_for_good(error, address):
+                break
+            found.append(error)
+        return found
+
     def finish(self, delivery_id: int, status: str, at: str, error: str = "") -> None:
         with self.transaction():
             self.db["deliveries"].update(delivery_id, {"status": status, "error": error, "at": at})
@@ -258,11 +308,43 @@ def deliver_due(
     report = DeliveryReport()
     try:
         for subscriber in subscribers:
-            _turn(run, subscriber, force, report)
+            try:
+                _turn(run, subscriber, force, report)
+            except Exception as exc:
+                raise _storage_error(exc, state_db_path, subscriber, report) from exc
     finally:
         mailer.close()
         state.close()
     return report
+
+
+class _Unrecorded(Exception):
+    """The server accepted a message whose "sent" could not be committed."""
+
+
+def _storage_error(
+    exc: Exception, path: Path | str, subscriber: Subscriber, report: DeliveryReport
+) -> Exception:
+    """A full disk (or kin) while delivering as a StorageError saying what it means for
+    the reader; any other exception as it is."""
+    from pipeline.storagefail import storage_failure
+
+    failure = storage_failure(exc)
+    if failure is None and isinstance(exc, _Unrecorded):
+        failure = str(exc)  # whatever kept "sent" from being written, the reader must know
+    if failure is None:
+        return exc
+    done = f" ({len(report.sent)} digest(s) sent and recorded before)" if report.sent else ""
+    if isinstance(exc, _Unrecorded):
+        outcome = report.sent[-1]
+        return StorageError(
+            f"{path}: {failure}: the mail server ACCEPTED digest {outcome.digest_id} for "
+            f"{subscriber.id} but it could not be recorded as sent; free space before the "
+            f"next run, which would send it again (same Message-ID){done}"
+        )
+    return StorageError(
+        f"{path}: {failure}: delivery stopped at {subscriber.id}, nothing unrecorded sent{done}"
+    )
 
 
 def _window_start(state: StateDB, subscriber: Subscriber) -> int:
@@ -272,6 +354,13 @@ def _window_start(state: StateDB, subscriber: Subscriber) -> int:
 
 def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport) -> None:
     pending = run.state.unsent(subscriber.id)
+    refused = run.state.refusals(pending["id"], subscriber.email) if pending else []
+    if len(refused) >= PERMANENT_TRIES:
+        reason = f"failing: {subscriber.email} refused for good {len(refused)} times, not retried"
+        report.skipped.append(
+            Outcome(subscriber.id, pending["id"], reason=f"{reason} ({refused[0]})")
+        )  # type: ignore[index]
+        return
     if pending is not None:
         delivery_id = run.state.start_attempt(pending, _iso(run.now))
         outcome = Outcome(subscriber.id, pending["id"], pending["changes"], pending["subject"])
@@ -361,13 +450,13 @@ def _send(
     reason: str,
 ) -> None:
     try:
-        run.mailer.send(message, run.settings.sender, [subscriber.email])
+        with run.state.sending(delivery_id, _iso(run.now)):
+            run.mailer.send(message, run.settings.sender, [subscriber.email])
+            report.sent.append(_with(outcome, reason))
     except DeliveryError as exc:
-        run.state.finish(delivery_id, "failed", _iso(run.now), str(exc))
-        report.failed.append(_with(outcome, str(exc)))
-        return
-    run.state.finish(delivery_id, "sent", _iso(run.now))
-    report.sent.append(_with(outcome, reason))
+        error = (PERMANENT if isinstance(exc, PermanentDeliveryError) else "") + str(exc)
+        run.state.finish(delivery_id, "failed", _iso(run.now), error)
+        report.failed.append(_with(outcome, error))
 
 
 def _with(outcome: Outcome, reason: str) -> Outcome:

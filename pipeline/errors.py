@@ -4,6 +4,8 @@
     ├── ConfigError                exit 2: a config file is wrong (names file and line)
     ├── RunLockedError             exit 3: another run holds the lock
     ├── DeliveryError              exit 4: a digest could not be delivered
+    │   └── PermanentDeliveryError  the server refused for good (5xx); retried N times only
+    ├── StorageError               exit 5: disk full, I/O error: nothing more could be stored
     ├── FetchError                 per page: recorded in `fetches`, never raised past the run
     └── ExtractionError            per page: the scraper could not read the response
 
@@ -18,6 +20,7 @@ EXIT_SOURCES_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_LOCKED = 3
 EXIT_DELIVERY = 4
+EXIT_STORAGE = 5
 
 
 class SotewatchError(Exception):
@@ -48,6 +51,16 @@ class DeliveryError(SotewatchError):
     """A digest could not be sent; it stays undelivered and is retried next run."""
 
     exit_code = EXIT_DELIVERY
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The mail server refused for good (SMTP 5xx): the same message will fail the same way."""
+
+
+class StorageError(SotewatchError):
+    """A database could not be written (disk full, I/O error); the run stopped cleanly."""
+
+    exit_code = EXIT_STORAGE
 
 
 class FetchError(SotewatchError):

@@ -36,6 +36,7 @@ from pipeline.subscribers import Follow, Subscriber
 
 FEED_SIZE = 50
 _SAFE = re.compile(r"[^a-z0-9-]+")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 @dataclass
@@ -69,7 +70,7 @@ def feed_xml(
         items.append({"entry": e, "updated": _rfc3339(record.detected_at, now), "html": ""})
         items[-1]["html"] = part.render(t=t, e=e)
     base = http_url(public_base.rstrip("/"))
-    return env.get_template("feed.xml").render(
+    feed = env.get_template("feed.xml").render(
         lang=language,
         t=t,
         feed_id=f"tag:sotewatch,2024:feed/{kind}/{slug}",
@@ -78,6 +79,9 @@ def feed_xml(
         self_url=f"{base}/feeds/{kind}-{slug}.xml" if base else "",
         items=items,
     )
+    # Extraction removes control characters; a version stored before it did may still
+    # hold one, and one would make the whole feed invalid XML.
+    return _NOT_XML.sub("", feed)
 
 
 def write_feeds(

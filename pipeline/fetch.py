@@ -11,15 +11,18 @@ because one failing page must never stop a run.
 Redirects are followed by hand so each hop's scheme is checked (a redirect to
 file:// or ftp:// is refused) and each hop passes robots.txt and the host gate.
 Bodies are read as a stream and cut at `max_bytes` of *decompressed* data.
+Every connection is checked against the address policy (pipeline/addresses.py) on
+the address it is made to; a refused one comes back as a BLOCKED result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -27,6 +30,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pipeline import addresses
+from pipeline.addresses import AddressRefused, Network, guarded_transport
 from pipeline.config import Settings
 from pipeline.decode import (
     BodyTooLarge,
@@ -46,6 +51,9 @@ _WINDOW = 2000  # pending fetches in fetch_all; the rest wait in the caller's it
 # it waits for robots.txt, and again for its host's gate), while the analysis workers
 # had nothing to do.
 _FIRST_WINDOW = 16
+# Whether the request being fetched may reach loopback and private addresses: set by
+# `Fetcher.fetch` in its own task, read where the connection is chosen.
+_INTERNAL_OK: contextvars.ContextVar[bool] = contextvars.ContextVar("internal_ok", default=False)
 
 
 @dataclass(frozen=True)
@@ -132,31 +140,49 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         tuning: Tuning | None = None,
+        origins: Mapping[str, str] | None = None,
+        network: Network | None = None,
     ) -> None:
+        """`origins` maps a source id to its configured URL: a source on a loopback or
+        private address may fetch such addresses (a request of an unknown source is
+        judged by its own URL). `network` is the resolver and connector to use. A given
+        `transport` (a test's MockTransport) replaces the network, and with it the policy."""
         self.settings = settings
         self.tuning = tuning or Tuning()
         self._transport = transport
+        self._origins = dict(origins or {})
+        self._network = network or addresses.SYSTEM
+        self._internal_hosts: dict[tuple[str, int], bool] = {}
         self._client: httpx.AsyncClient | None = None
+        self._clients: dict[bool, httpx.AsyncClient] = {}
         self._gates: dict[str, _HostGate] = {}
         self._robots = RobotsCache(settings.user_agent)
         self._deadline = float("inf")
 
     async def __aenter__(self) -> Fetcher:
+        self._client = self._make_client(self.settings.allow_internal_addresses)
+        self._deadline = time.monotonic() + self.settings.run_budget
+        return self
+
+    def _make_client(self, allow_internal: bool) -> httpx.AsyncClient:
         s = self.settings
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
         mounts: dict[str, httpx.AsyncBaseTransport] = {}
         transport = self._transport
         if transport is None:
+            network = self._network
             transport = _TLSOnDemand(
-                lambda: httpx.AsyncHTTPTransport(http2=True, limits=limits, trust_env=False)
+                lambda: guarded_transport(
+                    network, allow_internal=allow_internal, http2=True, limits=limits
+                )
             )
             # Plain http never does TLS: this transport's context is never used, and is
             # made without reading the CA bundle.
             plain = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            mounts["http://"] = httpx.AsyncHTTPTransport(
-                verify=plain, limits=limits, trust_env=False
+            mounts["http://"] = guarded_transport(
+                network, allow_internal=allow_internal, verify=plain, limits=limits
             )
-        self._client = httpx.AsyncClient(
+        client = httpx.AsyncClient(
             transport=transport,
             mounts=mounts,
             follow_redirects=False,
@@ -166,8 +192,28 @@ class Fetcher:
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
             trust_env=False,
         )
-        self._deadline = time.monotonic() + s.run_budget
-        return self
+        self._clients[allow_internal] = client
+        return client
+
+    def _current_client(self) -> httpx.AsyncClient:
+        """The client of the request being fetched: one pool per policy, so a connection
+        opened for a source allowed internal addresses never serves another source."""
+        assert self._client is not None, "use `async with Fetcher(...)`"
+        if self._transport is not None or self.settings.allow_internal_addresses:
+            return self._client
+        internal = _INTERNAL_OK.get()
+        return self._clients.get(internal) or self._make_client(internal)
+
+    async def _internal_ok(self, request: FetchRequest) -> bool:
+        """Whether the request's source is itself on a loopback or private address."""
+        parts = urlsplit(self._origins.get(request.source_id, request.url))
+        try:
+            key = (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        except ValueError:
+            return False
+        if key not in self._internal_hosts:
+            self._internal_hosts[key] = await self._network.is_internal(*key)
+        return self._internal_hosts[key]
 
     async def __aexit__(
         self,
@@ -175,9 +221,10 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+        self._client = None
 
     async def fetch_all(self, requests: Iterable[FetchRequest]) -> AsyncIterator[FetchResult]:
         """Fetch everything concurrently (the host gates keep it polite); yield as completed.
@@ -223,8 +270,10 @@ class Fetcher:
         remaining = self._deadline - started
         if remaining <= 0:
             return self._failed(request, started, counter, None, self._budget_message())
+        token = _INTERNAL_OK.set(False)
         try:
             async with asyncio.timeout(remaining):
+                _INTERNAL_OK.set(await self._internal_ok(request))
                 return await self._fetch_chain(request, started, counter)
         except TimeoutError:
             return self._failed(request, started, counter, None, self._budget_message())
@@ -241,6 +290,8 @@ class Fetcher:
             return self._failed(
                 request, started, counter, None, f"{message} (after {counter.n} attempts)"
             )
+        finally:
+            _INTERNAL_OK.reset(token)
 
     async def _fetch_chain(
         self, request: FetchRequest, started: float, counter: _Counter
@@ -251,7 +302,10 @@ class Fetcher:
             _check_scheme(url, redirected=hop > 0)
             if self.settings.respect_robots and not await self._allowed(url):
                 return self._blocked(request, url, started, counter)
-            response = await self._get(url, request, counter)
+            try:
+                response = await self._get(url, request, counter)
+            except AddressRefused as exc:
+                return self._blocked(request, url, started, counter, f"{url}: {exc}")
             location = response.headers.get("location")
             if response.status not in _REDIRECTS or not location:
                 return self._from_response(request, response, started, counter)
@@ -287,7 +341,14 @@ class Fetcher:
                 if response.status not in _REDIRECTS or not location:
                     return response.status, response.content.decode("utf-8", errors="replace")
                 url = urljoin(url, location)
-        except (httpx.HTTPError, BodyTooLarge, UnsupportedEncoding, _RetryableStatus, _Refused):
+        except (
+            httpx.HTTPError,
+            BodyTooLarge,
+            UnsupportedEncoding,
+            _RetryableStatus,
+            _Refused,
+            AddressRefused,
+        ):
             pass
         return 0, ""
 
@@ -338,8 +399,8 @@ class Fetcher:
         return isinstance(exc, httpx.TransportError)
 
     async def _get_once(self, url: str, headers: dict[str, str]) -> _Response:
-        assert self._client is not None, "use `async with Fetcher(...)`"
-        async with self._gate(url).slot(), self._client.stream("GET", url, headers=headers) as r:
+        client = self._current_client()
+        async with self._gate(url).slot(), client.stream("GET", url, headers=headers) as r:
             content = await self._read_limited(r)
             response = _Response(str(r.url), r.status_code, r.headers, content)
         if r.status_code == 429 or r.status_code >= 500:
@@ -417,7 +478,12 @@ class Fetcher:
         )
 
     def _blocked(
-        self, request: FetchRequest, url: str, started: float, counter: _Counter
+        self,
+        request: FetchRequest,
+        url: str,
+        started: float,
+        counter: _Counter,
+        reason: str | None = None,
     ) -> FetchResult:
         return FetchResult(
             request=request,
@@ -426,7 +492,7 @@ class Fetcher:
             status=None,
             elapsed_ms=_ms_since(started),
             attempts=counter.n,
-            error=f"robots.txt disallows {url} for our user agent",
+            error=reason or f"robots.txt disallows {url} for our user agent",
         )
 
 

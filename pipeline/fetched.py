@@ -22,7 +22,7 @@ class Outcome(StrEnum):
     NOT_MODIFIED = "not_modified"
     GONE = "gone"  # a definite 404 or 410
     ERROR = "error"
-    BLOCKED = "blocked"  # robots.txt disallows it
+    BLOCKED = "blocked"  # robots.txt disallows it, or the address policy refuses it
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,10 @@ from pipeline.errors import RunLockedError
 
 
 def lock_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".lock")
+    """`<db>.lock` beside the real file: every alias (symlink, `..` path) of one
+    database shares one lock, so two runs through two names cannot overlap."""
+    real = Path(os.path.realpath(db_path))
+    return real.with_name(real.name + ".lock")
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
-from pipeline.errors import ConfigError, DeliveryError
+from pipeline.errors import ConfigError, DeliveryError, PermanentDeliveryError
 from pipeline.subscribers import is_valid_address
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -243,14 +243,16 @@ class SMTPMailer:
         try:
             refused = self._smtp.sendmail(sender, list(recipients), message)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"recipient refused: {_refusal(exc.recipients)}") from exc
+            error = _refusal_error(exc.recipients)
+            raise error(f"recipient refused: {_refusal(exc.recipients)}") from exc
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"server said {exc.smtp_code} {exc.smtp_error!r}") from exc
+            error = PermanentDeliveryError if 500 <= exc.smtp_code < 600 else DeliveryError
+            raise error(f"server said {exc.smtp_code} {exc.smtp_error!r}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise DeliveryError(f"sending failed: {exc}") from exc
         if refused:
-            raise DeliveryError(f"recipient refused: {_refusal(refused)}")
+            raise _refusal_error(refused)(f"recipient refused: {_refusal(refused)}")
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -295,6 +297,13 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
     code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
     if code != 235:
         raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def _refusal_error(refused: Mapping[str, tuple[int, bytes]]) -> type[DeliveryError]:
+    """Permanent when every refusal is a 5xx: trying again next run changes nothing."""
+    if refused and all(500 <= code < 600 for code, _ in refused.values()):
+        return PermanentDeliveryError
+    return DeliveryError
 
 
 def _refusal(refused: Mapping[str, tuple[int, bytes]]) -> str:

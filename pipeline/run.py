@@ -22,6 +22,7 @@ from pipeline.diff import diff_documents
 from pipeline.fetch import Fetcher
 from pipeline.fetched import FetchRequest, FetchResult, Outcome
 from pipeline.models import Link
+from pipeline.storagefail import stopped_run, storage_failure
 from pipeline.store import PageRow, Store, utcnow
 from pipeline.tag import Tagger
 from pipeline.workers import Analyser, Pending
@@ -157,7 +158,8 @@ class Run:
         self.report = RunReport(run_id=self.store.start_run())
         jobs = self._first_jobs(sources)
         try:
-            async with Fetcher(self.settings) as fetcher:
+            origins = {source.id: source.url for source in self.config.sources}
+            async with Fetcher(self.settings, origins=origins) as fetcher:
                 for _wave in range(MAX_DISCOVERY_WAVES + 1):
                     if not jobs:
                         break
@@ -453,18 +455,24 @@ def run_sources(
     store.sync_sources(config)
     sources = due_sources(store, config.sources, now=now, force=force)
     run = Run(store, config, tagger, settings=settings, progress=progress, workers=workers)
-    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        report = runner.run(run.execute(sources))
-    due = {s.id for s in sources}
-    report.skipped_sources = [s.id for s in config.sources if s.id not in due]
-    exit_code = 1 if report.failed else 0
-    store.finish_run(
-        report.run_id,
-        status="failed" if report.failed else "ok",
-        fetched=report.fetched,
-        not_modified=report.not_modified,
-        failed=report.failed,
-        changes=report.changes,
-        exit_code=exit_code,
-    )
+    try:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            report = runner.run(run.execute(sources))
+        due = {s.id for s in sources}
+        report.skipped_sources = [s.id for s in config.sources if s.id not in due]
+        exit_code = 1 if report.failed else 0
+        store.finish_run(
+            report.run_id,
+            status="failed" if report.failed else "ok",
+            fetched=report.fetched,
+            not_modified=report.not_modified,
+            failed=report.failed,
+            changes=report.changes,
+            exit_code=exit_code,
+        )
+    except Exception as exc:
+        failure = storage_failure(exc)  # disk full and kin: exit 5, the run marked failed
+        if failure is None:
+            raise
+        raise stopped_run(store, run.report.run_id, failure) from exc
     return report

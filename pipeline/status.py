@@ -61,11 +61,15 @@ class StatusReport:
     delivered_up_to: int | None
     db_bytes: int
     wal_bytes: int
+    # (reader, refusals, last error): addresses the mail server refused for good
+    failing_readers: tuple[tuple[str, int, str], ...] = ()
 
 
 def private_db_path(db_path: Path) -> Path:
-    """Subscribers' digests and deliveries live next to the public db, never inside it."""
-    return db_path.with_name(f"{db_path.stem}-private.db")
+    """Subscribers' digests and deliveries live next to the public db, never inside it
+    (next to the real file: a symlinked name finds the same delivery state)."""
+    real = Path(os.path.realpath(db_path))
+    return real.with_name(f"{real.stem}-private.db")
 
 
 def delivered_watermark(db_path: Path) -> int | None:
@@ -85,6 +89,9 @@ def status_report(db_path: Path) -> StatusReport:
     if not db_path.exists():
         raise ConfigError(f"no database at {db_path}: run `sotewatch run` first")
     watermark = delivered_watermark(db_path)
+    from pipeline.refusals import failing_readers
+
+    failing = tuple(failing_readers(private_db_path(db_path)))
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         conn.execute("begin")
@@ -111,6 +118,7 @@ def status_report(db_path: Path) -> StatusReport:
         delivered_up_to=watermark,
         db_bytes=db_path.stat().st_size,
         wal_bytes=_size(db_path.with_name(db_path.name + "-wal")),
+        failing_readers=failing,
     )
 
 
@@ -155,10 +163,31 @@ def _runs(conn: sqlite3.Connection, holder_alive: bool) -> tuple[RunLine, ...]:
         # Only the newest run can still be going, and only while a process holds the lock.
         if status == "running" and (index > 0 or not holder_alive):
             status = "interrupted"
-        lines.append(
-            RunLine(row[0], row[1], row[2], status, *(int(v or 0) for v in row[4:8]), row[8])
-        )
+        counts = [int(v or 0) for v in row[4:8]]
+        if row[2] is None:  # never finished (killed, or going): count what it stored
+            counts = _stored_by(conn, row[0])
+        lines.append(RunLine(row[0], row[1], row[2], status, *counts, row[8]))
     return tuple(lines)
+
+
+def _stored_by(conn: sqlite3.Connection, run_id: int) -> list[int]:
+    """[fetched, not modified, failed, changes] as a run's own rows record them, for a
+    run that never wrote its totals (a killed run stored hundreds of pages)."""
+    ok, failed = conn.execute(
+        """select count(*) filter (where outcome = 'ok'),
+                  count(*) filter (where outcome not in ('ok', 'gone'))
+           from fetches where run_id = ?""",
+        [run_id],
+    ).fetchone()
+    unchanged = not_modified = 0
+    if conn.execute("select 1 from sqlite_master where name = 'source_checks'").fetchone():
+        unchanged, not_modified = conn.execute(
+            """select coalesce(sum(unchanged), 0), coalesce(sum(not_modified), 0)
+               from source_checks where run_id = ?""",
+            [run_id],
+        ).fetchone()
+    changes = _count(conn, "select count(*) from changes where run_id = ?", [run_id])
+    return [int(ok) + int(unchanged), int(not_modified), int(failed), changes]
 
 
 def _sources(conn: sqlite3.Connection) -> tuple[SourceHealth, ...]:
@@ -226,6 +255,9 @@ def format_status(report: StatusReport) -> str:
         f"snapshots: {report.snapshots}; changes: {report.changes}; "
         f"undelivered changes: {undelivered}"
     )
+    for reader, refusals, error in report.failing_readers:
+        lines.append(f"reader {reader} FAILING: refused for good {refusals} times, not retried")
+        lines.append(f"  last error: {error}")
     lines.append("")
     lines.append("recent runs:" if report.runs else "recent runs: none yet")
     for run in report.runs:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.configcheck import did_you_mean
 from pipeline.errors import ConfigError
 
 LANGUAGES = ("fi", "sv", "en")
@@ -124,16 +125,34 @@ def load_subscribers(
     lines = _entry_lines(text)
     result: list[Subscriber] = []
     seen: dict[str, int] = {}
+    addresses: dict[str, int] = {}  # case-folded: Aino@Example.org is aino@example.org
+    errors: list[str] = []  # every entry is checked: `check` reports all their mistakes
     for index, entry in enumerate(entries):
         line = lines[index] if index < len(lines) else 0
-        subscriber = parse_subscriber(entry, where=f"{path}:{line}", known=known, line=line)
-        if subscriber.id in seen:
-            raise ConfigError(
+        try:
+            subscriber = parse_subscriber(entry, where=f"{path}:{line}", known=known, line=line)
+        except ConfigError as exc:
+            errors.append(str(exc))
+            continue
+        if subscriber.id.casefold() in seen:
+            errors.append(
                 f"{path}:{line}: subscriber id {subscriber.id!r} already used on line "
-                f"{seen[subscriber.id]}"
+                f"{seen[subscriber.id.casefold()]}"
             )
-        seen[subscriber.id] = line
+            continue
+        address = subscriber.email.casefold()
+        if address in addresses:
+            errors.append(
+                f"{path}:{line}: address {subscriber.email!r} already has an entry on line "
+                f"{addresses[address]} (addresses are compared ignoring case; one reader, "
+                "one entry: list everything they follow there)"
+            )
+            continue
+        seen[subscriber.id.casefold()] = addresses[address] = line
         result.append(subscriber)
+    if errors:
+        count = [f"{path}: {len(errors)} errors"] if len(errors) > 1 else []
+        raise ConfigError("\n".join(errors + count))
     return tuple(result)
 
 
@@ -147,7 +166,8 @@ def parse_subscriber(
     """One [[subscriber]] table to a Subscriber, or a ConfigError saying `where`."""
     unknown = sorted(set(entry) - _KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} in [[subscriber]]")
+        hint = did_you_mean(unknown[0], _KEYS)
+        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} in [[subscriber]]{hint}")
     email = _string(entry, "email", where, required=True)
     if not is_valid_address(email):
         raise ConfigError(f"{where}: invalid e-mail address {email!r}")
@@ -201,7 +221,8 @@ def _slugs(
     singular = key.rstrip("s")
     for slug in value:
         if known is not None and slug not in known:
-            raise ConfigError(f"{where}: unknown {singular} slug {slug!r}")
+            hint = did_you_mean(slug, known)
+            raise ConfigError(f"{where}: unknown {singular} slug {slug!r}{hint}")
     return frozenset(value)
 
 

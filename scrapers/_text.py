@@ -16,6 +16,10 @@ from pipeline.textscan import has_digit
 
 _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# Control characters (C0 but whitespace, DEL, C1) and the two non-characters XML 1.0
+# forbids: one U+0001 from a page would make a whole Atom feed invalid XML, and a raw
+# ESC in a digest is a terminal escape. Tab and newline are whitespace, handled apart.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1b\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 _LATIN1_UNPRINTABLE = bytes(code for code in range(256) if not chr(code).isprintable())
 
@@ -67,7 +71,8 @@ RELATED_HEADING = re.compile(
 
 
 def clean(text: str) -> str:
-    """One line of text as a reader sees it: NFC, no invisible characters, single spaces.
+    """One line of text as a reader sees it: NFC, no invisible or control characters,
+    single spaces.
 
     Every line of every page passes here, so it avoids scans: `in` finds a character
     faster than a regex, and str.split() splits on exactly what the regex \\s matches
@@ -81,6 +86,8 @@ def clean(text: str) -> str:
         return text
     if not text.isascii() and any(char in text for char in _INVISIBLE_CHARS):
         text = _INVISIBLE.sub("", text)
+    if not text.isprintable():
+        text = _CONTROL.sub("", text)
     return " ".join(text.split())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +26,44 @@ _ROW_TOLERANCE = 2.0  # points: fragments this close vertically share a line
 _MIN_WRAPPED = 40  # characters: a shorter line ended where its author ended it
 _DIGITS = re.compile(r"\d+")
 
+# Bounds on the work one PDF may cause: a 2 MB file can inflate to 400 MB of text and
+# hold a run for minutes. Past any of them the page fails with a message saying which.
+MAX_PAGES = 1000
+MAX_TEXT_CHARS = 2_000_000  # extracted characters, all pages together
+MAX_CPU_SECONDS = 30.0  # CPU time of the extracting thread, for one PDF
+# Operators and operands pypdf may parse in one content stream (a page's, mostly): a
+# dense slide has some thousands; the parse of 700,000 took 26 s before any text came.
+MAX_STREAM_TOKENS = 300_000
+MAX_STREAM_BYTES = 30_000_000  # one decompressed stream (pypdf's limits, lowered)
+_PYPDF_LIMITS = (
+    "zlib_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "array_based_stream_maximum_output_length",
+    "maximum_declared_stream_length",
+)
+
+
+class _Budget:
+    """Characters and CPU time left for one PDF; spending past either fails the page."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.chars = MAX_TEXT_CHARS
+        self.deadline = time.thread_time() + MAX_CPU_SECONDS
+
+    def spend(self, chars: int) -> None:
+        self.chars -= chars
+        if self.chars < 0:
+            raise ExtractionError(
+                f"PDF text exceeds {MAX_TEXT_CHARS:,} characters; not extracted", url=self.url
+            )
+        if time.thread_time() > self.deadline:
+            raise ExtractionError(
+                f"PDF took more than {MAX_CPU_SECONDS:g} s of CPU time; not extracted",
+                url=self.url,
+            )
+
 
 @dataclass(frozen=True)
 class _Fragment:
@@ -40,17 +79,31 @@ class PdfScraper(GenericScraper):
     name = "pdf"
 
     def parse(self, page: Page) -> Document:
-        from pypdf import PdfReader
+        from pypdf import PdfReader, apply_configuration
+        from pypdf.errors import LimitReachedError
 
+        budget = _Budget(page.url)
         try:
-            with warnings.catch_warnings():
+            with (
+                warnings.catch_warnings(),
+                apply_configuration(
+                    stream_parsing_work_maximum_count=MAX_STREAM_TOKENS,
+                    **dict.fromkeys(_PYPDF_LIMITS, MAX_STREAM_BYTES),
+                ),
+            ):
                 warnings.simplefilter("ignore")
                 reader = PdfReader(io.BytesIO(page.content), strict=False)
-                texts = [page_lines(p) for p in reader.pages]
+                if len(reader.pages) > MAX_PAGES:
+                    reason = f"PDF has {len(reader.pages)} pages, more than the {MAX_PAGES} read"
+                    raise ExtractionError(reason, url=page.url)
+                texts = [page_lines(p, budget) for p in reader.pages]
                 title = _metadata_title(reader)
                 links = _pdf_links(reader, page.url)
         except ExtractionError:
             raise
+        except LimitReachedError as exc:
+            reason = f"PDF too large to read: {exc}"
+            raise ExtractionError(reason, url=page.url) from exc
         except Exception as exc:  # pypdf raises many types on a broken file
             reason = f"not a readable PDF ({type(exc).__name__})"
             raise ExtractionError(reason, url=page.url) from exc
@@ -70,11 +123,13 @@ class PdfScraper(GenericScraper):
         )
 
 
-def page_lines(pdf_page) -> list[str]:  # noqa: ANN001 (pypdf's PageObject)
+def page_lines(pdf_page, budget: _Budget | None = None) -> list[str]:  # noqa: ANN001
     """The page's lines in reading order; two columns are read one after the other."""
     fragments: list[_Fragment] = []
 
     def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if budget is not None:
+            budget.spend(len(text))
         if text.strip():
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -82,6 +137,8 @@ def page_lines(pdf_page) -> list[str]:  # noqa: ANN001 (pypdf's PageObject)
 
     plain = pdf_page.extract_text(visitor_text=visit) or ""
     if not fragments:
+        if budget is not None:
+            budget.spend(len(plain))
         return [clean(line) for line in plain.splitlines() if clean(line)]
     width = float(pdf_page.mediabox.width or 0) or max(f.x for f in fragments) * 2
     columns = _columns(fragments, width)

@@ -128,10 +128,13 @@ class SmtpSink:
 
     refuse: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
+    refuse_code: str = "550 5.1.1 mailbox unavailable"  # a 4xx for a temporary refusal
+    refused_count: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            self.refused_count += 1
+            return self.refuse_code
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

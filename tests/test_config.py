@@ -65,3 +65,52 @@ def test_a_bad_url_in_a_url_list_names_its_line(tmp_path: Path) -> None:
 def test_url_source_ids_are_stable_slugs() -> None:
     assert url_source_id("https://stm.fi/verkostot?a=1") == "stm-fi-verkostot-a-1"
     assert url_source_id("https://stm.fi/verkostot") == url_source_id("https://stm.fi/verkostot")
+
+
+def test_every_error_in_a_file_is_reported_each_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        "[settings]\nread_timeout = nan\nper_host_delay = inf\n\n"
+        '[[source]]\nid = "a"\nurl = "https://stm.fi:99999/a"\nlanguage = "klingon"\n\n'
+        '[[source]]\nid = "b"\nurl = "https://stm.fi/b"\nschedule = "0d"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_sources(path, families=FAMILIES)
+    lines = str(error.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines[:-1]] == [
+        f"{path}:{n}" for n in (2, 3, 7, 8, 13)
+    ]
+    assert lines[-1] == f"{path}: 5 errors"
+
+
+def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_bytes('[[source]]\nid = "a"\nname = "Järjestöt"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=rf"{path}:3: not UTF-8 text \(byte 0xe4\)"):
+        load_sources(path)
+
+
+def test_check_exits_2_on_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    path = tmp_path / "sources.toml"
+    path.write_bytes('[[source]]\nid = "a"\nname = "Hyvinvointialue \xe4"\n'.encode("latin-1"))
+    result = CliRunner().invoke(cli, ["check", "--sources", str(path)])
+    assert result.exit_code == 2
+    assert "not UTF-8 text" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_five_thousand_sources_load_with_each_its_own_line(tmp_path: Path) -> None:
+    """Loading reads the file's layout once (it used to search it once per source)."""
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        "".join(f'[[source]]\nid = "s{n}"\nurl = "https://stm.fi/{n}"\n\n' for n in range(5000)),
+        encoding="utf-8",
+    )
+    config = load_sources(path)
+    assert len(config.sources) == 5000
+    assert config.sources[-1].line == 4 * 4999 + 1

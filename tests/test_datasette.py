@@ -303,6 +303,12 @@ async def test_unknown_ids_are_404(app):
         assert (await app.client.get(path)).status_code == 404
 
 
+@pytest.mark.parametrize("kind", ["change", "snapshot", "page"])
+@pytest.mark.parametrize("number", [2**63 - 1, 2**63, 10**40])
+async def test_ids_beyond_sqlite_integers_are_404(app, kind, number):
+    assert (await app.client.get(f"/-/sotewatch/{kind}/{number}")).status_code == 404
+
+
 async def test_views_link_ids_to_the_readable_pages(app, history):
     soup = await get_html(app, "/sotewatch/change_log")
     hrefs = {a["href"] for a in soup.select("td a")}

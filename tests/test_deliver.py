@@ -408,3 +408,29 @@ def test_a_reader_with_nothing_to_read_gets_no_mail_but_moves_the_watermark_on(w
         "kaikki@example.org": 2,
     }
     assert delivered_watermark(state) == 7
+
+
+def test_an_address_refused_for_good_is_tried_three_times_then_shown_failing(
+    world, tmp_path: Path
+) -> None:
+    from pipeline.refusals import PERMANENT_TRIES
+    from pipeline.status import format_status, status_report
+
+    sink = SmtpSink(refuse={"asa@example.org"})  # 550 5.1.1 mailbox unavailable
+    with smtp_server(sink) as server:
+        tries = [deliver(world, server.port, MONDAY + timedelta(days=d)) for d in range(5)]
+    failed = [[o.subscriber_id for o in t.failed] for t in tries]
+    assert failed == [["viestinta"]] * PERMANENT_TRIES + [[]] * (5 - PERMANENT_TRIES)
+    assert "permanent: recipient refused" in tries[0].failed[0].reason
+    later = {o.subscriber_id: o.reason for o in tries[-1].skipped}
+    assert later["viestinta"].startswith("failing: asa@example.org refused for good 3 times")
+    assert sink.refused_count == PERMANENT_TRIES
+    status = format_status(status_report(tmp_path / "sotewatch.db"))
+    assert "reader viestinta FAILING: refused for good 3 times, not retried" in status
+
+
+def test_a_temporary_refusal_is_retried_every_run(world) -> None:
+    sink = SmtpSink(refuse={"asa@example.org"}, refuse_code="450 4.2.1 try again later")
+    with smtp_server(sink) as server:
+        tries = [deliver(world, server.port, MONDAY + timedelta(days=d)) for d in range(4)]
+    assert [[o.subscriber_id for o in t.failed] for t in tries] == [["viestinta"]] * 4

@@ -138,6 +138,31 @@ def test_duplicate_subscriber_id_names_both_lines(tmp_path: Path) -> None:
         load_subscribers(path)
 
 
+def test_one_address_in_two_letter_cases_is_one_reader(tmp_path: Path) -> None:
+    """Two entries for Aino@Example.org and aino@example.org would mail her twice."""
+    path = tmp_path / "subscribers.toml"
+    path.write_text(
+        '[[subscriber]]\nid = "aino-lappi"\nemail = "Aino@Example.org"\n\n'
+        '[[subscriber]]\nid = "aino-kainuu"\nemail = "aino@example.org"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ConfigError, match=r":5: address 'aino@example.org' already has an entry on line 1"
+    ):
+        load_subscribers(path)
+
+
+def test_ids_differing_only_in_case_are_one_id(tmp_path: Path) -> None:
+    path = tmp_path / "subscribers.toml"
+    path.write_text(
+        '[[subscriber]]\nid = "Aino"\nemail = "a@example.org"\n\n'
+        '[[subscriber]]\nid = "aino"\nemail = "b@example.org"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r":5: subscriber id 'aino' already used on line 1"):
+        load_subscribers(path)
+
+
 def test_slugs_are_checked_against_a_taxonomy_object(tmp_path: Path) -> None:
     """The CLI passes pipeline.taxonomy's Taxonomy; anything with .regions/.networks works."""
 
@@ -178,3 +203,20 @@ def test_names_come_from_the_taxonomy_in_its_order() -> None:
     assert list(real.regions)[:2] == ["ita-uusimaa", "keski-uusimaa"]
     assert Names.of(real) is real
     assert Names().region("lappi") == "lappi"  # no taxonomy: the slug, never an error
+
+
+def test_every_bad_subscriber_is_reported_with_a_did_you_mean(tmp_path: Path) -> None:
+    path = tmp_path / "subscribers.toml"
+    path.write_text(
+        '[[subscriber]]\nemail = "a@example.org"\nregion = ["lappi"]\n\n'
+        '[[subscriber]]\nemail = "b@example.org"\nregions = ["lapi"]\n\n'
+        '[[subscriber]]\nemail = "c@example.org"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_subscribers(path, regions={"lappi", "kainuu"}, networks=set())
+    lines = str(error.value).splitlines()
+    assert lines[0].startswith(f"{path}:1: unknown key region")
+    assert "(did you mean 'regions'?)" in lines[0]
+    assert lines[1] == f"{path}:5: unknown region slug 'lapi' (did you mean 'lappi'?)"
+    assert lines[2] == f"{path}: 2 errors"

@@ -93,3 +93,62 @@ def test_the_lock_is_refused_in_process_while_held_and_free_after(tmp_path: Path
 
 def test_the_lock_file_sits_beside_the_database(tmp_path: Path) -> None:
     assert lock_path(tmp_path / "data" / "sotewatch.db") == tmp_path / "data" / "sotewatch.db.lock"
+
+
+def test_a_run_through_a_symlink_to_a_locked_database_exits_with_code_3(
+    tmp_path: Path, holder: subprocess.Popen, site: SampleSite
+) -> None:
+    alias = tmp_path / "elsewhere" / "alias.db"
+    alias.parent.mkdir()
+    alias.symlink_to(tmp_path / "watch.db")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(sample_sources_text(site.base_url), encoding="utf-8")
+    command = [*SOTEWATCH, "--db", str(alias), "run", "--sources", str(sources), "--no-send"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == EXIT_LOCKED, result.stderr
+    assert site.requests == []
+
+
+def test_every_name_of_one_database_has_one_lock_and_one_private_database(
+    tmp_path: Path,
+) -> None:
+    from pipeline.deliver import state_path_for
+
+    real = tmp_path / "c.db"
+    real.touch()
+    alias = tmp_path / "alias.db"
+    alias.symlink_to(real)
+    dotted = tmp_path / "sub" / ".." / "c.db"
+    (tmp_path / "sub").mkdir()
+    assert lock_path(alias) == lock_path(dotted) == lock_path(real)
+    assert state_path_for(alias) == state_path_for(dotted) == tmp_path / "c-private.db"
+    with run_lock(real), pytest.raises(RunLockedError), run_lock(alias):
+        pass
+
+
+def test_send_through_a_symlink_uses_the_same_delivery_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`send` through alias.db found no delivery state and mailed every reader again."""
+    from digest_fixtures import SmtpSink, cases, make_main_db, smtp_server
+
+    from pipeline.deliver import send_due
+
+    make_main_db(tmp_path / "c.db", cases()["change"])
+    (tmp_path / "alias.db").symlink_to(tmp_path / "c.db")
+    subscribers = tmp_path / "subscribers.toml"
+    subscribers.write_text(
+        '[[subscriber]]\nemail = "aino@example.org"\nregions = "*"\nnetworks = "*"\n',
+        encoding="utf-8",
+    )
+    sink = SmtpSink()
+    with smtp_server(sink) as server:
+        monkeypatch.setenv("SOTEWATCH_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SOTEWATCH_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("SOTEWATCH_SMTP_TLS", "none")
+        first = send_due(tmp_path / "c.db", subscribers, force=True)
+        again = send_due(tmp_path / "alias.db", subscribers, force=True)
+    assert len(first.sent) == 1
+    assert again.sent == []
+    assert len(sink.to("aino@example.org")) == 1
+    assert not (tmp_path / "alias-private.db").exists()

@@ -79,6 +79,31 @@ def test_recent_runs_newest_first_and_a_dead_running_run_is_interrupted(
     assert runs[1].status == "ok"
 
 
+def test_a_killed_run_shows_what_it_stored(world: History, tmp_path: Path) -> None:
+    """A run killed before it wrote its totals is counted from its own rows."""
+    h = History.open(tmp_path / "watch.db")
+    h.run_id = h.store.start_run()  # never finished
+    stm = h.sources[0] if h.sources else h.source("stm", "http://127.0.0.1:9/stm")
+    front = h.page(stm)
+    h.version(front, "Kolmas versio", days_ago(0))
+    h.version(h.page(stm, "http://127.0.0.1:9/stm/uusi"), "Uusi sivu", days_ago(0))
+    h.fetch(front, "error", days_ago(0), error="HTTP 500")
+    h.store.count_checks(h.run_id, [("stm", front.id, "not_modified")])
+    h.store.close()
+    killed = status_report(tmp_path / "watch.db").runs[0]
+    assert killed.status == "interrupted"
+    assert (killed.fetched, killed.not_modified, killed.failed, killed.changes) == (2, 1, 1, 2)
+    assert "2 fetched, 1 not modified, 1 failed, 2 changes" in format_status(
+        status_report(tmp_path / "watch.db")
+    )
+
+
+def test_the_private_db_of_a_symlinked_name_is_the_real_ones(tmp_path: Path) -> None:
+    (tmp_path / "c.db").touch()
+    (tmp_path / "alias.db").symlink_to(tmp_path / "c.db")
+    assert private_db_path(tmp_path / "alias.db") == tmp_path / "c-private.db"
+
+
 def test_a_running_run_whose_process_is_alive_shows_as_running(
     world: History, tmp_path: Path
 ) -> None:
