@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.align import align_paragraphs
 from pipeline.contactdiff import (
@@ -52,6 +52,7 @@ from pipeline.contactdiff import (
     section_label,
 )
 from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
+from pipeline.owners import OwnerMove, owner_moves
 from pipeline.worddiff import (
     changed_phrases,
     has_meaningful_difference,
@@ -250,6 +251,7 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
     changes: list[Change] = []
     gone: list[_Loose] = []
     came: list[_Loose] = []
+    handovers: dict[tuple[str, str], OwnerMove] = {}
     for old, new in pairs:
         if old.paragraphs == new.paragraphs:
             continue
@@ -261,8 +263,11 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
         ]
         gone += [_Loose(new.heading, i, text) for i, text in removed]
         came += [_Loose(new.heading, j, text) for j, text in added]
+        for move in owner_moves(old.paragraphs, new.paragraphs):
+            handovers[(new.heading, meaningful_key(move.line))] = move
     moves, gone, came = _pair_moves(gone, came)
-    changes += [_moved(page, a, b) for a, b in moves]
+    changes += [_moved(page, a, b, handovers) for a, b in moves]
+    changes += _handovers_in_place(page, handovers, moves, gone, came)
     changes += [
         page.change(
             ChangeKind.TEXT_REMOVED,
@@ -306,15 +311,51 @@ def _pair_moves(
     return moves, still_old, still_new
 
 
-def _moved(page: PageRef, old: _Loose, new: _Loose) -> Change:
-    """One line saying what moved, and from which section. Neighbouring paragraphs are not
-    named: the tagger reads summaries, and a neighbour's county is not what changed."""
+def _moved(
+    page: PageRef, old: _Loose, new: _Loose, handovers: dict[tuple[str, str], OwnerMove]
+) -> Change:
+    """One line saying what moved, and from where to where. Inside a list of groups
+    (pipeline.owners) that is from one owner to another: "Kanta-Häme: Tero Mäkelä →
+    Hanna Koskinen", and before / after name the owners, so both are tagged.
+    Otherwise neighbouring paragraphs are not named: a neighbour's county is not what
+    changed."""
+    handover = handovers.get((new.section, meaningful_key(new.text)))
+    if old.section == new.section and handover is not None:
+        return _handover(page, new.section, handover)
     label = section_label(new.section)
     if old.section != new.section:
         summary = f"{label}: “{_snip(new.text)}” moved here from {old.section or '(top)'}"
     else:
         summary = f"{label}: “{_snip(new.text)}” moved within the section"
     return page.change(ChangeKind.TEXT_MOVED, new.section, old.text, new.text, summary)
+
+
+def _handover(page: PageRef, section: str, move: OwnerMove) -> Change:
+    line = _snip(move.line, 60)
+    before, after = _snip(move.before, 60), _snip(move.after, 60)
+    summary = f"{line}: {before} → {after}"
+    change = page.change(
+        ChangeKind.TEXT_MOVED, section, f"{line}: {before}", f"{line}: {after}", summary
+    )
+    return replace(change, context=move.context)
+
+
+def _handovers_in_place(
+    page: PageRef,
+    handovers: dict[tuple[str, str], OwnerMove],
+    moves: list[tuple[_Loose, _Loose]],
+    gone: list[_Loose],
+    came: list[_Loose],
+) -> list[Change]:
+    """Lines that stayed where they were while their owner changed around them (the
+    neighbours moved, not they): still a move from one owner to another."""
+    told = {(b.section, meaningful_key(b.text)) for _, b in moves}
+    told |= {(p.section, meaningful_key(p.text)) for p in [*gone, *came]}
+    return [
+        _handover(page, section, move)
+        for (section, key), move in handovers.items()
+        if (section, key) not in told
+    ]
 
 
 def edit_summary(before: str, after: str, limit: int = 3) -> str:

@@ -126,7 +126,7 @@ def entry(record: ChangeRecord, datasette_base: str = DEFAULT_DATASETTE) -> Entr
         page_url=http_url(record.page_url),
         section=one_line(change.section),
         summary=one_line(change.summary, 300),
-        ops=short_diff(change.before, change.after),
+        ops=() if change.kind == "text_moved" else short_diff(change.before, change.after),
         change_url=f"{base}/-/sotewatch/change/{record.id}" if base else "",
         detected_at=record.detected_at,
     )

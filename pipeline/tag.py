@@ -127,10 +127,12 @@ class Tagger:
         lang: str = "fi",
         defaults: Tags = Tags(frozenset(), frozenset()),  # noqa: B008 - frozen, shared safely
     ) -> Change:
-        """Tags from the change's texts, its page title and heading path, and the defaults."""
+        """Tags from the change's texts (shown and context), its page title and heading
+        path, and the defaults."""
         context = " / ".join(part for part in (change.page_title, change.section) if part)
         context_tags, context_tie = self._tag(context, lang, context_tie=False)
-        body = "\n".join(part for part in (change.before, change.after, change.summary) if part)
+        texts = (change.before, change.after, change.summary, change.context)
+        body = "\n".join(part for part in texts if part)
         body_tags, _ = self._tag(body, lang, context_tie=context_tie)
         tags = body_tags | context_tags | defaults
         return change.tagged(tuple(tags.regions), tuple(tags.networks))
