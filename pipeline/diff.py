@@ -53,6 +53,7 @@ from pipeline.contactdiff import (
 )
 from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
 from pipeline.owners import OwnerMove, owner_moves
+from pipeline.passages import passage, passage_of
 from pipeline.worddiff import (
     changed_phrases,
     has_meaningful_difference,
@@ -75,6 +76,7 @@ class _Loose:
     section: str
     position: int
     text: str
+    context: str = ""  # the wrapped lines around it (pipeline.passages), for tagging
 
 
 def diff_documents(
@@ -258,35 +260,56 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
         edits, removed, added = align_paragraphs(old.paragraphs, new.paragraphs)
         label = section_label(new.heading)
         changes += [
-            page.change(ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}")
+            replace(
+                page.change(
+                    ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}"
+                ),
+                context=_join(passage_of(old.paragraphs, a), passage_of(new.paragraphs, b)),
+            )
             for a, b in edits
         ]
-        gone += [_Loose(new.heading, i, text) for i, text in removed]
-        came += [_Loose(new.heading, j, text) for j, text in added]
+        gone += [_Loose(new.heading, i, t, _around(old.paragraphs, i)) for i, t in removed]
+        came += [_Loose(new.heading, j, t, _around(new.paragraphs, j)) for j, t in added]
         for move in owner_moves(old.paragraphs, new.paragraphs):
             handovers[(new.heading, meaningful_key(move.line))] = move
     moves, gone, came = _pair_moves(gone, came)
     changes += [_moved(page, a, b, handovers) for a, b in moves]
     changes += _handovers_in_place(page, handovers, moves, gone, came)
     changes += [
-        page.change(
-            ChangeKind.TEXT_REMOVED,
-            p.section,
-            before=p.text,
-            summary=f"{section_label(p.section)}: removed “{_snip(p.text)}”",
+        replace(
+            page.change(
+                ChangeKind.TEXT_REMOVED,
+                p.section,
+                before=p.text,
+                summary=f"{section_label(p.section)}: removed “{_snip(p.text)}”",
+            ),
+            context=p.context,
         )
         for p in gone
     ]
     changes += [
-        page.change(
-            ChangeKind.TEXT_ADDED,
-            p.section,
-            after=p.text,
-            summary=f"{section_label(p.section)}: added “{_snip(p.text)}”",
+        replace(
+            page.change(
+                ChangeKind.TEXT_ADDED,
+                p.section,
+                after=p.text,
+                summary=f"{section_label(p.section)}: added “{_snip(p.text)}”",
+            ),
+            context=p.context,
         )
         for p in came
     ]
     return changes
+
+
+def _around(paragraphs: Sequence[str], index: int) -> str:
+    """The wrapped lines around a paragraph, when there are any (else "")."""
+    whole = passage(paragraphs, index)
+    return whole if whole != paragraphs[index] else ""
+
+
+def _join(*texts: str) -> str:
+    return "\n".join(t for t in texts if t)
 
 
 def _pair_moves(

@@ -4,6 +4,7 @@ The webinar slides list each NGO expert with the counties they cover; edition 2
 moves Kanta-Häme from Tero Mäkelä to Hanna Koskinen. That change must say so, and
 reach the readers of the county and of both experts' counties. A coordinator's
 digest shows every change once; a new page opens with its lead, not its title.
+A changed line is tagged from the whole passage it belongs to.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from collections.abc import Iterator
 import pytest
 from bs4 import BeautifulSoup
 
+from pipeline.diff import diff_documents
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes
+from pipeline.models import Document, Section
+from pipeline.passages import passage
 from pipeline.render import render_digest
 from pipeline.run import run_sources
 from pipeline.runner import load_config, prepare_store
@@ -129,3 +133,35 @@ def test_the_subject_names_the_most_important_change(records, names, lang, more)
     assert rendered.subject.startswith(f"{names.region('kanta-hame', lang)}: ")
     assert f"({MOVE})" in rendered.subject
     assert rendered.subject.endswith(f"{digest.count - 1} {more}")
+
+
+# -- tags from the whole passage, not from the line that changed ----------------------
+
+WRAPPED = (
+    "Järjestöt mukana valmistelussa: keskiarvo 3,2.",
+    "Vahvimmin mukana Pohjois-Pohjanmaalla",
+    "ja Etelä-Pohjanmaalla, keskiarvo {}",
+    "molemmilla.",
+    "Eniten kehitettävää Kymenlaaksossa.",
+)
+
+
+def slide(average: str) -> Document:
+    lines = tuple(line.format(average) for line in WRAPPED)
+    return Document(url="u", title="Webinaari", sections=(Section(("Tuloksia",), lines),))
+
+
+def test_an_edited_wrapped_line_is_tagged_from_its_whole_bullet() -> None:
+    (change,) = diff_documents(slide("3,8"), slide("3,9"), page_url="u", page_title="Webinaari")
+    assert change.before == "ja Etelä-Pohjanmaalla, keskiarvo 3,8"  # the excerpt stays short
+    tagged = Tagger(load_taxonomy()).tag_change(change)
+    assert tagged.regions == ("etela-pohjanmaa", "pohjois-pohjanmaa")
+
+
+def test_a_sentence_that_ends_does_not_lend_its_counties_to_the_next() -> None:
+    lines = ["Eniten kehitettävää Kymenlaaksossa.", "uusi rivi ilman maakuntaa", "Lapissa."]
+    assert passage(lines, 1) == "uusi rivi ilman maakuntaa"
+    assert passage(["Vahvimmin Lapissa", "ja Kainuussa", "Muuta."], 2) == "Muuta."
+    assert passage(["Vahvimmin Lapissa", "ja Kainuussa", "Muuta."], 0) == (
+        "Vahvimmin Lapissa ja Kainuussa"
+    )
