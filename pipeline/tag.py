@@ -409,7 +409,7 @@ def _lemma(low: str, lang: str) -> str:
     import simplemma  # only search indexing asks for lemmas, never a run
 
     try:
-        return simplemma.lemmatize(low, lang=lang).lower()
+        return simplemma.lemmatize(low, lang=lang, low_memory=True).lower()
     except ValueError:  # a language simplemma does not know
         return low
 

@@ -165,3 +165,18 @@ def test_a_sentence_that_ends_does_not_lend_its_counties_to_the_next() -> None:
     assert passage(["Vahvimmin Lapissa", "ja Kainuussa", "Muuta."], 0) == (
         "Vahvimmin Lapissa ja Kainuussa"
     )
+
+
+# -- search without the whole dictionary in memory ---------------------------------------
+
+
+def test_search_finds_inflected_forms_without_loading_the_full_dictionary() -> None:
+    from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
+
+    from pipeline import search
+
+    match = search.fts_query("Lapissa")
+    assert "Lappi" in match or "lappi" in match
+    assert "hyvinvointialue" in search.lemma_text("hyvinvointialueilla", "fi").casefold()
+    # the frugal backend answered; the default one (some 400 MB) was never filled
+    assert DEFAULT_DICTIONARY_FACTORY._get_dictionary.cache_info().currsize == 0
