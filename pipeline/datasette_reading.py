@@ -35,7 +35,7 @@ LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"
 COOKIE = "sotewatch_lang"
 LABELS = DATA_DIR / "datasette" / "labels.toml"
-SHORT_TEXT = 160  # characters of a table cell before it folds
+SHORT_TEXT = 100  # characters of a table cell before it folds: two or three lines
 PHONE_WEEKS = 8  # weeks the activity chart shows on a narrow screen
 PHONE_WIDTH = 340  # pixels of that chart: a 375 px screen less the page's margins
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?Z?)?$")
@@ -220,10 +220,13 @@ async def switch_language(request: Any) -> Response:
 
 @pass_context
 def _facet_label(context: Any, value: Any, column: str) -> str:
-    """A facet's value by name: "Lappi", not "lappi"; a kind as the digest names it."""
+    """A facet's value by name: "Lappi", not "lappi"; a kind as the digest names it;
+    a date as the pages write dates."""
     kind = "kind" if column == "kind" else _SLUG_COLUMNS.get(column, "")
     lang = context.get("lang", DEFAULT_LANGUAGE)
-    return label(str(value), kind, lang) if kind and value is not None else str(value)
+    if value is None:
+        return ""
+    return label(str(value), kind, lang) if kind else fi_date(value)
 
 
 def _switch(current: str) -> list[dict[str, Any]]:

@@ -56,10 +56,11 @@ def lead(text: str, title: str, limit: int = LEAD_LIMIT) -> str:
 
 def headline_record(digest: Digest) -> tuple[ChangeRecord, str, str] | None:
     """(the most important change, its group's first heading kind and slug), or None."""
-    best: tuple[tuple[int, int, int], ChangeRecord, str, str] | None = None
+    best: tuple[tuple[bool, int, int], ChangeRecord, str, str] | None = None
     for group in digest.groups:
         for record in group.changes:
-            rank = (_importance(record), group.kind == NATIONAL, record.id)
+            # what the reader follows by name before "national / other", then by kind
+            rank = (group.kind == NATIONAL, _importance(record), record.id)
             if best is None or rank < best[0]:
                 best = (rank, record, group.kind, group.slug)
     return None if best is None else best[1:]
