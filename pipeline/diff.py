@@ -346,8 +346,9 @@ def _moved(
     if old.section == new.section and handover is not None:
         return _handover(page, new.section, handover)
     label = section_label(new.section)
-    if old.section != new.section:
-        summary = f"{label}: “{_snip(new.text)}” moved here from {old.section or '(top)'}"
+    if old.section != new.section:  # under another heading: from which to which
+        was = section_label(old.section) if old.section else "(top)"
+        summary = f"“{_snip(new.text)}”: {was} → {label}"
     else:
         summary = f"{label}: “{_snip(new.text)}” moved within the section"
     return page.change(ChangeKind.TEXT_MOVED, new.section, old.text, new.text, summary)

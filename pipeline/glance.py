@@ -74,7 +74,7 @@ def detail(record: ChangeRecord) -> str:
         text = change.after.split(", ")[0]
     elif kind in ("contact_removed", "contact_changed"):
         text = change.before.split(", ")[0]
-    elif kind == "text_moved" and change.before != change.after:
+    elif kind == "text_moved" and "→" in change.summary:  # from one owner or heading to another
         return f"({_snip(change.summary)})"
     else:  # where it happened, in parentheses: it names a place, not a person
         where = section_label(change.section) if change.section else record.page_title
