@@ -56,6 +56,7 @@ async def test_search_and_activity_are_finnish_by_default(app, path, finnish):
 async def test_page_and_snapshot_pages_are_finnish_by_default(app, history):
     page = await html(app, f"/-/sotewatch/page/{history.ids['networks_page']}")
     assert "ensi kerran nähty" in page.select_one(".sw-meta").get_text()
+    assert "seurannassa" in page.select_one(".sw-meta").get_text()
     snapshot = await html(app, f"/-/sotewatch/snapshot/{history.ids['second_version']}")
     assert [th.get_text() for th in snapshot.select("table th")][:2] == ["Nimi", "Tehtävä"]
 
@@ -92,6 +93,7 @@ async def test_facets_show_names_not_slugs(app):
     assert "Lappi" in values and "lappi" not in values
     kinds = [a.get_text() for a in soup.select_one('[data-column="kind"]').select("li a")]
     assert "Yhteyshenkilö vaihtunut" in kinds
+    assert facet.select_one(".facet-info-name strong").get_text().startswith("Hyvinvointialueet")
 
 
 def test_a_long_text_is_folded_with_the_whole_one_click_away() -> None:
