@@ -9,7 +9,9 @@ a count and a list of headings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from pipeline.contactdiff import section_label
@@ -38,6 +40,23 @@ IMPORTANCE = (
     "attachment_changed",
     "section_renamed",
 )
+
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def period_text(period: str) -> str:
+    """A digest's period as readers write dates: "2026-W49" → "30.11.–6.12.2026",
+    "2026-12-06" → "6.12.2026"; anything else as it is."""
+    week = _WEEK.match(period)
+    if week:
+        first = date.fromisocalendar(int(week[1]), int(week[2]), 1)
+        last = first + timedelta(days=6)
+        start = f"{first.day}.{first.month}." + (str(first.year) if first.year != last.year else "")
+        return f"{start}–{last.day}.{last.month}.{last.year}"
+    day = _DAY.match(period)
+    return f"{int(day[3])}.{int(day[2])}.{day[1]}" if day else period
 
 
 def lead(text: str, title: str, limit: int = LEAD_LIMIT) -> str:

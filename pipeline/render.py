@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from pipeline.digest import ChangeRecord, Digest, Names, build_digest
-from pipeline.glance import headline, lead
+from pipeline.glance import headline, lead, period_text
 from pipeline.models import Change
 from pipeline.subscribers import Follow, Subscriber
 from pipeline.worddiff import word_diff
@@ -317,7 +317,7 @@ def _context(
         "t": t,
         "subject": subject_line(digest, names) if not digest.empty else t["no_changes"],
         "count": count_label(digest.count, digest.language),
-        "period": one_line(period),
+        "period": one_line(period_text(period)),
         "groups": groups,
         "health": health_notes(health),
         "follows": _follows(subscriber, names, t) if subscriber else "",

@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 
 from pipeline.diff import diff_documents
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes
+from pipeline.glance import period_text
 from pipeline.models import Document, Section
 from pipeline.passages import passage
 from pipeline.render import render_digest
@@ -180,3 +181,16 @@ def test_search_finds_inflected_forms_without_loading_the_full_dictionary() -> N
     assert "hyvinvointialue" in search.lemma_text("hyvinvointialueilla", "fi").casefold()
     # the frugal backend answered; the default one (some 400 MB) was never filled
     assert DEFAULT_DICTIONARY_FACTORY._get_dictionary.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize(
+    ("period", "shown"),
+    [
+        ("2026-W49", "30.11.–6.12.2026"),
+        ("2026-W01", "29.12.2025–4.1.2026"),
+        ("2026-12-06", "6.12.2026"),
+        ("kesä 2026", "kesä 2026"),
+    ],
+)
+def test_a_digests_period_is_written_as_dates(period: str, shown: str) -> None:
+    assert period_text(period) == shown
