@@ -34,6 +34,7 @@ from pipeline.svgchart import Heatmap, day, heatmap
 LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"
 COOKIE = "sotewatch_lang"
+ARGUMENT = "_lang"
 LABELS = DATA_DIR / "datasette" / "labels.toml"
 SHORT_TEXT = 100  # characters of a table cell before it folds: two or three lines
 PHONE_WEEKS = 8  # weeks the activity chart shows on a narrow screen
@@ -63,10 +64,11 @@ def names() -> Names:
 
 
 def language(request: Any) -> str:
-    """?lang= for one page, else the cookie the switch set, else Finnish."""
+    """?_lang= for one page, else the cookie the switch set, else Finnish. (The
+    underscore: on a table page Datasette reads any other argument as a filter.)"""
     if request is None:
         return DEFAULT_LANGUAGE
-    wanted = request.args.get("lang") or request.cookies.get(COOKIE, "")
+    wanted = request.args.get(ARGUMENT) or request.cookies.get(COOKIE, "")
     return wanted if wanted in LANGUAGES else DEFAULT_LANGUAGE
 
 
@@ -192,9 +194,9 @@ def asgi_wrapper() -> Any:
 
 
 def _scope_language(scope: dict) -> str:
-    """language() for a raw ASGI request: ?lang=, else the cookie, else Finnish."""
+    """language() for a raw ASGI request: ?_lang=, else the cookie, else Finnish."""
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    wanted = (query.get("lang") or [""])[0]
+    wanted = (query.get(ARGUMENT) or [""])[0]
     if not wanted:
         headers = dict(scope.get("headers") or [])
         jar: SimpleCookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))

@@ -34,7 +34,7 @@ async def html(app, path: str, **kwargs) -> BeautifulSoup:
 
 @pytest.mark.parametrize(
     ("query", "heading"),
-    [("", "Ennen → jälkeen"), ("?lang=sv", "Före → efter"), ("?lang=en", "Before → after")],
+    [("", "Ennen → jälkeen"), ("?_lang=sv", "Före → efter"), ("?_lang=en", "Before → after")],
     ids=["finnish-by-default", "swedish", "english"],
 )
 async def test_the_change_page_speaks_the_readers_language(app, history, query, heading):
@@ -132,3 +132,17 @@ def _finnish_timestamp(text: str) -> bool:
     day, _, time = text.partition(" ")
     parts = day.split(".")
     return len(parts) == 3 and len(parts[2]) == 4 and len(time) == 5 and time[2] == ":"
+
+
+@pytest.mark.parametrize(
+    "how",
+    [{"params": {"_lang": "sv"}}, {"cookies": {"sotewatch_lang": "sv"}}],
+    ids=["arg", "cookie"],
+)
+async def test_a_swedish_reader_sees_swedish_county_names_in_tables(app, how):
+    soup = await html(app, "/sotewatch/change_log", **how)
+    assert soup.select("tbody tr"), "the language argument must not filter the rows"
+    regions = " ".join(td.get_text() for td in soup.select("td.col-regions"))
+    assert "Lappland" in regions and "Lappi" not in regions
+    facet = [a.get_text() for a in soup.select_one('[data-column="regions"]').select("li a")]
+    assert "Lappland" in facet
