@@ -53,7 +53,7 @@ from pipeline.contactdiff import (
 )
 from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
 from pipeline.owners import OwnerMove, owner_moves
-from pipeline.passages import passage, passage_of
+from pipeline.passages import passage, passage_of, positions
 from pipeline.worddiff import (
     changed_phrases,
     has_meaningful_difference,
@@ -259,12 +259,17 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
             continue
         edits, removed, added = align_paragraphs(old.paragraphs, new.paragraphs)
         label = section_label(new.heading)
+        where_old = positions(old.paragraphs) if edits else {}
+        where_new = positions(new.paragraphs) if edits else {}
         changes += [
             replace(
                 page.change(
                     ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}"
                 ),
-                context=_join(passage_of(old.paragraphs, a), passage_of(new.paragraphs, b)),
+                context=_join(
+                    passage_of(old.paragraphs, a, where_old),
+                    passage_of(new.paragraphs, b, where_new),
+                ),
             )
             for a, b in edits
         ]

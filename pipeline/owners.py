@@ -78,8 +78,11 @@ def owners(paragraphs: Sequence[str]) -> list[str | None]:
 def owner_moves(old: Sequence[str], new: Sequence[str]) -> list[OwnerMove]:
     """Members found once in each version that went from one owner to another, both
     owners standing in both versions (an owner reworded is not a handover)."""
-    before, old_groups = _owned(old), _groups(old)
-    after, new_groups = _owned(new), _groups(new)
+    old_owners, new_owners = owners(old), owners(new)
+    if not any(old_owners) or not any(new_owners):  # prose: nothing to compare, and cheap
+        return []
+    before, old_groups = _owned(old, old_owners), _groups(old, old_owners)
+    after, new_groups = _owned(new, new_owners), _groups(new, new_owners)
     standing = {meaningful_key(o) for o in old_groups} & {meaningful_key(o) for o in new_groups}
     moves = []
     for key, (line, owner) in after.items():
@@ -92,20 +95,22 @@ def owner_moves(old: Sequence[str], new: Sequence[str]) -> list[OwnerMove]:
     return moves
 
 
-def _groups(paragraphs: Sequence[str]) -> dict[str, tuple[str, ...]]:
+def _groups(
+    paragraphs: Sequence[str], owned_by: Sequence[str | None]
+) -> dict[str, tuple[str, ...]]:
     """owner line -> its members."""
     groups: dict[str, list[str]] = {}
-    for paragraph, owner in zip(paragraphs, owners(paragraphs), strict=True):
+    for paragraph, owner in zip(paragraphs, owned_by, strict=True):
         if owner is not None:
             groups.setdefault(owner, []).append(paragraph)
     return {owner: tuple(members) for owner, members in groups.items()}
 
 
-def _owned(paragraphs: Sequence[str]) -> dict[str, tuple[str, str]]:
+def _owned(paragraphs: Sequence[str], owned_by: Sequence[str | None]) -> dict[str, tuple[str, str]]:
     """meaningful key -> (line, owner) of the members that occur once."""
     seen = Counter(meaningful_key(p) for p in paragraphs)
     return {
         meaningful_key(p): (p, owner)
-        for p, owner in zip(paragraphs, owners(paragraphs), strict=True)
+        for p, owner in zip(paragraphs, owned_by, strict=True)
         if owner is not None and seen[meaningful_key(p)] == 1
     }

@@ -47,12 +47,19 @@ def passage(paragraphs: Sequence[str], index: int) -> str:
     return " ".join(paragraphs[start : end + 1])
 
 
-def passage_of(paragraphs: Sequence[str], text: str) -> str:
+def passage_of(paragraphs: Sequence[str], text: str, where: dict[str, int] | None = None) -> str:
     """The passage around the first paragraph equal to `text` ("" if there is none, or
-    if it is the paragraph alone)."""
-    try:
-        index = list(paragraphs).index(text)
-    except ValueError:
+    if it is the paragraph alone). `where` (see `positions`) saves a search per call."""
+    index = (where if where is not None else positions(paragraphs)).get(text)
+    if index is None:
         return ""
     whole = passage(paragraphs, index)
     return whole if whole != text else ""
+
+
+def positions(paragraphs: Sequence[str]) -> dict[str, int]:
+    """Each paragraph's first position."""
+    where: dict[str, int] = {}
+    for index, paragraph in enumerate(paragraphs):
+        where.setdefault(paragraph, index)
+    return where
