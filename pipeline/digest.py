@@ -135,14 +135,22 @@ def build_digest(
 ) -> Digest:
     """Group a reader's changes: regions, then networks, then national / other."""
     names = names or Names()
+    ranks: dict[tuple[str, str], tuple[int, int, str]] = {}
+
+    def rank(key: tuple[str, str]) -> tuple[int, int, str]:
+        if key not in ranks:
+            ranks[key] = names.sort_key(*key)
+        return ranks[key]
+
     buckets: dict[tuple[tuple[str, str], ...], list[ChangeRecord]] = {}
     ids: set[int] = set()
     for record in records:
-        keys = sorted(placements(record.change, follow), key=lambda key: names.sort_key(*key))
+        keys = placements(record.change, follow)
         if keys:
-            buckets.setdefault(tuple(keys), []).append(record)
+            ordered_keys = tuple(sorted(keys, key=rank)) if len(keys) > 1 else tuple(keys)
+            buckets.setdefault(ordered_keys, []).append(record)
             ids.add(record.id)
-    ordered = sorted(buckets, key=lambda keys: [names.sort_key(*key) for key in keys])
+    ordered = sorted(buckets, key=lambda keys: [rank(key) for key in keys])
     groups = tuple(
         Group(keys[0][0], keys[0][1], tuple(buckets[keys]), keys[1:]) for keys in ordered
     )
