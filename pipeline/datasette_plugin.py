@@ -211,7 +211,7 @@ async def activity_page(datasette: Any, request: Any) -> Response:
             | {"narrow": narrow, "filter": f"{base}?{column}__arraycontains="}
         )
     context = {"charts": charts, "weeks": weeks, "weeks_wanted": weeks_wanted}
-    context["span"] = reading.week_span(weeks)
+    context |= {"span": reading.week_span(weeks), "narrow_weeks": reading.PHONE_WEEKS}
     return await _render(datasette, request, "sotewatch_activity.html", context)
 
 
