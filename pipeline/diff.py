@@ -52,7 +52,7 @@ from pipeline.contactdiff import (
     section_label,
 )
 from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
-from pipeline.owners import OwnerMove, owner_moves
+from pipeline.owners import OwnerMove, owner_moves, row_handover
 from pipeline.passages import passage, passage_of, positions
 from pipeline.worddiff import (
     changed_phrases,
@@ -261,18 +261,18 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
         label = section_label(new.heading)
         where_old = positions(old.paragraphs) if edits else {}
         where_new = positions(new.paragraphs) if edits else {}
-        changes += [
-            replace(
-                page.change(
-                    ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}"
-                ),
-                context=_join(
-                    passage_of(old.paragraphs, a, where_old),
-                    passage_of(new.paragraphs, b, where_new),
-                ),
+        for a, b in edits:
+            handover = row_handover(a, b, old.paragraphs, new.paragraphs)
+            if handover is not None:
+                changes.append(_handover(page, new.heading, handover))
+                continue
+            edited = page.change(
+                ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}"
             )
-            for a, b in edits
-        ]
+            context = _join(
+                passage_of(old.paragraphs, a, where_old), passage_of(new.paragraphs, b, where_new)
+            )
+            changes.append(replace(edited, context=context))
         gone += [_Loose(new.heading, i, t, _around(old.paragraphs, i)) for i, t in removed]
         came += [_Loose(new.heading, j, t, _around(new.paragraphs, j)) for j, t in added]
         for move in owner_moves(old.paragraphs, new.paragraphs):

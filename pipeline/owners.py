@@ -114,3 +114,42 @@ def _owned(paragraphs: Sequence[str], owned_by: Sequence[str | None]) -> dict[st
         for p, owner in zip(paragraphs, owned_by, strict=True)
         if owner is not None and seen[meaningful_key(p)] == 1
     }
+
+
+def row_handover(
+    before: str, after: str, old: Sequence[str], new: Sequence[str]
+) -> OwnerMove | None:
+    """A table row ("Kanta-Häme | Tero Mäkelä") whose one changed cell now names another
+    owner, both owners standing in other rows of both versions: a handover, not an edit.
+    The row is known by its first cell; a cell that changed to a new value (a phone, a
+    date) is an edit."""
+    was, now = _cells(before), _cells(after)
+    if len(was) < 2 or len(was) != len(now) or meaningful_key(was[0]) != meaningful_key(now[0]):
+        return None
+    differ = [i for i, (a, b) in enumerate(zip(was, now, strict=True)) if a != b]
+    if len(differ) != 1 or differ[0] == 0:
+        return None
+    column = differ[0]
+    old_rows = _rows_with(old, column, was[column], before)
+    new_rows = _rows_with(new, column, now[column], after)
+    stands = _rows_with(new, column, was[column], after) and _rows_with(
+        old, column, now[column], before
+    )
+    if not (old_rows and new_rows and stands):
+        return None
+    return OwnerMove(was[0], was[column], now[column], old_rows, new_rows)
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.split(" | ")] if " | " in row else []
+
+
+def _rows_with(rows: Sequence[str], column: int, value: str, besides: str) -> tuple[str, ...]:
+    """The other rows of a table that have `value` in `column`."""
+    key = meaningful_key(value)
+    found = []
+    for row in rows:
+        cells = _cells(row)
+        if row != besides and len(cells) > column and meaningful_key(cells[column]) == key:
+            found.append(row)
+    return tuple(found)

@@ -194,3 +194,20 @@ def test_search_finds_inflected_forms_without_loading_the_full_dictionary() -> N
 )
 def test_a_digests_period_is_written_as_dates(period: str, shown: str) -> None:
     assert period_text(period) == shown
+
+
+def test_a_table_row_handed_to_another_expert_reaches_both_experts_counties() -> None:
+    def table(kanta_hame: str) -> Document:
+        rows = (
+            "Pirkanmaa | Oskari Salo",
+            f"Kanta-Häme | {kanta_hame}",
+            "Kymenlaakso | Mervi Ojala",
+        )
+        return Document(url="u", title="Asiantuntijat", sections=(Section(("Alueet",), rows),))
+
+    (change,) = diff_documents(
+        table("Oskari Salo"), table("Mervi Ojala"), page_url="u", page_title="Asiantuntijat"
+    )
+    assert change.summary == "Kanta-Häme: Oskari Salo → Mervi Ojala"
+    tagged = Tagger(load_taxonomy()).tag_change(change)
+    assert tagged.regions == ("kanta-hame", "kymenlaakso", "pirkanmaa")
