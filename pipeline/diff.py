@@ -39,9 +39,9 @@ dropped: the item is its own page, reported as added or removed there.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pipeline.align import align_paragraphs
 from pipeline.contactdiff import (
@@ -52,6 +52,8 @@ from pipeline.contactdiff import (
     section_label,
 )
 from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
+from pipeline.moves import Loose, handover_change, handovers_in_place, moved, pair_moves
+from pipeline.moves import snip as _snip
 from pipeline.owners import OwnerMove, owner_moves, row_handover
 from pipeline.passages import passage, passage_of, positions
 from pipeline.worddiff import (
@@ -66,17 +68,6 @@ RENAME_SIMILARITY = 0.5  # share of wording a renamed section keeps
 # Sections are compared by shared paragraphs (cheap), and also word by word while
 # candidates x characters stay under this budget (SequenceMatcher is quadratic at worst).
 _RENAME_WORD_BUDGET = 200_000
-_SNIPPET = 120
-
-
-@dataclass(frozen=True)
-class _Loose:
-    """A paragraph removed from or added to a matched section, before moves are found."""
-
-    section: str
-    position: int
-    text: str
-    context: str = ""  # the wrapped lines around it (pipeline.passages), for tagging
 
 
 def diff_documents(
@@ -251,8 +242,8 @@ def _title_changes(page: PageRef, old: str, new: str) -> list[Change]:
 
 def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> list[Change]:
     changes: list[Change] = []
-    gone: list[_Loose] = []
-    came: list[_Loose] = []
+    gone: list[Loose] = []
+    came: list[Loose] = []
     handovers: dict[tuple[str, str], OwnerMove] = {}
     for old, new in pairs:
         if old.paragraphs == new.paragraphs:
@@ -264,7 +255,7 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
         for a, b in edits:
             handover = row_handover(a, b, old.paragraphs, new.paragraphs)
             if handover is not None:
-                changes.append(_handover(page, new.heading, handover))
+                changes.append(handover_change(page, new.heading, handover))
                 continue
             edited = page.change(
                 ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}"
@@ -273,13 +264,13 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
                 passage_of(old.paragraphs, a, where_old), passage_of(new.paragraphs, b, where_new)
             )
             changes.append(replace(edited, context=context))
-        gone += [_Loose(new.heading, i, t, _around(old.paragraphs, i)) for i, t in removed]
-        came += [_Loose(new.heading, j, t, _around(new.paragraphs, j)) for j, t in added]
+        gone += [Loose(new.heading, i, t, _around(old.paragraphs, i)) for i, t in removed]
+        came += [Loose(new.heading, j, t, _around(new.paragraphs, j)) for j, t in added]
         for move in owner_moves(old.paragraphs, new.paragraphs):
             handovers[(new.heading, meaningful_key(move.line))] = move
-    moves, gone, came = _pair_moves(gone, came)
-    changes += [_moved(page, a, b, handovers) for a, b in moves]
-    changes += _handovers_in_place(page, handovers, moves, gone, came)
+    moves, gone, came = pair_moves(gone, came)
+    changes += [moved(page, a, b, handovers) for a, b in moves]
+    changes += handovers_in_place(page, handovers, moves, gone, came)
     changes += [
         replace(
             page.change(
@@ -315,76 +306,6 @@ def _around(paragraphs: Sequence[str], index: int) -> str:
 
 def _join(*texts: str) -> str:
     return "\n".join(t for t in texts if t)
-
-
-def _pair_moves(
-    gone: list[_Loose], came: list[_Loose]
-) -> tuple[list[tuple[_Loose, _Loose]], list[_Loose], list[_Loose]]:
-    """A paragraph removed in one place and said again in another is one move."""
-    by_key: dict[str, deque[int]] = defaultdict(deque)
-    for index, loose in enumerate(gone):
-        by_key[meaningful_key(loose.text)].append(index)
-    moves = []
-    moved_old: set[int] = set()
-    still_new = []
-    for loose in came:
-        candidates = by_key.get(meaningful_key(loose.text))
-        if candidates:
-            index = candidates.popleft()
-            moved_old.add(index)
-            moves.append((gone[index], loose))
-        else:
-            still_new.append(loose)
-    still_old = [loose for index, loose in enumerate(gone) if index not in moved_old]
-    return moves, still_old, still_new
-
-
-def _moved(
-    page: PageRef, old: _Loose, new: _Loose, handovers: dict[tuple[str, str], OwnerMove]
-) -> Change:
-    """One line saying what moved, and from where to where. Inside a list of groups
-    (pipeline.owners) that is from one owner to another: "Kanta-Häme: Tero Mäkelä →
-    Hanna Koskinen", and before / after name the owners, so both are tagged.
-    Otherwise neighbouring paragraphs are not named: a neighbour's county is not what
-    changed."""
-    handover = handovers.get((new.section, meaningful_key(new.text)))
-    if old.section == new.section and handover is not None:
-        return _handover(page, new.section, handover)
-    label = section_label(new.section)
-    if old.section != new.section:  # under another heading: from which to which
-        was = section_label(old.section) if old.section else "(top)"
-        summary = f"“{_snip(new.text)}”: {was} → {label}"
-    else:
-        summary = f"{label}: “{_snip(new.text)}” moved within the section"
-    return page.change(ChangeKind.TEXT_MOVED, new.section, old.text, new.text, summary)
-
-
-def _handover(page: PageRef, section: str, move: OwnerMove) -> Change:
-    line = _snip(move.line, 60)
-    before, after = _snip(move.before, 60), _snip(move.after, 60)
-    summary = f"{line}: {before} → {after}"
-    change = page.change(
-        ChangeKind.TEXT_MOVED, section, f"{line}: {before}", f"{line}: {after}", summary
-    )
-    return replace(change, context=move.context)
-
-
-def _handovers_in_place(
-    page: PageRef,
-    handovers: dict[tuple[str, str], OwnerMove],
-    moves: list[tuple[_Loose, _Loose]],
-    gone: list[_Loose],
-    came: list[_Loose],
-) -> list[Change]:
-    """Lines that stayed where they were while their owner changed around them (the
-    neighbours moved, not they): still a move from one owner to another."""
-    told = {(b.section, meaningful_key(b.text)) for _, b in moves}
-    told |= {(p.section, meaningful_key(p.text)) for p in [*gone, *came]}
-    return [
-        _handover(page, section, move)
-        for (section, key), move in handovers.items()
-        if (section, key) not in told
-    ]
 
 
 def edit_summary(before: str, after: str, limit: int = 3) -> str:
@@ -545,11 +466,6 @@ def _attachment(page: PageRef, kind: ChangeKind, old: Link | None, new: Link | N
 
 
 # --- presentation -----------------------------------------------------------------------
-
-
-def _snip(text: str, limit: int = _SNIPPET) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _in_page_order(
