@@ -14,7 +14,9 @@ Steps (paragraph alignment in pipeline.align, contact records in pipeline.contac
    similarity into *edits* (a lone paragraph replaced by a lone paragraph needs
    less shared wording); the leftovers are added or removed.
 3. A removed and an added paragraph that say the same thing, anywhere on the
-   page, are one *moved* paragraph.
+   page, are one *moved* paragraph (pipeline.moves). In a list of groups or a table,
+   a line whose owner changed is a move from one owner to the other, even when its
+   neighbours moved rather than it (pipeline.owners).
 4. Contacts are records compared per section: same person with another title,
    organisation, phone or e-mail is *changed*; a person gone and another come in
    the same section is one *replaced* (paired by the same title first, then in
