@@ -21,10 +21,11 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
+from pipeline import datasette_reading as reading
 from pipeline import search
 from pipeline.config import DATA_DIR
 from pipeline.models import Document
-from pipeline.svgchart import heatmap, week_range
+from pipeline.svgchart import week_range
 from pipeline.worddiff import word_diff
 
 METADATA = DATA_DIR / "datasette" / "metadata.yml"
@@ -67,10 +68,11 @@ def register_routes() -> list[tuple[str, Any]]:
 
 
 @hookimpl
-def menu_links(datasette: Any) -> list[dict]:
+def menu_links(datasette: Any, request: Any) -> list[dict]:
+    t = reading.labels()[reading.language(request)]
     return [
-        {"href": datasette.urls.path(f"{ROUTE}/search"), "label": "Search every version"},
-        {"href": datasette.urls.path(f"{ROUTE}/activity"), "label": "Activity by week"},
+        {"href": datasette.urls.path(f"{ROUTE}/search"), "label": t["menu_search"]},
+        {"href": datasette.urls.path(f"{ROUTE}/activity"), "label": t["menu_activity"]},
     ]
 
 
@@ -190,20 +192,26 @@ async def activity_page(datasette: Any, request: Any) -> Response:
     weeks = _weeks(rows, weeks_wanted)
     regions = await db.execute("select slug, name_fi from regions order by name_fi")
     networks = await db.execute("select slug, name from networks order by name")
+    lang = reading.language(request)
     charts = []
-    for dimension, title, known, column in (
-        ("region", "Changes per county", list(regions), "regions"),
-        ("network", "Changes per network", list(networks), "networks"),
+    for dimension, known, column in (
+        ("region", list(regions), "regions"),
+        ("network", list(networks), "networks"),
     ):
         mine = [r for r in rows if r["dimension"] == dimension]
         counts = {(r["slug"], date.fromisoformat(r["week"])): r["changes"] for r in mine}
         labels = {r[0]: r[1] for r in known} | {r["slug"]: r["name"] for r in mine}
-        chart = heatmap(counts, sorted(labels.items(), key=lambda kv: kv[1]), weeks)
+        if lang == "sv" and dimension == "region":  # the taxonomy knows the Swedish names
+            labels = {slug: reading.label(slug, dimension, lang) for slug in labels}
+        rows_ = sorted(labels.items(), key=lambda kv: kv[1])
+        wide, narrow = reading.activity_charts(counts, rows_, weeks, lang)
         base = datasette.urls.table(db.name, "change_log")
         charts.append(
-            {"title": title, "chart": chart, "filter": f"{base}?{column}__arraycontains="}
+            {"title": reading.labels()[lang][f"chart_{dimension}"], "chart": wide}
+            | {"narrow": narrow, "filter": f"{base}?{column}__arraycontains="}
         )
     context = {"charts": charts, "weeks": weeks, "weeks_wanted": weeks_wanted}
+    context |= {"span": reading.week_span(weeks), "narrow_weeks": reading.PHONE_WEEKS}
     return await _render(datasette, request, "sotewatch_activity.html", context)
 
 

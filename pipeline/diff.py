@@ -14,7 +14,9 @@ Steps (paragraph alignment in pipeline.align, contact records in pipeline.contac
    similarity into *edits* (a lone paragraph replaced by a lone paragraph needs
    less shared wording); the leftovers are added or removed.
 3. A removed and an added paragraph that say the same thing, anywhere on the
-   page, are one *moved* paragraph.
+   page, are one *moved* paragraph (pipeline.moves). In a list of groups or a table,
+   a line whose owner changed is a move from one owner to the other, even when its
+   neighbours moved rather than it (pipeline.owners).
 4. Contacts are records compared per section: same person with another title,
    organisation, phone or e-mail is *changed*; a person gone and another come in
    the same section is one *replaced* (paired by the same title first, then in
@@ -39,9 +41,9 @@ dropped: the item is its own page, reported as added or removed there.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 
 from pipeline.align import align_paragraphs
 from pipeline.contactdiff import (
@@ -52,6 +54,10 @@ from pipeline.contactdiff import (
     section_label,
 )
 from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
+from pipeline.moves import Loose, handover_change, handovers_in_place, moved, pair_moves
+from pipeline.moves import snip as _snip
+from pipeline.owners import OwnerMove, owner_moves, row_handover
+from pipeline.passages import passage, passage_of, positions
 from pipeline.worddiff import (
     changed_phrases,
     has_meaningful_difference,
@@ -64,16 +70,6 @@ RENAME_SIMILARITY = 0.5  # share of wording a renamed section keeps
 # Sections are compared by shared paragraphs (cheap), and also word by word while
 # candidates x characters stay under this budget (SequenceMatcher is quadratic at worst).
 _RENAME_WORD_BUDGET = 200_000
-_SNIPPET = 120
-
-
-@dataclass(frozen=True)
-class _Loose:
-    """A paragraph removed from or added to a matched section, before moves are found."""
-
-    section: str
-    position: int
-    text: str
 
 
 def diff_documents(
@@ -248,73 +244,70 @@ def _title_changes(page: PageRef, old: str, new: str) -> list[Change]:
 
 def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> list[Change]:
     changes: list[Change] = []
-    gone: list[_Loose] = []
-    came: list[_Loose] = []
+    gone: list[Loose] = []
+    came: list[Loose] = []
+    handovers: dict[tuple[str, str], OwnerMove] = {}
     for old, new in pairs:
         if old.paragraphs == new.paragraphs:
             continue
         edits, removed, added = align_paragraphs(old.paragraphs, new.paragraphs)
         label = section_label(new.heading)
-        changes += [
-            page.change(ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}")
-            for a, b in edits
-        ]
-        gone += [_Loose(new.heading, i, text) for i, text in removed]
-        came += [_Loose(new.heading, j, text) for j, text in added]
-    moves, gone, came = _pair_moves(gone, came)
-    changes += [_moved(page, a, b) for a, b in moves]
+        where_old = positions(old.paragraphs) if edits else {}
+        where_new = positions(new.paragraphs) if edits else {}
+        for a, b in edits:
+            handover = row_handover(a, b, old.paragraphs, new.paragraphs)
+            if handover is not None:
+                changes.append(handover_change(page, new.heading, handover))
+                continue
+            edited = page.change(
+                ChangeKind.TEXT_EDITED, new.heading, a, b, f"{label}: {edit_summary(a, b)}"
+            )
+            context = _join(
+                passage_of(old.paragraphs, a, where_old), passage_of(new.paragraphs, b, where_new)
+            )
+            changes.append(replace(edited, context=context))
+        gone += [Loose(new.heading, i, t, _around(old.paragraphs, i)) for i, t in removed]
+        came += [Loose(new.heading, j, t, _around(new.paragraphs, j)) for j, t in added]
+        for move in owner_moves(old.paragraphs, new.paragraphs):
+            handovers[(new.heading, meaningful_key(move.line))] = move
+    moves, gone, came = pair_moves(gone, came)
+    changes += [moved(page, a, b, handovers) for a, b in moves]
+    changes += handovers_in_place(page, handovers, moves, gone, came)
     changes += [
-        page.change(
-            ChangeKind.TEXT_REMOVED,
-            p.section,
-            before=p.text,
-            summary=f"{section_label(p.section)}: removed “{_snip(p.text)}”",
+        replace(
+            page.change(
+                ChangeKind.TEXT_REMOVED,
+                p.section,
+                before=p.text,
+                summary=f"{section_label(p.section)}: removed “{_snip(p.text)}”",
+            ),
+            context=p.context,
         )
         for p in gone
     ]
     changes += [
-        page.change(
-            ChangeKind.TEXT_ADDED,
-            p.section,
-            after=p.text,
-            summary=f"{section_label(p.section)}: added “{_snip(p.text)}”",
+        replace(
+            page.change(
+                ChangeKind.TEXT_ADDED,
+                p.section,
+                after=p.text,
+                summary=f"{section_label(p.section)}: added “{_snip(p.text)}”",
+            ),
+            context=p.context,
         )
         for p in came
     ]
     return changes
 
 
-def _pair_moves(
-    gone: list[_Loose], came: list[_Loose]
-) -> tuple[list[tuple[_Loose, _Loose]], list[_Loose], list[_Loose]]:
-    """A paragraph removed in one place and said again in another is one move."""
-    by_key: dict[str, deque[int]] = defaultdict(deque)
-    for index, loose in enumerate(gone):
-        by_key[meaningful_key(loose.text)].append(index)
-    moves = []
-    moved_old: set[int] = set()
-    still_new = []
-    for loose in came:
-        candidates = by_key.get(meaningful_key(loose.text))
-        if candidates:
-            index = candidates.popleft()
-            moved_old.add(index)
-            moves.append((gone[index], loose))
-        else:
-            still_new.append(loose)
-    still_old = [loose for index, loose in enumerate(gone) if index not in moved_old]
-    return moves, still_old, still_new
+def _around(paragraphs: Sequence[str], index: int) -> str:
+    """The wrapped lines around a paragraph, when there are any (else "")."""
+    whole = passage(paragraphs, index)
+    return whole if whole != paragraphs[index] else ""
 
 
-def _moved(page: PageRef, old: _Loose, new: _Loose) -> Change:
-    """One line saying what moved, and from which section. Neighbouring paragraphs are not
-    named: the tagger reads summaries, and a neighbour's county is not what changed."""
-    label = section_label(new.section)
-    if old.section != new.section:
-        summary = f"{label}: “{_snip(new.text)}” moved here from {old.section or '(top)'}"
-    else:
-        summary = f"{label}: “{_snip(new.text)}” moved within the section"
-    return page.change(ChangeKind.TEXT_MOVED, new.section, old.text, new.text, summary)
+def _join(*texts: str) -> str:
+    return "\n".join(t for t in texts if t)
 
 
 def edit_summary(before: str, after: str, limit: int = 3) -> str:
@@ -475,11 +468,6 @@ def _attachment(page: PageRef, kind: ChangeKind, old: Link | None, new: Link | N
 
 
 # --- presentation -----------------------------------------------------------------------
-
-
-def _snip(text: str, limit: int = _SNIPPET) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _in_page_order(

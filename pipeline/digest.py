@@ -1,8 +1,10 @@
 """What goes into a reader's digest: their changes, grouped the way they read them.
 
 `build_digest` is pure: changes and what a reader follows in, groups out. A change
-appears under every followed region and network it concerns (a coordinator can
-forward one county's part whole), but it is one change in the totals and subject.
+appears once: under the one followed region or network it concerns, or, when it
+concerns several that the reader follows, in the group of exactly those headings
+("Itä-Uusimaa, Keski-Uusimaa, Länsi-Uusimaa, Vantaa-Kerava"), placed beside the
+group of its first heading. A reader following one county sees it under that county.
 `load_changes` is the one reader of the main database, kept here so every
 consumer (mail, feeds, archive) sees the same records.
 """
@@ -43,6 +45,12 @@ class Group:
     kind: str  # "region" | "network" | "national"
     slug: str
     changes: tuple[ChangeRecord, ...]
+    also: tuple[tuple[str, str], ...] = ()  # further (kind, slug) headings these changes concern
+
+    @property
+    def headings(self) -> tuple[tuple[str, str], ...]:
+        """Every (kind, slug) heading of the group, the first one first."""
+        return ((self.kind, self.slug), *self.also)
 
 
 @dataclass(frozen=True)
@@ -103,10 +111,14 @@ class Names:
         return self.networks.get(slug, slug)
 
     def title(self, group: Group, language: str) -> str:
-        if group.kind == "region":
-            return self.region(group.slug, language)
-        if group.kind == "network":
-            return self.network(group.slug, language)
+        """The group's heading: its region's or network's name, or all of them joined."""
+        return ", ".join(self.heading(kind, slug, language) for kind, slug in group.headings)
+
+    def heading(self, kind: str, slug: str, language: str) -> str:
+        if kind == "region":
+            return self.region(slug, language)
+        if kind == "network":
+            return self.network(slug, language)
         return ""
 
     def sort_key(self, kind: str, slug: str) -> tuple[int, int, str]:
@@ -123,16 +135,25 @@ def build_digest(
 ) -> Digest:
     """Group a reader's changes: regions, then networks, then national / other."""
     names = names or Names()
-    buckets: dict[tuple[str, str], list[ChangeRecord]] = {}
+    ranks: dict[tuple[str, str], tuple[int, int, str]] = {}
+
+    def rank(key: tuple[str, str]) -> tuple[int, int, str]:
+        if key not in ranks:
+            ranks[key] = names.sort_key(*key)
+        return ranks[key]
+
+    buckets: dict[tuple[tuple[str, str], ...], list[ChangeRecord]] = {}
     ids: set[int] = set()
     for record in records:
         keys = placements(record.change, follow)
-        for key in keys:
-            buckets.setdefault(key, []).append(record)
         if keys:
+            ordered_keys = tuple(sorted(keys, key=rank)) if len(keys) > 1 else tuple(keys)
+            buckets.setdefault(ordered_keys, []).append(record)
             ids.add(record.id)
-    ordered = sorted(buckets, key=lambda key: names.sort_key(*key))
-    groups = tuple(Group(kind, slug, tuple(buckets[(kind, slug)])) for kind, slug in ordered)
+    ordered = sorted(buckets, key=lambda keys: [rank(key) for key in keys])
+    groups = tuple(
+        Group(keys[0][0], keys[0][1], tuple(buckets[keys]), keys[1:]) for keys in ordered
+    )
     return Digest(language=language, groups=groups, change_ids=tuple(sorted(ids)))
 
 
@@ -143,12 +164,6 @@ def placements(change: Change, follow: Follow) -> list[tuple[str, str]]:
     if not keys and not change.regions and not change.networks and follow.national:
         keys.append((NATIONAL, ""))
     return keys
-
-
-def subject_names(digest: Digest, names: Names, limit: int = 3) -> tuple[list[str], int]:
-    """The first `limit` headings named in a subject, and how many more there are."""
-    titles = [names.title(g, digest.language) for g in digest.groups if g.kind != NATIONAL]
-    return titles[:limit], max(0, len(titles) - limit)
 
 
 def load_changes(

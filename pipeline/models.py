@@ -208,7 +208,7 @@ class Change:
 
     `section` is the heading path of the section concerned (empty for page-level
     changes). `before`/`after` are the texts a reader compares; `summary` is one
-    line a digest can show on its own.
+    line a digest can show on its own. `context` is read by the tagger only.
     """
 
     kind: ChangeKind
@@ -220,6 +220,9 @@ class Change:
     summary: str = ""
     regions: tuple[str, ...] = field(default=())
     networks: tuple[str, ...] = field(default=())
+    # What the change concerns beyond what it shows (a moved line's owners and their
+    # groups): the tagger reads it; it is not stored.
+    context: str = field(default="", compare=False, repr=False)
 
     def tagged(self, regions: tuple[str, ...], networks: tuple[str, ...]) -> Change:
         return replace(self, regions=tuple(sorted(regions)), networks=tuple(sorted(networks)))

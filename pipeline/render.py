@@ -21,7 +21,9 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from pipeline.digest import ChangeRecord, Digest, Names, build_digest, subject_names
+from pipeline.digest import ChangeRecord, Digest, Names, build_digest
+from pipeline.glance import headline, lead, period_text
+from pipeline.models import Change
 from pipeline.subscribers import Follow, Subscriber
 from pipeline.worddiff import word_diff
 
@@ -96,10 +98,13 @@ def count_label(count: int, language: str) -> str:
 
 
 def subject_line(digest: Digest, names: Names) -> str:
-    """'5 muutosta: Lappi, Viestintäverkosto' (+N when more headings than fit)."""
-    shown, more = subject_names(digest, names)
-    label = ", ".join(shown) if shown else texts()[digest.language]["national"]
-    return f"{count_label(digest.count, digest.language)}: {label}{f' +{more}' if more else ''}"
+    """The most important change and how many more: 'Lappi: uusi yhteyshenkilö Oskari
+    Mattila ja 3 muuta muutosta' (pipeline.glance)."""
+
+    def heading(kind: str, slug: str) -> str:
+        return names.heading(kind, slug, digest.language)
+
+    return headline(digest, heading, texts()[digest.language])
 
 
 def http_url(url: str) -> str:
@@ -126,10 +131,22 @@ def entry(record: ChangeRecord, datasette_base: str = DEFAULT_DATASETTE) -> Entr
         page_url=http_url(record.page_url),
         section=one_line(change.section),
         summary=one_line(change.summary, 300),
-        ops=short_diff(change.before, change.after),
+        ops=_ops(change, record.page_title),
         change_url=f"{base}/-/sotewatch/change/{record.id}" if base else "",
         detected_at=record.detected_at,
     )
+
+
+def _ops(change: Change, title: str) -> tuple[Op, ...]:
+    """What an entry shows of its texts: a new page's lead, a removed page's lead struck
+    out, a move as its from-to summary (no ops), an edit as its short word diff."""
+    if change.kind == "page_added":
+        return (("insert", lead(change.after, title)),)
+    if change.kind == "page_removed":
+        return (("delete", lead(change.before, title)),)
+    if change.kind == "text_moved":
+        return ()
+    return short_diff(change.before, change.after)
 
 
 @lru_cache(maxsize=16384)
@@ -300,7 +317,7 @@ def _context(
         "t": t,
         "subject": subject_line(digest, names) if not digest.empty else t["no_changes"],
         "count": count_label(digest.count, digest.language),
-        "period": one_line(period),
+        "period": one_line(period_text(period)),
         "groups": groups,
         "health": health_notes(health),
         "follows": _follows(subscriber, names, t) if subscriber else "",

@@ -48,9 +48,15 @@ def _tag_lemmas() -> Callable[[str, str], list[str]] | None:
     return lemmas
 
 
+# simplemma's memory-frugal backend reads its compressed dictionaries as they are
+# instead of building a dict of every form: the same lemmas, `browse` under 200 MB
+# (the default backend holds some 400 MB for Finnish and Swedish).
+LOW_MEMORY = True
+
+
 @lru_cache(maxsize=200_000)
 def _lemma(token: str, lang: str) -> str:
-    return simplemma.lemmatize(token, lang=(lang,))
+    return simplemma.lemmatize(token, lang=(lang,), low_memory=LOW_MEMORY)
 
 
 def _simplemma_lemmas(text: str, lang: str) -> list[str]:
@@ -103,7 +109,7 @@ def query_variants(term: str, langs: Iterable[str] = QUERY_LANGUAGES) -> list[st
     for form in dict.fromkeys((term, term[:1].upper() + term[1:])):
         for index, lang in enumerate(langs):
             for lemma in lemmas(form, lang):
-                if index == 0 or simplemma.is_known(lemma, lang=lang):
+                if index == 0 or simplemma.is_known(lemma, lang=lang, low_memory=LOW_MEMORY):
                     variants.setdefault(lemma.casefold(), lemma)
     return list(variants.values())
 

@@ -9,18 +9,19 @@ elements, so every label goes through Jinja's escaping.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 # ColorBrewer "Blues", light to dark; an empty week is a pale grey.
 PALETTE = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 EMPTY = "#f3f3f3"
-LABEL_WIDTH = 190
+LABEL_WIDTH = 230
 TOTAL_WIDTH = 50
 HEADER_HEIGHT = 28
 CELL_HEIGHT = 20
-MIN_LABEL_SPACING = 44  # pixels between two week labels
+MIN_LABEL_SPACING = 70  # pixels between two week labels ("30.11.2026")
+CHAR_WIDTH = 6.2  # pixels of an average character at the labels' 12 px
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class RowLabel:
     label: str
     y: float  # baseline of the label text
     total: int
+    short: str = ""  # the label cut to fit its column ("Johtoryhmän alueellisen …")
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,35 @@ def shade(count: int, max_count: int) -> tuple[str, str]:
     return PALETTE[step], "#ffffff" if step >= 3 else "#1a1a1a"
 
 
+def day(value: date) -> str:
+    """The one date format of the charts and pages: 30.11.2026."""
+    return f"{value.day}.{value.month}.{value.year}"
+
+
+def _english(label: str, week: date, count: int) -> str:
+    noun = "change" if count == 1 else "changes"
+    return f"{label}, week of {week.isoformat()}: {count} {noun}"
+
+
+def fit(label: str, width: float) -> str:
+    """`label` cut with "…" to what `width` pixels hold, so it never runs into the cells."""
+    room = max(4, int((width - 8) / CHAR_WIDTH))
+    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
+
+
 def heatmap(
     counts: Mapping[tuple[str, date], int],
     rows: Sequence[tuple[str, str]],
     weeks: Sequence[date],
     width: float = 1000,
+    *,
+    label_width: float = LABEL_WIDTH,
+    describe: Callable[[str, date, int], str] = _english,
 ) -> Heatmap:
-    """Lay out `rows` (slug, label) against `weeks`; `counts` maps (slug, monday) to changes."""
+    """Lay out `rows` (slug, label) against `weeks`; `counts` maps (slug, monday) to changes.
+    `describe(label, monday, count)` is a cell's tooltip."""
     grid = max(1, len(weeks))
-    cell_width = max(6.0, min(48.0, (width - LABEL_WIDTH - TOTAL_WIDTH) / grid))
+    cell_width = max(6.0, min(72.0, (width - label_width - TOTAL_WIDTH) / grid))
     max_count = max((counts.get((slug, w), 0) for slug, _ in rows for w in weeks), default=0)
     cells: list[Cell] = []
     labels: list[RowLabel] = []
@@ -97,28 +119,28 @@ def heatmap(
             count = counts.get((slug, week), 0)
             total += count
             fill, text_fill = shade(count, max_count)
-            noun = "change" if count == 1 else "changes"
             cells.append(
                 Cell(
-                    x=LABEL_WIDTH + c * cell_width,
+                    x=label_width + c * cell_width,
                     y=y,
                     width=cell_width - 1,
                     height=CELL_HEIGHT - 1,
                     count=count,
                     fill=fill,
                     text_fill=text_fill,
-                    title=f"{label}, week of {week.isoformat()}: {count} {noun}",
+                    title=describe(label, week, count),
                 )
             )
-        labels.append(RowLabel(slug=slug, label=label, y=y + CELL_HEIGHT * 0.7, total=total))
+        baseline = y + CELL_HEIGHT * 0.7
+        labels.append(RowLabel(slug, label, baseline, total, fit(label, label_width)))
     every = max(1, math.ceil(MIN_LABEL_SPACING / cell_width))
     columns = tuple(
-        ColumnLabel(x=LABEL_WIDTH + c * cell_width, text=f"{w.day}.{w.month}.{w.year % 100:02d}")
+        ColumnLabel(x=label_width + c * cell_width, text=day(w))
         for c, w in enumerate(weeks)
         if c % every == 0
     )
     return Heatmap(
-        width=LABEL_WIDTH + grid * cell_width + TOTAL_WIDTH,
+        width=label_width + grid * cell_width + TOTAL_WIDTH,
         height=HEADER_HEIGHT + len(rows) * CELL_HEIGHT + 4,
         cell_width=cell_width,
         rows=tuple(labels),

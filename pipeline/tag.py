@@ -127,12 +127,14 @@ class Tagger:
         lang: str = "fi",
         defaults: Tags = Tags(frozenset(), frozenset()),  # noqa: B008 - frozen, shared safely
     ) -> Change:
-        """Tags from the change's texts, its page title and heading path; the source's
-        defaults only on an axis (regions, networks) where those name none, so a contact
-        change in one network's section does not reach the readers of the others."""
+        """Tags from the change's texts (shown and context), its page title and heading
+        path; the source's defaults only on an axis (regions, networks) where those name
+        none, so a contact change in one network's section does not reach the readers of
+        the others."""
         context = " / ".join(part for part in (change.page_title, change.section) if part)
         context_tags, context_tie = self._tag(context, lang, context_tie=False)
-        body = "\n".join(part for part in (change.before, change.after, change.summary) if part)
+        texts = (change.before, change.after, change.summary, change.context)
+        body = "\n".join(part for part in texts if part)
         body_tags, _ = self._tag(body, lang, context_tie=context_tie)
         found = body_tags | context_tags
         tags = Tags(found.regions or defaults.regions, found.networks or defaults.networks)
@@ -410,7 +412,7 @@ def _lemma(low: str, lang: str) -> str:
     import simplemma  # only search indexing asks for lemmas, never a run
 
     try:
-        return simplemma.lemmatize(low, lang=lang).lower()
+        return simplemma.lemmatize(low, lang=lang, low_memory=True).lower()
     except ValueError:  # a language simplemma does not know
         return low
 

@@ -234,10 +234,11 @@ async def test_change_page_shows_a_word_diff_with_insertions_and_deletions(app, 
     assert after.select_one(".sw-diff").get_text() == "Antti Esimerkki, erityisasiantuntija"
     assert "Viestintäverkosto" in soup.select_one(".sw-tags").get_text()
     hrefs = {a.get_text(): a["href"] for a in soup.select("nav.sw-nav a")}
-    assert hrefs["← Version before"] == f"/-/sotewatch/snapshot/{history.ids['first_version']}"
-    assert hrefs["Version after →"] == f"/-/sotewatch/snapshot/{history.ids['second_version']}"
+    assert hrefs["← Edellinen versio"] == f"/-/sotewatch/snapshot/{history.ids['first_version']}"
+    assert hrefs["Seuraava versio →"] == f"/-/sotewatch/snapshot/{history.ids['second_version']}"
     assert (
-        hrefs["Next change on this page →"] == f"/-/sotewatch/change/{history.ids['text_change']}"
+        hrefs["Seuraava muutos tällä sivulla →"]
+        == f"/-/sotewatch/change/{history.ids['text_change']}"
     )
 
 
@@ -257,7 +258,7 @@ async def test_snapshot_page_renders_sections_contacts_and_escapes(app, history)
     assert headings == ["Viestintäverkosto", "Alueellinen valmistelu"]
     assert "Antti Esimerkki" in soup.table.get_text()
     nav = {a.get_text(): a["href"] for a in soup.select("nav.sw-nav a")}
-    assert nav["← Previous version"] == f"/-/sotewatch/snapshot/{history.ids['first_version']}"
+    assert nav["← Edellinen versio"] == f"/-/sotewatch/snapshot/{history.ids['first_version']}"
 
 
 async def test_page_history_lists_versions_newest_first_with_their_changes(app, history):
@@ -272,13 +273,13 @@ async def test_page_history_lists_versions_newest_first_with_their_changes(app, 
 
 async def test_activity_page_draws_counties_and_networks_by_week(app):
     soup = await get_html(app, "/-/sotewatch/activity?weeks=52")
-    county, network = soup.select(".sw-chart svg")
+    county, network = soup.select(".sw-wide svg")
     titles = {t.get_text() for t in county.select("rect title")}
-    assert "Lapin hyvinvointialue, week of 2026-03-16: 1 change" in titles
-    assert "Kainuun hyvinvointialue, week of 2026-03-30: 1 change" in titles
-    assert "Kainuun hyvinvointialue, week of 2026-03-16: 0 changes" in titles
-    weeks = {t.split("week of ")[1][:10] for t in titles}
-    assert weeks == {"2026-03-16", "2026-03-23", "2026-03-30", "2026-04-06"}
+    assert "Lapin hyvinvointialue, viikko 16.3.2026–22.3.2026: 1 muutos" in titles
+    assert "Kainuun hyvinvointialue, viikko 30.3.2026–5.4.2026: 1 muutos" in titles
+    assert "Kainuun hyvinvointialue, viikko 16.3.2026–22.3.2026: 0 muutosta" in titles
+    weeks = {t.split("viikko ")[1].split("–")[0] for t in titles}
+    assert weeks == {"16.3.2026", "23.3.2026", "30.3.2026", "6.4.2026"}
     assert "Viestintäverkosto" in network.get_text()
 
 

@@ -107,3 +107,25 @@ def test_the_change_log_and_activity_chart_render(served, tmp_path):
     assert len(dom.select("svg rect")) > 0
     screenshot(tmp_path, f"{base}/-/sotewatch/activity", "datasette-activity")
     screenshot(tmp_path, f"{base}/sotewatch/change_log", "datasette-change-log")
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "finnish"),
+    [
+        ("change", "/-/sotewatch/change/{text_change}", "Ennen → jälkeen"),
+        ("page-history", "/-/sotewatch/page/{networks_page}", "ensi kerran nähty"),
+        ("snapshot", "/-/sotewatch/snapshot/{second_version}", "Sivun kaikki versiot"),
+        ("search", "/-/sotewatch/search?q=Lapissa", "Hae sivuilta ja niiden historiasta"),
+        ("activity", "/-/sotewatch/activity?weeks=52", "Muutokset hyvinvointialueittain"),
+        ("change-log", "/sotewatch/change_log", "Hyvinvointialueet"),
+    ],
+)
+def test_each_page_in_finnish_on_a_phone(served, tmp_path, name, path, finnish):
+    base, history = served
+    url = base + path.format(**history.ids)
+    dom = BeautifulSoup(chromium(tmp_path, url, (375, 800), "--dump-dom"), "html.parser")
+    assert finnish in dom.get_text()
+    shot = tmp_path / f"datasette-{name}-phone.png"
+    chromium(tmp_path, url, (375, 800), f"--screenshot={shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    keep(shot)

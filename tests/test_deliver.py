@@ -101,7 +101,7 @@ def test_each_reader_gets_one_message_with_only_their_changes(world) -> None:
     for address, ids in EXPECTED.items():
         assert change_ids(sink.to(address)[0]) == ids
     aino = sink.to("aino@example.org")[0].message
-    assert aino["Subject"] == "2 muutosta: Lappi"
+    assert aino["Subject"] == "Lappi: yhteyshenkilö vaihtunut Oskari Mattila ja 1 muu muutos"
     assert aino["To"].addresses[0].display_name == "Aino Mäkelä"
     assert aino.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in aino.iter_parts()] == ["text/plain", "text/html"]
@@ -110,7 +110,7 @@ def test_each_reader_gets_one_message_with_only_their_changes(world) -> None:
     assert re.fullmatch(r"<[^<>@\s]+@example\.org>", aino["Message-ID"])
     assert "[-Helmi Saarela-]" in aino.get_body(("plain",)).get_content()
     asa = sink.to("asa@example.org")[0].message
-    assert asa["Subject"] == "1 ändring: Viestintäverkosto"
+    assert asa["Subject"] == "Viestintäverkosto: kontaktperson bytt Oskari Mattila"
 
 
 def test_nothing_new_means_no_mail_then_only_the_new_change(world) -> None:

@@ -33,7 +33,11 @@ def _follow(case: dict) -> Follow:
 @pytest.mark.parametrize("case", CASES["case"], ids=[c["id"] for c in CASES["case"]])
 def test_grouping_per_reader(case: dict, records) -> None:
     digest = build_digest(records, _follow(case), case["language"], names())
-    got = [[g.kind, g.slug, [KEYS[r.id - 1] for r in g.changes]] for g in digest.groups]
+    got = [
+        [g.kind, g.slug, [KEYS[r.id - 1] for r in g.changes]]
+        + ([[f"{kind}:{slug}" for kind, slug in g.also]] if g.also else [])
+        for g in digest.groups
+    ]
     assert got == case["groups"]
     assert digest.count == case["count"]
     if case["subject"]:

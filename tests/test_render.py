@@ -76,13 +76,14 @@ def test_only_http_links_become_links(url: str) -> None:
     assert hrefs == ["http://127.0.0.1:8001/-/sotewatch/change/1"]
 
 
-def test_a_change_under_two_followed_regions_is_shown_twice_counted_once() -> None:
+def test_a_change_under_two_followed_regions_is_shown_once_under_both_names() -> None:
     rendered = render([record(1, regions=("kainuu", "lappi"))])
     html = soup(rendered.html)
-    assert [h.get_text() for h in html.find_all("h2")] == ["Kainuu", "Lappi"]
-    assert len(html.find_all(id="change-1")) == 2
-    assert rendered.subject == "1 muutos: Kainuu, Lappi"
+    assert [h.get_text() for h in html.find_all("h2")] == ["Kainuu, Lappi"]
+    assert len(html.find_all(id="change-1")) == 1
+    assert rendered.subject == "Kainuu: yhteyshenkilö vaihtunut Yhteyshenkilö Oskari Mattila"
     assert "1 muutos" in html.find(class_="meta").get_text()
+    assert rendered.text.count("Oskari Mattila+}") == 1
 
 
 def test_css_is_inlined_and_dark_mode_and_phone_rules_stay_in_style() -> None:
@@ -109,10 +110,20 @@ def test_charset_is_declared_within_the_first_kilobyte() -> None:
             "fi",
             "Valtakunnalliset ja muut",
             "Teksti muuttunut",
-            "1 muutos: Valtakunnalliset ja muut",
+            "Valtakunnalliset ja muut: teksti muuttunut (Viestintäverkosto)",
         ),
-        ("sv", "Nationellt och övrigt", "Text ändrad", "1 ändring: Nationellt och övrigt"),
-        ("en", "National and other", "Text edited", "1 change: National and other"),
+        (
+            "sv",
+            "Nationellt och övrigt",
+            "Text ändrad",
+            "Nationellt och övrigt: text ändrad (Viestintäverkosto)",
+        ),
+        (
+            "en",
+            "National and other",
+            "Text edited",
+            "National and other: text edited (Viestintäverkosto)",
+        ),
     ],
     ids=["fi", "sv", "en"],
 )
@@ -129,7 +140,7 @@ def test_headings_and_labels_follow_the_readers_language(language, national, kin
 def test_swedish_reader_sees_swedish_county_names() -> None:
     rendered = render([record(1)], language="sv")
     assert soup(rendered.html).find("h2").get_text() == "Lappland"
-    assert rendered.subject == "1 ändring: Lappland"
+    assert rendered.subject == "Lappland: kontaktperson bytt Yhteyshenkilö Oskari Mattila"
 
 
 def test_text_alternative_marks_words_like_wdiff() -> None:
@@ -176,10 +187,10 @@ def test_overview_digest_has_every_change_and_heading() -> None:
     rendered = render_overview(recs, names())
     headings = [h.get_text() for h in soup(rendered.html).find_all("h2")]
     assert headings == [
-        "Pirkanmaa", "Pohjanmaa", "Kainuu", "Lappi", "Viestintäverkosto", "Johtoryhmä",
+        "Pirkanmaa", "Pohjanmaa", "Kainuu, Lappi", "Lappi, Viestintäverkosto", "Johtoryhmä",
         "Valtakunnalliset ja muut",
     ]  # fmt: skip
-    assert rendered.subject.startswith("6 muutosta: ")
+    assert rendered.subject.endswith(" ja 5 muuta muutosta")
 
 
 def test_templates_fail_loudly_on_a_missing_variable() -> None:
