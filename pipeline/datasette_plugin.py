@@ -21,7 +21,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
-from pipeline import search
+from pipeline import search, unsubscribe_routes
 from pipeline.config import DATA_DIR
 from pipeline.models import Document
 from pipeline.svgchart import heatmap, week_range
@@ -63,7 +63,13 @@ def register_routes() -> list[tuple[str, Any]]:
         (rf"^{ROUTE}/activity$", activity_page),
         (rf"^{ROUTE}/search$", search_page),
         (rf"^{ROUTE}/changes$", change_log_redirect),
+        (unsubscribe_routes.PATTERN, unsubscribe_routes.unsubscribe_page),
     ]
+
+
+@hookimpl
+def skip_csrf(scope: dict) -> bool:
+    return unsubscribe_routes.skip_csrf(scope)
 
 
 @hookimpl

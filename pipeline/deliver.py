@@ -38,6 +38,7 @@ from pipeline.mail import Mailer, MailSettings, build_message
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
+from pipeline.unsubscribe import optouts
 
 _DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
@@ -255,8 +256,12 @@ def deliver_due(
         cache=RenderCache(),
     )
     report = DeliveryReport()
+    left = optouts(state_db_path)  # readers who unsubscribed get nothing, not even a retry
     try:
         for subscriber in subscribers:
+            if subscriber.id in left:
+                report.skipped.append(Outcome(subscriber.id, reason="unsubscribed"))
+                continue
             _turn(run, subscriber, force, report)
     finally:
         mailer.close()
