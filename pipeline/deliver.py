@@ -477,20 +477,36 @@ def send_due(
 ) -> DeliveryReport:
     """`sotewatch send [--dry-run DIR]` and the end of `sotewatch run`: every due digest,
     by SMTP from SOTEWATCH_SMTP_* (or as .eml files in DIR), links to SOTEWATCH_DATASETTE_URL."""
+    from pipeline.channels import AppriseNotifier, DryRunNotifier, deliver_channels, load_channels
     from pipeline.mail import DryRunMailer, SMTPMailer, SMTPSettings
     from pipeline.store import open_db
     from pipeline.subscribers import load_subscribers
     from pipeline.taxonomy import load_taxonomy
 
     subscribers = load_subscribers(subscribers_path, taxonomy=load_taxonomy())
+    channels = load_channels(subscribers_path, subscribers, taxonomy=load_taxonomy())
     settings = MailSettings.from_env()
-    mailer: Mailer = DryRunMailer(dry_run) if dry_run else SMTPMailer(SMTPSettings.from_env())
+    if dry_run or not subscribers:  # channels alone need no SMTP server
+        mailer: Mailer = DryRunMailer(dry_run or Path("."))
+    else:
+        mailer = SMTPMailer(SMTPSettings.from_env())
     main_db = open_db(db_path)
     try:
-        return deliver_due(
+        report = deliver_due(
             main_db, state_path_for(db_path), subscribers, mailer, now=now or datetime.now(UTC),
             datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
             health=source_health(main_db), force=force, settings=settings,
         )  # fmt: skip
+        if channels:  # Teams, Slack, webhooks...: pipeline/channels.py
+            notifier = DryRunNotifier(dry_run) if dry_run else AppriseNotifier()
+            more = deliver_channels(
+                main_db, state_path_for(db_path), channels, notifier, now=now or datetime.now(UTC),
+                datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+                force=force,
+            )  # fmt: skip
+            report.sent += more.sent
+            report.skipped += more.skipped
+            report.failed += more.failed
+        return report
     finally:
         main_db.conn.close()
