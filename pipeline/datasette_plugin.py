@@ -21,7 +21,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
-from pipeline import search, unsubscribe_routes
+from pipeline import feed_routes, search, unsubscribe_routes
 from pipeline.config import DATA_DIR
 from pipeline.models import Document
 from pipeline.svgchart import heatmap, week_range
@@ -64,6 +64,8 @@ def register_routes() -> list[tuple[str, Any]]:
         (rf"^{ROUTE}/search$", search_page),
         (rf"^{ROUTE}/changes$", change_log_redirect),
         (unsubscribe_routes.PATTERN, unsubscribe_routes.unsubscribe_page),
+        (feed_routes.INDEX_PATTERN, feed_routes.feeds_index),
+        (feed_routes.FEED_PATTERN, feed_routes.feed_page),
     ]
 
 
@@ -77,6 +79,7 @@ def menu_links(datasette: Any) -> list[dict]:
     return [
         {"href": datasette.urls.path(f"{ROUTE}/search"), "label": "Search every version"},
         {"href": datasette.urls.path(f"{ROUTE}/activity"), "label": "Activity by week"},
+        {"href": datasette.urls.path(feed_routes.INDEX), "label": "Atom feeds"},
     ]
 
 
