@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/-/sotewatch/unsubscribe/"
 PATTERN = rf"^{PREFIX}(?P<token>[A-Za-z0-9_.-]{{1,400}})$"
 _ONE_CLICK = "List-Unsubscribe=One-Click"
+PRIVATE_VARIABLE = "SOTEWATCH_PRIVATE_DB"  # the live private db, when browse serves a copy
 
 
 def skip_csrf(scope: dict) -> bool:
@@ -48,16 +49,22 @@ async def unsubscribe_page(datasette: Any, request: Any) -> Response:
     body = (await request.post_body()).decode("utf-8", "replace")
     how = "one-click" if _ONE_CLICK in body else "page"
     state = await _state_path(datasette)
+    if not state.is_file():  # an opt-out no send would ever read is no opt-out
+        log.error("unsubscribe: no private database at %s (set %s)", state, PRIVATE_VARIABLE)
+        return await _page(datasette, request, "unavailable", status=503)
     await asyncio.to_thread(unsubscribe.record_optout, state, subscriber_id, how)
     log.info("unsubscribe: %s left (%s)", subscriber_id, how)
     return await _page(datasette, request, "done")
 
 
 async def _state_path(datasette: Any) -> Path:
-    """The private database beside the served one (sotewatch.db -> sotewatch-private.db)."""
+    """$SOTEWATCH_PRIVATE_DB (when browse serves a copy), else the private database
+    beside the served one (sotewatch.db -> sotewatch-private.db)."""
     from pipeline.datasette_plugin import _database
     from pipeline.deliver import state_path_for
 
+    if os.environ.get(PRIVATE_VARIABLE):
+        return Path(os.environ[PRIVATE_VARIABLE])
     db = await _database(datasette)
     return state_path_for(db.path)
 

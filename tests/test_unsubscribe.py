@@ -21,7 +21,7 @@ from digest_fixtures import SmtpSink, cases, make_main_db, names, smtp_server
 from pipeline import unsubscribe
 from pipeline.browse import make_app
 from pipeline.cli import cli
-from pipeline.deliver import deliver_due, state_path_for
+from pipeline.deliver import StateDB, deliver_due, state_path_for
 from pipeline.errors import ConfigError
 from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings, build_message
 from pipeline.subscribers import load_subscribers
@@ -52,6 +52,13 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     db = make_main_db(db_path, cases()["change"])
     db.conn.close()
     return db_path
+
+
+@pytest.fixture
+def sent(world: Path) -> Path:
+    """The world after a first send: its private database exists."""
+    StateDB(state_path_for(world)).close()
+    return world
 
 
 def settings() -> MailSettings:
@@ -115,7 +122,8 @@ def optouts(db_path: Path) -> dict:
     return unsubscribe.optouts(state_path_for(db_path))
 
 
-async def test_get_only_asks_and_a_one_click_post_records_the_optout(world: Path) -> None:
+async def test_get_only_asks_and_a_one_click_post_records_the_optout(sent: Path) -> None:
+    world = sent
     app = make_app(world)
     url = PAGE + unsubscribe.sign(SECRET, "lappi")
     page = await app.client.get(url)
@@ -151,6 +159,23 @@ async def test_without_the_secret_the_page_says_it_is_not_configured(
     page = await make_app(world).client.post(PAGE + unsubscribe.sign(SECRET, "lappi"))
     assert page.status_code == 503
     assert optouts(world) == {}
+
+
+async def test_without_a_private_database_nothing_is_recorded_anywhere(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Served beside no private database (a published copy), an opt-out would be read by
+    no send: the page says it cannot, rather than pretend."""
+    url = PAGE + unsubscribe.sign(SECRET, "lappi")
+    page = await make_app(world).client.post(url, content=b"List-Unsubscribe=One-Click")
+    assert page.status_code == 503
+    assert not state_path_for(world).exists()
+    live = world.parent / "live-private.db"
+    unsubscribe.record_optout(live, "someone-else", "page")
+    monkeypatch.setenv("SOTEWATCH_PRIVATE_DB", str(live))
+    page = await make_app(world).client.post(url, content=b"List-Unsubscribe=One-Click")
+    assert page.status_code == 200
+    assert set(unsubscribe.optouts(live)) == {"someone-else", "lappi"}
 
 
 async def test_the_served_database_stays_unwritten(world: Path) -> None:
