@@ -80,13 +80,16 @@ def _item(e: Entry, t: dict) -> list[str]:
 
 def diff_markdown(ops: Iterable[Op]) -> str:
     """Deleted words struck through, inserted ones in bold, the rest as it was."""
-    parts = []
+    parts, previous = [], ""
     for op, text in ops:
-        words = escape(text)
-        if op == "delete" and words.strip():
-            parts.append(f"~~{words.strip()}~~ ")
-        elif op == "insert" and words.strip():
-            parts.append(f"**{words.strip()}** ")
+        words = _SPECIAL.sub(r"\\\1", re.sub(r"\s", " ", text))  # its edges kept
+        core = " ".join(words.split())
+        if op in ("delete", "insert") and core:
+            mark = "~~" if op == "delete" else "**"
+            lead = " " if words[:1].isspace() or previous == "delete" else ""
+            trail = " " if words[-1:].isspace() else ""
+            parts.append(f"{lead}{mark}{core}{mark}{trail}")
         else:
             parts.append(words)
-    return "".join(parts).strip()
+        previous = op
+    return " ".join("".join(parts).split())

@@ -86,7 +86,8 @@ def test_the_channel_digest_is_markdown_with_links_and_headings() -> None:
     assert body.startswith("**2 muutosta** · 2026-11-23\n")
     assert "### Lappi" in body
     assert f"]({BASE}/-/sotewatch/change/1)" in body
-    assert "~~Helmi Saarela~~" in body and "**Oskari Mattila**" in body
+    assert "Viestintäasiantuntija ~~Helmi Saarela~~ **Oskari Mattila**, Lapin" in body
+    assert "Kainuu **ja Lappi**: Veera Niskanen" in body
 
 
 @pytest.mark.parametrize(
