@@ -87,6 +87,11 @@ def load_channels(
     return tuple(result)
 
 
+def describe_channels(channels: Sequence[Channel]) -> list[str]:
+    """`sotewatch subscribers`: one line per Apprise stream, its URL masked."""
+    return [f"{c.label:63} {c.stream.language}  {c.stream.follows_label}" for c in channels]
+
+
 def _streams(
     follows: Subscriber, stream_id: str, urls: list[str], owner: str, where: str
 ) -> list[Channel]:

@@ -318,7 +318,10 @@ def subscribers(ctx: click.Context, path: Path) -> None:
     from pipeline.subscribers import describe, load_subscribers
     from pipeline.taxonomy import load_taxonomy
 
-    lines = describe(load_subscribers(path, taxonomy=load_taxonomy()))
+    from pipeline.channels import describe_channels, load_channels
+
+    subs = load_subscribers(path, taxonomy=load_taxonomy())
+    lines = [*describe(subs), *describe_channels(load_channels(path, subs))]
     click.echo("\n".join([*lines, *_optout_lines(ctx.obj["db"])]))
 
 

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from click.testing import CliRunner
 from digest_fixtures import add_changes, cases, make_main_db, names
 from webhook import webhook_receiver
 
 from pipeline import unsubscribe
 from pipeline.channel_digest import escape, render_markdown
 from pipeline.channels import AppriseNotifier, deliver_channels, load_channels
+from pipeline.cli import cli
 from pipeline.deliver import state_path_for
 from pipeline.digest import build_digest, load_changes
 from pipeline.errors import ConfigError
@@ -120,6 +122,10 @@ def test_channels_and_readers_apprise_urls_become_separate_streams(tmp_path: Pat
         ("channel:lappi-teams", ""),
     ]
     assert channels[2].stream.follow.regions == frozenset({"lappi"})
+    listed = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "subscribers",
+                                      "--subscribers", str(path)])  # fmt: skip
+    assert listed.exit_code == 0, listed.output
+    assert "channel:lappi-teams (json://127.0.0.1:9/" in listed.output
 
 
 @pytest.mark.parametrize(
