@@ -315,10 +315,9 @@ def _subscribers_option(func):  # type: ignore[no-untyped-def]
 def subscribers(ctx: click.Context, path: Path) -> None:
     """List the subscribers: id, address, language, schedule, what they follow; and
     the readers who unsubscribed."""
+    from pipeline.channels import describe_channels, load_channels
     from pipeline.subscribers import describe, load_subscribers
     from pipeline.taxonomy import load_taxonomy
-
-    from pipeline.channels import describe_channels, load_channels
 
     subs = load_subscribers(path, taxonomy=load_taxonomy())
     lines = [*describe(subs), *describe_channels(load_channels(path, subs))]

@@ -64,6 +64,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (rf"^{ROUTE}/search$", search_page),
         (rf"^{ROUTE}/changes$", change_log_redirect),
         (unsubscribe_routes.PATTERN, unsubscribe_routes.unsubscribe_page),
+        (unsubscribe_routes.PREFERENCES_PATTERN, unsubscribe_routes.preferences_page),
         (feed_routes.INDEX_PATTERN, feed_routes.feeds_index),
         (feed_routes.FEED_PATTERN, feed_routes.feed_page),
     ]

@@ -35,6 +35,7 @@ import sqlite_utils
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
 from pipeline.errors import DeliveryError
 from pipeline.mail import Mailer, MailSettings, build_message
+from pipeline.preferences import apply_preferences, load_preferences
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
@@ -240,6 +241,7 @@ def deliver_due(
     """Send every due digest (and re-send every unsent one); one reader's failure
     never stops the others. `force` ignores the schedule, never the window."""
     state = StateDB(state_db_path)
+    subscribers = apply_preferences(subscribers, load_preferences(state_db_path))  # readers' own
     until_id = newest_change_id(main_db)
     starts = [_window_start(state, s) for s in subscribers]
     run = _Run(

@@ -15,22 +15,26 @@ import logging
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from datasette.utils.asgi import Response
 
-from pipeline import unsubscribe
+from pipeline import preferences, unsubscribe
 from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 PREFIX = "/-/sotewatch/unsubscribe/"
 PATTERN = rf"^{PREFIX}(?P<token>[A-Za-z0-9_.-]{{1,400}})$"
+PREFERENCES = "/-/sotewatch/preferences/"
+PREFERENCES_PATTERN = rf"^{PREFERENCES}(?P<token>[A-Za-z0-9_.-]{{1,400}})$"
 _ONE_CLICK = "List-Unsubscribe=One-Click"
 PRIVATE_VARIABLE = "SOTEWATCH_PRIVATE_DB"  # the live private db, when browse serves a copy
 
 
 def skip_csrf(scope: dict) -> bool:
     """A mail provider's one-click POST carries no CSRF cookie; the signed token is the proof."""
-    return scope.get("type") == "http" and str(scope.get("path", "")).startswith(PREFIX)
+    path = str(scope.get("path", ""))
+    return scope.get("type") == "http" and path.startswith((PREFIX, PREFERENCES))
 
 
 async def unsubscribe_page(datasette: Any, request: Any) -> Response:
@@ -69,11 +73,55 @@ async def _state_path(datasette: Any) -> Path:
     return state_path_for(db.path)
 
 
+async def preferences_page(datasette: Any, request: Any) -> Response:
+    """GET: the reader's counties, networks and schedule as a form. POST: save them."""
+    from pipeline.feed_routes import _names
+
+    try:
+        subscriber_id = unsubscribe.verify(
+            unsubscribe.secret_from_env(os.environ), request.url_vars["token"]
+        )
+    except (ConfigError, unsubscribe.BadToken):
+        return await _page(datasette, request, "invalid", status=400)
+    state, names = await _state_path(datasette), _names()
+    if not state.is_file():
+        return await _page(datasette, request, "unavailable", status=503)
+    saved = request.method == "POST"
+    if saved:
+        form = parse_qs((await request.post_body()).decode("utf-8", "replace"))
+        chosen = preferences.from_form(subscriber_id, form, names.regions, names.networks)
+        await asyncio.to_thread(preferences.save_preference, state, chosen)
+    mine = (await asyncio.to_thread(preferences.load_preferences, state)).get(subscriber_id)
+    context = {
+        "saved": saved,
+        "chosen": mine is not None,
+        "frequency": mine.frequency if mine else "weekly",
+        "regions": _choices(names.regions, names.region, mine.regions if mine else ()),
+        "networks": _choices(names.networks, names.network, mine.networks if mine else ()),
+        "action": request.path,
+        "unsubscribe": request.path.replace(PREFERENCES, PREFIX, 1),
+    }
+    html = await datasette.render_template("sotewatch_preferences.html", context, request=request)
+    return _private(Response.html(html))
+
+
+def _choices(slugs: Any, label: Any, chosen: Any) -> list[dict]:
+    items = [{"slug": s, "name": label(s), "checked": s in chosen} for s in slugs]
+    return sorted(items, key=lambda item: item["name"])
+
+
 async def _page(datasette: Any, request: Any, state: str, status: int = 200) -> Response:
-    html = await datasette.render_template(
-        "sotewatch_unsubscribe.html", {"state": state, "action": request.path}, request=request
-    )
-    response = Response.html(html, status=status)
+    context = {
+        "state": state,
+        "action": request.path,
+        "preferences": request.path.replace(PREFIX, PREFERENCES, 1),
+    }
+    html = await datasette.render_template("sotewatch_unsubscribe.html", context, request=request)
+    return _private(Response.html(html, status=status))
+
+
+def _private(response: Response) -> Response:
+    """A page behind a personal token: never cached, never indexed, token not in Referer."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of Referer
     response.headers["X-Robots-Tag"] = "noindex"

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from digest_fixtures import SmtpSink, cases, make_main_db, names, smtp_server
 
-from pipeline import unsubscribe
+from pipeline import preferences, unsubscribe
 from pipeline.browse import make_app
 from pipeline.cli import cli
 from pipeline.deliver import StateDB, deliver_due, state_path_for
@@ -222,3 +222,48 @@ def test_the_next_send_skips_a_reader_who_left_until_the_operator_undoes_it(worl
     assert optouts(world) == {}
     again = runner.invoke(cli, [*args, "resubscribe", "lappi"])
     assert again.exit_code == 2 and "has not unsubscribed" in again.output
+
+
+# -- the stretch: preferences behind the same token ------------------------------
+
+PREFS = "/-/sotewatch/preferences/"
+
+
+async def test_the_confirmation_page_offers_to_change_instead_of_leaving(sent: Path) -> None:
+    token = unsubscribe.sign(SECRET, "lappi")
+    page = BeautifulSoup((await make_app(sent).client.get(PAGE + token)).text, "html.parser")
+    assert page.find(id="sw-preferences-link")["href"] == PREFS + token
+
+
+async def test_a_reader_chooses_counties_and_schedule_and_the_next_send_follows(
+    sent: Path,
+) -> None:
+    app = make_app(sent)
+    url = PREFS + unsubscribe.sign(SECRET, "lappi")
+    form = BeautifulSoup((await app.client.get(url)).text, "html.parser")
+    boxes = {i["value"]: i.has_attr("checked") for i in form.select("input[name=region]")}
+    assert len(boxes) >= 21 and not any(boxes.values())  # never chose: nothing pre-ticked
+    body = "region=pirkanmaa&region=atlantis&network=johtoryhma&frequency=daily"
+    saved = await app.client.post(
+        url, content=body.encode(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    page = BeautifulSoup(saved.text, "html.parser")
+    assert page.find(id="sw-saved") is not None
+    assert [i["value"] for i in page.select("input[name=region][checked]")] == ["pirkanmaa"]
+    chosen = preferences.load_preferences(state_path_for(sent))["lappi"]
+    assert (chosen.regions, chosen.networks, chosen.frequency) == (
+        frozenset({"pirkanmaa"}), frozenset({"johtoryhma"}), "daily",
+    )  # fmt: skip
+
+    sink = SmtpSink()
+    with smtp_server(sink) as server:
+        send(sent, server.port, MONDAY)
+    aino = sink.to("aino@example.org")[0].message
+    assert aino["Subject"] == "3 muutosta: Pirkanmaa, Johtoryhmä"  # not Lappi any more
+
+
+async def test_preferences_need_a_valid_token(sent: Path) -> None:
+    app = make_app(sent)
+    for method in (app.client.get, app.client.post):
+        assert (await method(PREFS + "lappi")).status_code == 400
+    assert preferences.load_preferences(state_path_for(sent)) == {}
