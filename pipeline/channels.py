@@ -37,6 +37,7 @@ from pipeline.channel_digest import render_markdown
 from pipeline.deliver import DeliveryReport, Outcome, StateDB, due, period_label
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
 from pipeline.errors import ConfigError, DeliveryError
+from pipeline.preferences import as_chosen, load_preferences
 from pipeline.render import DEFAULT_DATASETTE
 from pipeline.subscribers import Subscriber, parse_subscriber
 from pipeline.unsubscribe import optouts
@@ -214,12 +215,14 @@ def deliver_channels(
         load_changes(main_db, min(starts, default=0), until_id), until_id,
     )  # fmt: skip
     report = DeliveryReport()
+    chosen = load_preferences(state_db_path)  # a reader's own choice covers their channels too
     try:
         for channel in channels:
             if channel.owner and channel.owner in left:
                 report.skipped.append(Outcome(channel.stream.id, reason="unsubscribed"))
                 continue
-            _turn(run, channel, force, report)
+            stream = as_chosen(channel.stream, chosen.get(channel.owner) if channel.owner else None)
+            _turn(run, dataclasses.replace(channel, stream=stream), force, report)
     finally:
         state.close()
     return report

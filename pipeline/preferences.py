@@ -85,15 +85,15 @@ def apply_preferences(
 ) -> tuple[Subscriber, ...]:
     """Each reader as they chose: their counties and networks (national news kept as the
     operator set it) and their schedule; readers who never chose, unchanged."""
-    result = []
-    for subscriber in subscribers:
-        chosen = preferences.get(subscriber.id)
-        if chosen is None:
-            result.append(subscriber)
-            continue
-        follow = Follow(chosen.regions, chosen.networks, subscriber.follow.national)
-        result.append(dataclasses.replace(subscriber, follow=follow, frequency=chosen.frequency))
-    return tuple(result)
+    return tuple(as_chosen(s, preferences.get(s.id)) for s in subscribers)
+
+
+def as_chosen(subscriber: Subscriber, chosen: Preference | None) -> Subscriber:
+    """One reader (or one of their channel streams) as they chose; unchanged without a choice."""
+    if chosen is None:
+        return subscriber
+    follow = Follow(chosen.regions, chosen.networks, subscriber.follow.national)
+    return dataclasses.replace(subscriber, follow=follow, frequency=chosen.frequency)
 
 
 def from_form(

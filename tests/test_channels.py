@@ -27,6 +27,7 @@ from pipeline.cli import cli
 from pipeline.deliver import state_path_for
 from pipeline.digest import build_digest, load_changes
 from pipeline.errors import ConfigError
+from pipeline.preferences import Preference, save_preference
 from pipeline.subscribers import Follow, load_subscribers
 
 MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -192,6 +193,16 @@ def test_an_unsubscribed_readers_channel_copy_stops_too(tmp_path, main_db) -> No
     ]
     assert [o.subscriber_id for o in report.sent] == ["channel:lappi-teams"]
     assert len(receiver.received) == 1
+
+
+def test_a_readers_own_choice_covers_their_channel_copy(tmp_path, main_db) -> None:
+    with webhook_receiver("ok") as receiver:
+        path = subscribers_file(tmp_path, receiver.url(), f'apprise = ["{receiver.url("x=1")}"]')
+        chosen = Preference("lappi", frozenset({"pirkanmaa"}), frozenset(), "daily")
+        save_preference(state_path_for(main_db), chosen)
+        deliver(main_db, path, MONDAY)
+    titles = sorted(m["title"] for m in receiver.received)
+    assert titles == ["1 muutos: Pirkanmaa", "2 muutosta: Lappi"]  # reader's copy, team's
 
 
 # -- a killed run --------------------------------------------------------------------
