@@ -1,11 +1,12 @@
-"""The unsubscribe page that `browse` serves at /-/sotewatch/unsubscribe/<token>.
+"""The pages behind a reader's signed token that `browse` serves: unsubscribe
+(/-/sotewatch/unsubscribe/<token>) and preferences (/-/sotewatch/preferences/<token>).
 
-GET only shows a page with one button: mail scanners and link previews follow
-links, and a reader must not be unsubscribed by them. POST (that button, or a mail
-provider's RFC 8058 one-click POST with `List-Unsubscribe=One-Click`) records the
-opt-out in the private state database beside the served one. Nothing else in the
-browse server writes anything; this writes through its own connection, never the
-served database's read-only ones. A token this server did not sign gets a 400 page.
+GET only shows a page (one button to leave, or a form): mail scanners and link
+previews follow links, and a reader must not be unsubscribed by them. POST (that
+button, or a mail provider's RFC 8058 one-click POST with `List-Unsubscribe=One-Click`)
+records the opt-out, or saves the form, in the private state database. They are the
+only routes of the browse server that write, through their own connection, never
+the served database's read-only ones. A token this server did not sign gets a 400 page.
 """
 
 from __future__ import annotations
