@@ -408,12 +408,22 @@ def delivered_watermark(state_db_path: Path | str) -> int | None:
                         then d.last_change_id end), 0) as sent
                  from digests d left join deliveries x on x.digest_id = d.id
                  group by d.subscriber_id)"""
+            + _not_left(conn)
         ).fetchone()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
     return int(row[0]) if row and row[0] is not None else None
+
+
+def _not_left(conn: sqlite3.Connection) -> str:
+    """Readers who unsubscribed (and their channel copies, "id#...") hold nothing back."""
+    if not conn.execute("select 1 from sqlite_master where name = 'optouts'").fetchone():
+        return ""
+    return """ where subscriber_id not in (select subscriber_id from optouts)
+               and substr(subscriber_id, 1, instr(subscriber_id || '#', '#') - 1)
+                   not in (select subscriber_id from optouts)"""
 
 
 def source_health(main_db: sqlite_utils.Database, failing_after: int = 3) -> list[SourceHealth]:

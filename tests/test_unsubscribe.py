@@ -16,12 +16,12 @@ import pytest
 import sqlite_utils
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
-from digest_fixtures import SmtpSink, cases, make_main_db, names, smtp_server
+from digest_fixtures import SmtpSink, add_changes, cases, make_main_db, names, smtp_server
 
 from pipeline import preferences, unsubscribe
 from pipeline.browse import make_app
 from pipeline.cli import cli
-from pipeline.deliver import StateDB, deliver_due, state_path_for
+from pipeline.deliver import StateDB, deliver_due, delivered_watermark, state_path_for
 from pipeline.errors import ConfigError
 from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings, build_message
 from pipeline.subscribers import load_subscribers
@@ -205,10 +205,13 @@ def test_the_next_send_skips_a_reader_who_left_until_the_operator_undoes_it(worl
         first = send(world, server.port, MONDAY)
         assert [o.subscriber_id for o in first.sent] == ["lappi", "kaikki"]
         unsubscribe.record_optout(state_path_for(world), "lappi", "page")
+        add_changes(sqlite_utils.Database(world), [cases()["change"][0] | {"after": "Uusi"}])
         second = send(world, server.port, TUESDAY)
         assert [(o.subscriber_id, o.reason) for o in second.skipped][0] == ("lappi", "unsubscribed")
         assert "lappi" not in [o.subscriber_id for o in second.sent]
     assert len(sink.to("aino@example.org")) == 1
+    assert len(sink.to("kaikki@example.org")) == 2
+    assert delivered_watermark(state_path_for(world)) == 7  # a reader who left holds nothing
 
     runner = CliRunner()
     args = ["--db", str(world)]
