@@ -59,11 +59,13 @@ class Page:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
 
-    def click(self, selector: str) -> None:
-        """A real mouse click in the middle of the element, then the page it loads."""
+    def click(self, selector: str, *, navigates: bool = True) -> None:
+        """A real mouse click in the middle of the element's first box (a link that wraps
+        has two), scrolled into view, then the page it loads."""
         box = self.evaluate(
-            f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
-            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " e.scrollIntoView({block: 'center'}); const r = e.getClientRects()[0];"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
         )
         self.events.clear()
         for kind in ("mousePressed", "mouseReleased"):
@@ -71,7 +73,8 @@ class Page:
                 "Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left",
                 clickCount=1,
             )  # fmt: skip
-        self.wait_for("Page.loadEventFired")
+        if navigates:
+            self.wait_for("Page.loadEventFired")
 
     def screenshot(self, path: Path) -> Path:
         data = self.call("Page.captureScreenshot", format="png")["data"]

@@ -23,7 +23,7 @@ from cdp import browser_page
 from digest_fixtures import SmtpSink, add_changes, cases, make_main_db, names, smtp_server
 from test_datasette_browser import _wait_until_up, free_port
 
-from pipeline import unsubscribe
+from pipeline import preferences, unsubscribe
 from pipeline.browse import browse_command_args
 from pipeline.deliver import deliver_due, state_path_for
 from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings
@@ -158,3 +158,27 @@ def test_a_forged_or_altered_link_is_refused_by_the_server(served):
         assert answer.status_code == 400, token
         assert httpx.get(url).status_code == 400
     assert unsubscribe.optouts(state_path_for(db_path)) == {}
+
+
+def test_a_reader_changes_what_they_get_instead_of_leaving(served, tmp_path):
+    base, db_path = served
+    sink = SmtpSink()
+    with smtp_server(sink) as smtp:
+        send(base, db_path, smtp.port, MONDAY)
+        with browser_page(tmp_path) as page:
+            page.open(link_in(sink, "aino@example.org"))
+            page.click("#sw-preferences-link")
+            page.click("input[name=region][value=pirkanmaa]", navigates=False)
+            page.click("input[name=frequency][value=daily]", navigates=False)
+            page.click("#sw-save")
+            assert page.evaluate("document.querySelector('#sw-saved') !== null")
+            keep(page.screenshot(tmp_path / "preferences-saved.png"))
+        pirkanmaa = cases()["change"][2] | {"after": "Pirkanmaan järjestöt mukana."}
+        add_changes(sqlite_utils.Database(db_path), [*cases()["change"][3:], pirkanmaa])
+        report = send(base, db_path, smtp.port, TUESDAY)
+    assert unsubscribe.optouts(state_path_for(db_path)) == {}  # changed, not gone
+    assert "lappi" in [o.subscriber_id for o in report.sent]
+    chosen = preferences.load_preferences(state_path_for(db_path))["lappi"]
+    assert (chosen.regions, chosen.frequency) == (frozenset({"pirkanmaa"}), "daily")
+    # without the choice: "1 muutos: Valtakunnalliset ja muut" (nothing about Lappi came)
+    assert sink.to("aino@example.org")[-1].message["Subject"] == "2 muutosta: Pirkanmaa"
