@@ -402,12 +402,42 @@ def _subscribers_option(func):  # type: ignore[no-untyped-def]
 
 @cli.command()
 @_subscribers_option
-def subscribers(path: Path) -> None:
-    """List the subscribers: id, address, language, schedule, what they follow."""
+@click.pass_context
+def subscribers(ctx: click.Context, path: Path) -> None:
+    """List the subscribers: id, address, language, schedule, what they follow; and
+    the readers who unsubscribed."""
+    from pipeline.channels import describe_channels, load_channels
     from pipeline.subscribers import describe, load_subscribers
     from pipeline.taxonomy import load_taxonomy
 
-    click.echo("\n".join(describe(load_subscribers(path, taxonomy=load_taxonomy()))))
+    subs = load_subscribers(path, taxonomy=load_taxonomy())
+    lines = [*describe(subs), *describe_channels(load_channels(path, subs))]
+    click.echo("\n".join([*lines, *_optout_lines(ctx.obj["db"])]))
+
+
+def _optout_lines(db_path: Path) -> list[str]:
+    """The readers who unsubscribed themselves, for `sotewatch subscribers`."""
+    from pipeline.deliver import state_path_for
+    from pipeline.unsubscribe import optouts
+
+    left = optouts(state_path_for(db_path))
+    if not left:
+        return []
+    rows = [f"  {o.subscriber_id:28} since {o.at} ({o.how})" for o in left.values()]
+    return ["", f"unsubscribed ({len(left)}; `sotewatch resubscribe ID` undoes one):", *rows]
+
+
+@cli.command()
+@click.argument("subscriber_id")
+@click.pass_context
+def resubscribe(ctx: click.Context, subscriber_id: str) -> None:
+    """Undo a reader's unsubscribe (with their consent): their next due digest is sent."""
+    from pipeline.deliver import state_path_for
+    from pipeline.unsubscribe import undo_optout
+
+    if not undo_optout(state_path_for(ctx.obj["db"]), subscriber_id):
+        raise click.UsageError(f"{subscriber_id!r} has not unsubscribed")
+    click.echo(f"{subscriber_id}: subscribed again")
 
 
 @cli.command()

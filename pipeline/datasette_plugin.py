@@ -22,7 +22,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
 from pipeline import datasette_reading as reading
-from pipeline import search
+from pipeline import feed_routes, search, unsubscribe_routes
 from pipeline.config import DATA_DIR
 from pipeline.models import Document
 from pipeline.svgchart import week_range
@@ -64,7 +64,16 @@ def register_routes() -> list[tuple[str, Any]]:
         (rf"^{ROUTE}/activity$", activity_page),
         (rf"^{ROUTE}/search$", search_page),
         (rf"^{ROUTE}/changes$", change_log_redirect),
+        (unsubscribe_routes.PATTERN, unsubscribe_routes.unsubscribe_page),
+        (unsubscribe_routes.PREFERENCES_PATTERN, unsubscribe_routes.preferences_page),
+        (feed_routes.INDEX_PATTERN, feed_routes.feeds_index),
+        (feed_routes.FEED_PATTERN, feed_routes.feed_page),
     ]
+
+
+@hookimpl
+def skip_csrf(scope: dict) -> bool:
+    return unsubscribe_routes.skip_csrf(scope)
 
 
 @hookimpl
@@ -73,6 +82,7 @@ def menu_links(datasette: Any, request: Any) -> list[dict]:
     return [
         {"href": datasette.urls.path(f"{ROUTE}/search"), "label": t["menu_search"]},
         {"href": datasette.urls.path(f"{ROUTE}/activity"), "label": t["menu_activity"]},
+        {"href": datasette.urls.path(feed_routes.INDEX), "label": t["menu_feeds"]},
     ]
 
 

@@ -42,10 +42,12 @@ import sqlite_utils
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
 from pipeline.errors import DeliveryError, PermanentDeliveryError, StorageError
 from pipeline.mail import Mailer, MailSettings, build_message
+from pipeline.preferences import apply_preferences, load_preferences
 from pipeline.refusals import PERMANENT, PERMANENT_TRIES, refused_for_good
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
+from pipeline.unsubscribe import optouts
 
 _DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
@@ -290,6 +292,7 @@ def deliver_due(
     """Send every due digest (and re-send every unsent one); one reader's failure
     never stops the others. `force` ignores the schedule, never the window."""
     state = StateDB(state_db_path)
+    subscribers = apply_preferences(subscribers, load_preferences(state_db_path))  # readers' own
     until_id = newest_change_id(main_db)
     starts = [_window_start(state, s) for s in subscribers]
     run = _Run(
@@ -306,8 +309,12 @@ def deliver_due(
         cache=RenderCache(),
     )
     report = DeliveryReport()
+    left = optouts(state_db_path)  # readers who unsubscribed get nothing, not even a retry
     try:
         for subscriber in subscribers:
+            if subscriber.id in left:
+                report.skipped.append(Outcome(subscriber.id, reason="unsubscribed"))
+                continue
             try:
                 _turn(run, subscriber, force, report)
             except Exception as exc:
@@ -491,12 +498,22 @@ def delivered_watermark(state_db_path: Path | str) -> int | None:
                         then d.last_change_id end), 0) as sent
                  from digests d left join deliveries x on x.digest_id = d.id
                  group by d.subscriber_id)"""
+            + _not_left(conn)
         ).fetchone()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
     return int(row[0]) if row and row[0] is not None else None
+
+
+def _not_left(conn: sqlite3.Connection) -> str:
+    """Readers who unsubscribed (and their channel copies, "id#...") hold nothing back."""
+    if not conn.execute("select 1 from sqlite_master where name = 'optouts'").fetchone():
+        return ""
+    return """ where subscriber_id not in (select subscriber_id from optouts)
+               and substr(subscriber_id, 1, instr(subscriber_id || '#', '#') - 1)
+                   not in (select subscriber_id from optouts)"""
 
 
 def source_health(main_db: sqlite_utils.Database, failing_after: int = 3) -> list[SourceHealth]:
@@ -562,22 +579,38 @@ def send_due(
 ) -> DeliveryReport:
     """`sotewatch send [--dry-run DIR]` and the end of `sotewatch run`: every due digest,
     by SMTP from SOTEWATCH_SMTP_* (or as .eml files in DIR), links to SOTEWATCH_DATASETTE_URL."""
+    from pipeline.channels import AppriseNotifier, DryRunNotifier, deliver_channels, load_channels
     from pipeline.mail import DryRunMailer, SMTPMailer, SMTPSettings
     from pipeline.store import open_db
     from pipeline.subscribers import load_subscribers
     from pipeline.taxonomy import load_taxonomy
 
     subscribers = load_subscribers(subscribers_path, taxonomy=load_taxonomy())
+    channels = load_channels(subscribers_path, subscribers, taxonomy=load_taxonomy())
     settings = MailSettings.from_env()
-    mailer: Mailer = DryRunMailer(dry_run) if dry_run else SMTPMailer(SMTPSettings.from_env())
+    if dry_run or not subscribers:  # channels alone need no SMTP server
+        mailer: Mailer = DryRunMailer(dry_run or Path("."))
+    else:
+        mailer = SMTPMailer(SMTPSettings.from_env())
     main_db = open_db(db_path)
     try:
         with _state_for(db_path, dry_run=dry_run is not None) as state:
-            return deliver_due(
+            report = deliver_due(
                 main_db, state, subscribers, mailer, now=now or datetime.now(UTC),
                 datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
                 health=source_health(main_db), force=force, settings=settings,
             )  # fmt: skip
+            if channels:  # Teams, Slack, webhooks...: pipeline/channels.py
+                notifier = DryRunNotifier(dry_run) if dry_run else AppriseNotifier()
+                more = deliver_channels(
+                    main_db, state, channels, notifier, now=now or datetime.now(UTC),
+                    datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+                    force=force,
+                )  # fmt: skip
+                report.sent += more.sent
+                report.skipped += more.skipped
+                report.failed += more.failed
+            return report
     finally:
         main_db.conn.close()
 

@@ -57,8 +57,10 @@ def feed_xml(
     datasette_base: str = DEFAULT_DATASETTE,
     public_base: str = "",
     language: str = "fi",
+    self_url: str = "",
 ) -> str:
-    """An Atom feed of the newest changes concerning one region or network."""
+    """An Atom feed of the newest changes concerning one region or network; `self_url`
+    where it is served (browse), else <public_base>/feeds/<kind>-<slug>.xml."""
     t = texts()[language]
     label = names.region(slug, language) if kind == "region" else names.network(slug, language)
     mine = [r for r in records if slug in getattr(r.change, f"{kind}s")][-FEED_SIZE:][::-1]
@@ -76,7 +78,7 @@ def feed_xml(
         feed_id=f"tag:sotewatch,2024:feed/{kind}/{slug}",
         title=t[f"feed_{kind}"].format(name=label),
         updated=items[0]["updated"] if items else _rfc3339("", now),
-        self_url=f"{base}/feeds/{kind}-{slug}.xml" if base else "",
+        self_url=self_url or (f"{base}/feeds/{kind}-{slug}.xml" if base else ""),
         items=items,
     )
     # Extraction removes control characters; a version stored before it did may still

@@ -10,7 +10,8 @@ Settings come from the environment (README "Mail"):
     SOTEWATCH_SMTP_HOST, SOTEWATCH_SMTP_PORT, SOTEWATCH_SMTP_USER, SOTEWATCH_SMTP_PASSWORD,
     SOTEWATCH_SMTP_TLS (starttls | tls | none), SOTEWATCH_SMTP_CAFILE, SOTEWATCH_MAIL_FROM,
     SOTEWATCH_MAIL_FROM_NAME, SOTEWATCH_UNSUBSCRIBE (mailto: or http(s) URL, "{id}" is
-    replaced by the subscriber id).
+    replaced by the subscriber id, "{token}" by a signed token: pipeline/unsubscribe.py),
+    SOTEWATCH_UNSUBSCRIBE_SECRET (the key that signs the tokens).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import dataclasses
 import ipaddress
 import os
 import re
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
+from pipeline import unsubscribe as tokens
 from pipeline.errors import ConfigError, DeliveryError, PermanentDeliveryError
 from pipeline.subscribers import is_valid_address
 
@@ -55,7 +58,8 @@ class MailSettings:
 
     sender: str = "sotewatch@localhost"
     sender_name: str = "sotewatch"
-    unsubscribe: str = ""  # mailto:... or https://...{id}; default: mailto the sender
+    unsubscribe: str = ""  # mailto:... or https://...{token}; default: mailto the sender
+    unsubscribe_secret: str = ""  # signs {token} (SOTEWATCH_UNSUBSCRIBE_SECRET)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> MailSettings:
@@ -67,12 +71,19 @@ class MailSettings:
         )
         if not is_valid_address(settings.sender):
             raise ConfigError(f"SOTEWATCH_MAIL_FROM: invalid address {settings.sender!r}")
+        if "{token}" in settings.unsubscribe:
+            secret = tokens.secret_from_env(env)
+            settings = dataclasses.replace(settings, unsubscribe_secret=secret)
         return settings
 
     def unsubscribe_targets(self, subscriber_id: str) -> tuple[str, str]:
         """(List-Unsubscribe header value, http(s) URL for the footer or '')."""
         if self.unsubscribe.startswith(("http://", "https://")):
             url = self.unsubscribe.replace("{id}", quote(subscriber_id, safe=""))
+            if "{token}" in url:
+                if not self.unsubscribe_secret:
+                    tokens.secret_from_env({})  # raises, naming the variable
+                url = url.replace("{token}", tokens.sign(self.unsubscribe_secret, subscriber_id))
             return f"<{url}>", url
         target = self.unsubscribe or f"mailto:{self.sender}"
         target = target.replace("{id}", quote(subscriber_id, safe=""))

@@ -43,6 +43,7 @@ _ADDRESS = re.compile(
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 _KEYS = {"id", "name", "email", "language", "regions", "networks", "national", "frequency"}
 _KEYS |= {"weekday"}
+_KEYS |= {"apprise"}  # Apprise URLs: pipeline/channels.py reads them
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def load_subscribers(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    unknown = sorted(set(raw) - {"subscriber"})
+    unknown = sorted(set(raw) - {"subscriber", "channel"})  # [[channel]]: pipeline/channels.py
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key {', '.join(unknown)}")
     known = (

@@ -14,4 +14,5 @@ from pipeline.datasette_plugin import (  # noqa: E402, F401
     prepare_connection,
     register_routes,
     render_cell,
+    skip_csrf,
 )
