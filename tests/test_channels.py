@@ -85,11 +85,11 @@ def test_the_channel_digest_is_markdown_with_links_and_headings() -> None:
     follow = Follow(frozenset({"lappi"}), frozenset(), national=False)
     digest = build_digest(load_changes(db), follow, "fi", names())
     title, body = render_markdown(digest, names(), datasette_base=BASE, period="2026-11-23")
-    assert title == "2 muutosta: Lappi"
+    assert title == "Lappi: yhteyshenkilö vaihtunut Oskari Mattila ja 1 muu muutos"
     assert body.startswith("**2 muutosta** · 2026-11-23\n")
     assert "### Lappi" in body
     assert f"]({BASE}/-/sotewatch/change/1)" in body
-    assert "Viestintäasiantuntija ~~Helmi Saarela~~ **Oskari Mattila**, Lapin" in body
+    assert "~~Helmi Saarela~~ **Oskari Mattila**, viestintäasiantuntija, Lapin" in body
     assert "Kainuu **ja Lappi**: Veera Niskanen" in body
 
 
@@ -161,7 +161,7 @@ def test_a_channel_gets_one_digest_per_period_with_its_changes(tmp_path, main_db
     assert [o.subscriber_id for o in first.sent] == ["channel:lappi-teams"]
     assert [o.reason for o in again.skipped] == ["not due"]
     (message,) = receiver.received
-    assert message["title"] == "2 muutosta: Lappi"
+    assert message["title"] == "Lappi: yhteyshenkilö vaihtunut Oskari Mattila ja 1 muu muutos"
     assert "### Lappi" in message["message"]
     assert f"]({BASE}/-/sotewatch/change/2)" in message["message"]
 
@@ -180,7 +180,9 @@ def test_a_failing_receiver_gets_the_same_digest_again_and_loses_nothing(tmp_pat
     assert [o.reason for o in retried.sent] == ["retry"]
     assert len(receiver.attempts) == 3
     assert receiver.received[0] == receiver.attempts[0]  # the very digest that failed
-    assert receiver.received[1]["title"] == "1 muutos: Lappi"  # the change that came later
+    assert (
+        receiver.received[1]["title"] == "Lappi: yhteyshenkilö vaihtunut Uusi"
+    )  # the change that came later
 
 
 def test_an_unsubscribed_readers_channel_copy_stops_too(tmp_path, main_db) -> None:
@@ -202,7 +204,10 @@ def test_a_readers_own_choice_covers_their_channel_copy(tmp_path, main_db) -> No
         save_preference(state_path_for(main_db), chosen)
         deliver(main_db, path, MONDAY)
     titles = sorted(m["title"] for m in receiver.received)
-    assert titles == ["1 muutos: Pirkanmaa", "2 muutosta: Lappi"]  # reader's copy, team's
+    assert titles == [  # the team's copy, the reader's own
+        "Lappi: yhteyshenkilö vaihtunut Oskari Mattila ja 1 muu muutos",
+        "Pirkanmaa: uusi sivu (Pirkanmaan järjestöt mukaan valmisteluun)",
+    ]  # reader's copy, team's
 
 
 # -- a killed run --------------------------------------------------------------------
@@ -244,7 +249,10 @@ def test_a_teams_channel_gets_exactly_one_digest_across_a_run_killed_mid_send(
         third.communicate(timeout=300)
     assert len(receiver.received) == 1  # one digest this period, however many runs
     assert receiver.received[0] == receiver.attempts[0]  # the recorded digest, byte for byte
-    assert receiver.received[0]["title"] == "2 muutosta: Lappi"
+    assert (
+        receiver.received[0]["title"]
+        == "Lappi: yhteyshenkilö vaihtunut Oskari Mattila ja 1 muu muutos"
+    )
     state = sqlite_utils.Database(state_path_for(main_db))
     rows = list(state.query("select attempt, status, error from deliveries order by id"))
     assert [(r["attempt"], r["status"]) for r in rows] == [(1, "failed"), (2, "sent")]

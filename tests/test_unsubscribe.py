@@ -262,7 +262,10 @@ async def test_a_reader_chooses_counties_and_schedule_and_the_next_send_follows(
     with smtp_server(sink) as server:
         send(sent, server.port, MONDAY)
     aino = sink.to("aino@example.org")[0].message
-    assert aino["Subject"] == "3 muutosta: Pirkanmaa, Johtoryhmä"  # not Lappi any more
+    assert (
+        aino["Subject"]
+        == "Pirkanmaa: uusi sivu (Pirkanmaan järjestöt mukaan valmisteluun) ja 2 muuta muutosta"
+    )  # not Lappi any more
 
 
 async def test_preferences_need_a_valid_token(sent: Path) -> None:

@@ -181,4 +181,7 @@ def test_a_reader_changes_what_they_get_instead_of_leaving(served, tmp_path):
     chosen = preferences.load_preferences(state_path_for(db_path))["lappi"]
     assert (chosen.regions, chosen.frequency) == (frozenset({"pirkanmaa"}), "daily")
     # without the choice: "1 muutos: Valtakunnalliset ja muut" (nothing about Lappi came)
-    assert sink.to("aino@example.org")[-1].message["Subject"] == "2 muutosta: Pirkanmaa"
+    assert (
+        sink.to("aino@example.org")[-1].message["Subject"]
+        == "Pirkanmaa: uusi sivu (Pirkanmaan järjestöt mukaan valmisteluun) ja 1 muu muutos"
+    )
