@@ -10,8 +10,6 @@ capacity with wrk when installed. Each measurement runs in its own process so
 peak RSS is that measurement's alone:
 
   bare-cN     httpx.AsyncClient, N requests in flight, fetch + sha256 every page
-  bare-uv-cN  the same on uvloop's event loop, which `sotewatch run` uses: shown so the
-              ratios can be read against either loop (the targets use bare-cN, the issue's)
   cold        Fetcher (per_host_delay 0, per_host_limit default 2, robots.txt on)
   unchanged   Fetcher again with each page's ETag and Last-Modified: all 304
 
@@ -26,10 +24,7 @@ Prints pages/s, CPU seconds, peak RSS, database size and the ratio to the best
 bare loop, and checks that exactly the edited pages are reported changed. The run
 phases take minutes, over which a shared machine's speed drifts: each of their
 `--run-rounds` rounds measures the bare loop again just before its three runs, and the
-targets are judged on those paired ratios (the median over the rounds). A run's CPU
-seconds are those of every process it started: its analysis workers and their fork
-server too (the bench adopts the server, which outlives the run by a moment, and reaps
-it); its peak RSS is that of its largest process.
+targets are judged on those paired ratios (the median over the rounds).
 """
 
 from __future__ import annotations
@@ -56,12 +51,10 @@ sys.path.insert(0, str(ROOT))
 from bench.site_gen import build_site, changed_pages  # noqa: E402
 
 BARE_CONCURRENCY = (2, 4, 8, 16)
-BARE_UVLOOP_CONCURRENCY = (2, 4)
 TARGET_COLD = 0.45  # of the bare loop's pages/s (issue 3)
 TARGET_UNCHANGED = 0.80
 TARGET_RSS_MB = 150
 CHANGED_FRACTION = 0.05
-PR_SET_CHILD_SUBREAPER = 36
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -210,11 +203,7 @@ def worker(phase: str, url_file: Path, state: Path) -> None:
     urls = url_file.read_text().split()
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    if phase.startswith("bare-uv-c"):
-        import uvloop
-
-        counts = uvloop.run(bare_loop(urls, int(phase.removeprefix("bare-uv-c"))))
-    elif phase.startswith("bare-c"):
+    if phase.startswith("bare-c"):
         counts = asyncio.run(bare_loop(urls, int(phase.removeprefix("bare-c"))))
     else:
         counts = asyncio.run(fetcher_loop(urls, state, conditional=phase == "unchanged"))
@@ -249,41 +238,8 @@ def measure(phase: str, url_file: Path, state: Path, server: subprocess.Popen) -
     return figures
 
 
-def adopt_orphans() -> None:
-    """Become the reaper of this process's orphaned descendants (Linux): a run's fork
-    server exits just after the run, and its CPU (its workers' with it) is then ours to
-    count rather than init's."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
-
-
-def reap_orphans(keep: set[int], timeout: float = 10.0) -> list[resource.struct_rusage]:
-    """Wait for every child but `keep` (the web server) to exit; their rusage."""
-    usages, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            pid, _, usage = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if pid:
-            usages.append(usage)
-        elif not set(children()) - keep:
-            break
-        else:
-            time.sleep(0.01)
-    return usages
-
-
-def children() -> list[int]:
-    me = os.getpid()
-    listing = Path(f"/proc/{me}/task/{me}/children")
-    return [int(pid) for pid in listing.read_text().split()] if listing.exists() else []
-
-
 def measure_run(phase: str, tmp: Path, url_file: Path, server: subprocess.Popen) -> dict:
-    """One `sotewatch run` as a child process; its rusage via wait4, with that of the
-    processes it left behind."""
+    """One `sotewatch run` as a child process; its rusage via wait4."""
     db, summary = tmp / "bench.db", tmp / f"{phase}.json"
     sotewatch = Path(sys.executable).with_name("sotewatch")
     command = [str(sotewatch), "--db", str(db), "run", "--sources", str(url_file), "--force"]
@@ -295,15 +251,14 @@ def measure_run(phase: str, tmp: Path, url_file: Path, server: subprocess.Popen)
         child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
-    usages = [usage, *reap_orphans(keep={server.pid})]
     result = json.loads(summary.read_text()) if summary.exists() else {}
     pages = len(url_file.read_text().split())
     return {
         "pages": pages,
         "wall": wall,
         "rate": pages / wall,
-        "cpu": sum(u.ru_utime + u.ru_stime for u in usages),
-        "rss_mb": max(u.ru_maxrss for u in usages) / 1024,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
         "server_cpu": process_cpu(pids) - server_cpu,
         "db_mb": sum(p.stat().st_size for p in tmp.glob("bench.db*")) / 1e6,
         "exit": os.waitstatus_to_exitcode(status),
@@ -318,7 +273,6 @@ def run_phases(
     url_file: Path,
     server: subprocess.Popen,
     bare: float,
-    bare_uv: float,
     rounds: int,
     bare_phase: str,
 ) -> None:
@@ -349,10 +303,7 @@ def run_phases(
     cold, changed, unchanged = best["run-cold"], best["run-changed"], best["run-unchanged"]
     for name in phases:
         figures = best[name]
-        print(
-            line(name, figures, bare)
-            + f"  db {figures['db_mb']:.1f} MB  {figures['rate'] / bare_uv:.0%} of bare on uvloop"
-        )
+        print(line(name, figures, bare) + f"  db {figures['db_mb']:.1f} MB")
     ratio = {phase: statistics.median(values) for phase, values in paired.items()}
     print(
         f"paired with the {bare_phase} loop measured just before each round's runs, median of "
@@ -416,7 +367,6 @@ def main() -> int:
 
     print(f"cores: {os.cpu_count()}, Python {sys.version.split()[0]}")
     compile_bytecode()
-    adopt_orphans()
     with tempfile.TemporaryDirectory(prefix="sotewatch-bench-") as tmp_name:
         tmp = Path(tmp_name)
         os.chmod(tmp, 0o755)  # nginx workers run as an unprivileged user
@@ -459,7 +409,6 @@ def report(
     print(wrk_check(base + paths[0]))
     measure("bare-c8", url_file, state, server)  # warm-up: page cache, connection setup
     phases = [*(f"bare-c{c}" for c in BARE_CONCURRENCY), "cold", "unchanged"]
-    phases += [f"bare-uv-c{c}" for c in BARE_UVLOOP_CONCURRENCY]
     best: dict[str, dict] = {}
     for _ in range(rounds):
         for phase in phases:
@@ -472,9 +421,6 @@ def report(
     best_c = max(BARE_CONCURRENCY, key=lambda c: best[f"bare-c{c}"]["rate"])
     bare = best[f"bare-c{best_c}"]["rate"]
     print(f"best bare loop: {bare:.0f} pages/s at concurrency {best_c}")
-    for c in BARE_UVLOOP_CONCURRENCY:
-        print(line(f"bare-uv-c{c}", best[f"bare-uv-c{c}"], bare))
-    bare_uv = max(best[f"bare-uv-c{c}"]["rate"] for c in BARE_UVLOOP_CONCURRENCY)
     cold, unchanged = best["cold"], best["unchanged"]
     print(line("cold", cold, bare))
     print(line("unchanged", unchanged, bare))
@@ -488,9 +434,7 @@ def report(
         f"peak RSS < 150 MB: {_yes(max(cold['rss_mb'], unchanged['rss_mb']) < 150)}"
     )
     if run:
-        run_phases(
-            tmp / "site", tmp, url_file, server, bare, bare_uv, run_rounds, f"bare-c{best_c}"
-        )
+        run_phases(tmp / "site", tmp, url_file, server, bare, run_rounds, f"bare-c{best_c}")
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 

@@ -1,7 +1,7 @@
 """The SQLite database: every fetch, every distinct version of a page, every change.
 
-One transaction per page (`Store.page_transaction`) so that a run killed at any
-moment leaves either all of a page's rows or none of them. Raw bodies are
+A run writes its pages in batched transactions (`Store.transaction`) so that a run
+killed at any moment leaves either all of a page's rows or none of them. Raw bodies are
 content-addressed and compressed, stored once however many fetches share them.
 """
 
@@ -11,8 +11,8 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline import bodies
 from pipeline.config import Source, SourcesConfig
 from pipeline.migrations import migrate
-from pipeline.models import Change, Document, Link
+from pipeline.models import Change, Document, Link, content_hash
 from pipeline.transaction import immediate
 
 if TYPE_CHECKING:  # for the callers that query through it: a run never imports it
@@ -43,7 +43,7 @@ def utcnow() -> str:
 
 def doc_hash(doc: Document) -> str:
     """Identity of what a page says: two fetches with the same hash are one version."""
-    return hashlib.sha256(doc.to_json().encode("utf-8")).hexdigest()
+    return content_hash(doc.to_json())
 
 
 # Bytes per database page, for a new database. A version's document is 5-50 KB of JSON:
@@ -143,25 +143,6 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    @contextmanager
-    def released(self) -> Iterator[None]:
-        """The connection closed for the block, then opened again: for a process forked
-        meanwhile (the workers' fork server, pipeline/forkserver.py) to be free to open
-        the database. SQLite's state does not survive a fork: a process forked while a
-        connection is open must not open that database (sqlite.org/howtocorrupt.html).
-        A database in memory stays open: no other process could open it anyway."""
-        path = self.path
-        if path is None:
-            yield
-            return
-        assert not self.conn.in_transaction, "released inside a transaction"
-        self.conn.close()
-        try:
-            yield
-        finally:
-            self.conn = open_connection(path)
-            self.__dict__.pop("db", None)  # sqlite-utils over the closed connection
-
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all."""
         return immediate(self.conn)
@@ -253,7 +234,7 @@ class Store:
         row = self.conn.execute(sql, {"s": source_id}).fetchone()
         return row[0] if row else None
 
-    # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
+    # -- fetches, bodies, snapshots, changes (call inside transaction) -------------------
     def record_fetch(self, **row: Any) -> int:
         """A fetch that did something: a new version, a failure, a 404, a block."""
         return self._insert("fetches", {"fetched_at": utcnow(), **row})
@@ -322,12 +303,6 @@ class Store:
             [page_id],
         ).fetchone()
         return (row[0], self.body(row[0])) if row else None
-
-    def store_compressed_body(self, digest: str, data: bytes, content_type: str, size: int) -> str:
-        """`store_body` for a body hashed and compressed on its own elsewhere (an analysis
-        worker, for a page's first version: there is no key body to compress it against)."""
-        self._insert_body(digest, bodies.Packed(data, "zstd"), content_type, size)
-        return digest
 
     def body(self, digest: str) -> bytes:
         row = self.conn.execute(
@@ -501,19 +476,15 @@ class Store:
         *,
         title: str,
         language: str,
-        document_json: str | bytes,
+        document_json: str,
         digest: str,
         body_hash: str | None,
     ) -> int:
-        """`add_snapshot` from a document already serialised (by an analysis worker).
-
-        The JSON may come as UTF-8 bytes, which SQLite stores as text as they are: a
-        worker encodes it once (to hash it), and the run neither decodes nor re-encodes
-        32 KB a page."""
+        """`add_snapshot` from a document already serialised (as the run has it)."""
         cursor = self.conn.execute(
             """insert into snapshots
                (page_id, fetch_id, taken_at, doc_hash, title, language, document, body_hash)
-               values (?, ?, ?, ?, ?, ?, cast(? as text), ?)""",
+               values (?, ?, ?, ?, ?, ?, ?, ?)""",
             [page_id, fetch_id, utcnow(), digest, title, language, document_json, body_hash],
         )
         return int(cursor.lastrowid or 0)
