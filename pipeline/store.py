@@ -14,19 +14,16 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import sqlite_utils
 
 from pipeline import bodies
 from pipeline.config import Source, SourcesConfig
 from pipeline.migrations import migrate
 from pipeline.models import Change, Document, Link, content_hash
 from pipeline.transaction import immediate
-
-if TYPE_CHECKING:  # for the callers that query through it: a run never imports it
-    import sqlite_utils
-
 
 _stamp: tuple[int, str] = (-1, "")  # the last second stamped, and its stamp
 
@@ -78,8 +75,6 @@ def open_connection(path: Path | str) -> sqlite3.Connection:
 
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """`open_connection` with sqlite-utils over it."""
-    import sqlite_utils
-
     return sqlite_utils.Database(open_connection(path))
 
 
@@ -126,19 +121,11 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.db = sqlite_utils.Database(conn)  # for everything but a run's per-page writes
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
         return cls(open_connection(path))
-
-    @cached_property
-    def db(self) -> sqlite_utils.Database:
-        """sqlite-utils over the store's connection, for the callers that query through
-        it (digests, search, feeds, tests). The store itself writes plain SQL, so a run
-        never imports sqlite-utils (about 50 ms of every run's start-up)."""
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
         self.conn.close()
@@ -170,28 +157,17 @@ class Store:
             self._upsert("networks", networks, "slug")
 
     def _upsert(self, table: str, rows: Sequence[dict[str, Any]], pk: str) -> None:
-        """Insert the rows, or update the columns given of those already there (as
-        sqlite-utils' `upsert_all` does, for a table the migrations made)."""
-        if not rows:
-            return
-        columns = list(rows[0])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
-        on_conflict = f"do update set {updates}" if updates else "do nothing"
-        self.conn.executemany(
-            f"""insert into {table} ({", ".join(columns)})
-                values ({", ".join(f":{c}" for c in columns)})
-                on conflict ({pk}) {on_conflict}""",
-            rows,
-        )
+        if rows:
+            self.db[table].upsert_all(rows, pk=pk)
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self) -> int:
         with self.transaction():
-            return self._insert("runs", {"started": utcnow(), "status": "running"})
+            return int(self.db["runs"].insert({"started": utcnow(), "status": "running"}).last_pk)
 
     def finish_run(self, run_id: int, **stats: Any) -> None:
         with self.transaction():
-            self._update("runs", run_id, {"finished": utcnow(), **stats})
+            self.db["runs"].update(run_id, {"finished": utcnow(), **stats})
 
     # -- pages ------------------------------------------------------------------------
     def page(self, source: Source, url: str, family: str, discovered_from: int | None) -> PageRow:
@@ -203,7 +179,9 @@ class Store:
             return self.page_row_or_insert(source, url, family, discovered_from)
 
     def _page_row(self, source_id: str, url: str) -> PageRow | None:
-        rows = self._dicts("select * from pages where source_id = ? and url = ?", [source_id, url])
+        rows = list(
+            self.db.query("select * from pages where source_id = ? and url = ?", [source_id, url])
+        )
         return PageRow.from_row(rows[0]) if rows else None
 
     def update_page(self, page_id: int, **values: Any) -> None:
@@ -211,16 +189,12 @@ class Store:
         self._update("pages", page_id, values)
 
     def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        """Plain SQL, as `_insert`, for a write a run makes for every page."""
         if values:
             assignments = ", ".join(f"{column} = :{column}" for column in values)
             self.conn.execute(
                 f"update {table} set {assignments} where id = :id", {**values, "id": row_id}
             )
-
-    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def last_checked(self, source_id: str) -> str | None:
         """When a finished run last reached the source (a killed run does not count:
@@ -241,8 +215,8 @@ class Store:
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """One row into a table the migrations made; its rowid. Plain SQL because a run
-        writes thousands of rows, and sqlite-utils' `insert` reads the table's schema
-        again for every one of them."""
+        writes rows for every page, and sqlite-utils' `insert` and `update` read the
+        table's schema again for each one (about 20 and 70 times the cost)."""
         columns = ", ".join(row)
         values = ", ".join(f":{column}" for column in row)
         sql = f"insert into {table} ({columns}) values ({values})"
@@ -404,7 +378,7 @@ class Store:
     def active_pages(self) -> dict[str, list[PageRow]]:
         """The active pages of every source, in id order."""
         pages: dict[str, list[PageRow]] = {}
-        for row in self._dicts("select * from pages where status = 'active' order by id"):
+        for row in self.db.query("select * from pages where status = 'active' order by id"):
             pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
         return pages
 
