@@ -426,14 +426,6 @@ class Store:
         row = self.conn.execute("select document from snapshots where id = ?", [snapshot_id])
         return row.fetchone()[0]
 
-    @property
-    def path(self) -> Path | None:
-        """The database file, None for one in memory (which no other process can open)."""
-        for _seq, name, file in self.conn.execute("pragma database_list"):
-            if name == "main":
-                return Path(file) if file else None
-        return None
-
     def latest_version(self, page_id: int) -> tuple[int, str, str] | None:
         """(id, doc_hash, document JSON) of the page's latest snapshot (a run reads
         every page's id and hash at once with `latest_versions`)."""
