@@ -226,3 +226,53 @@ def test_a_new_database_is_made_by_one_script_as_the_migrations_would_make_it() 
     assert by_script.execute(schema).fetchall() == by_migrations.execute(schema).fetchall()
     assert by_script.execute(applied).fetchall() == by_migrations.execute(applied).fetchall()
     assert migrate(by_script) == []
+
+
+def test_a_database_stored_before_007_reports_nothing_new_on_the_same_pages(
+    tmp_path: Path,
+) -> None:
+    """The sample site stored, its documents then written back as releases before 007
+    wrote them (and 007 unrecorded): opened again, fetched again (200s, every page read
+    afresh as after any upgrade), the same pages are neither a new version nor a change."""
+    import dataclasses
+
+    from pipeline.run import run_sources
+    from pipeline.runner import load_config, prepare_store
+    from pipeline.sample_site import SampleSite, sample_sources_path
+    from pipeline.tag import Tagger
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy, path = load_taxonomy(), tmp_path / "sotewatch.db"
+    tagger = Tagger(taxonomy)
+    with SampleSite(edition=1) as site:
+        config = load_config(sample_sources_path(), taxonomy, site=site.base_url)
+        settings = dataclasses.replace(config.settings, per_host_delay=0.0)
+        store = prepare_store(path, taxonomy)
+        run_sources(store, config, tagger, settings=settings, force=True)
+        store.close()
+        as_before_007(path)
+        store = prepare_store(path, taxonomy)
+        try:
+            versions = store.conn.execute("select count(*) from snapshots").fetchone()
+            report = run_sources(store, config, tagger, settings=settings, force=True)
+            assert (report.failed, report.fetched) == (0, versions[0])
+            assert (report.changes, report.changed, report.new_pages) == (0, {}, 0)
+            assert store.conn.execute("select count(*) from snapshots").fetchone() == versions
+        finally:
+            store.close()
+
+
+def as_before_007(path: Path) -> None:
+    """Stored documents and hashes in the old form; every page fetched (200) and read
+    afresh next time, as a new release's code digest makes it."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for snapshot_id, document in conn.execute("select id, document from snapshots"):
+            doc = Document.from_json(document)
+            conn.execute(
+                "update snapshots set document = ?, doc_hash = ? where id = ?",
+                [old_json(doc), old_hash(doc), snapshot_id],
+            )
+        conn.execute("update pages set etag = null, last_modified = null, input_hash = null")
+        conn.execute("delete from _migrations where name = '007_compact_json'")
+    conn.close()
