@@ -13,12 +13,12 @@ For each extractor: chrome lines leaked into the output and content lines lost.
 Then the speed of our extraction (issue 3): the generic family's parse of 200 pages of
 the synthetic benchmark site (bench/site_gen.py, 10-50 KB each), as the median time per
 page scaled to 32 KB. A run must cost about 2 ms a page in all, so extraction about 1.5-3.
-And the whole of what a worker does per page, `pipeline.analyse.prepare` (extraction,
-noise, soft-failure check, JSON and digest, compression), on the same 200 pages as a
+And the whole of what a run does per page between fetching and storing,
+`pipeline.analyse.prepare` (extraction, noise, soft-failure check, JSON and digest,
+diff and tags), on the same 200 pages as a
 cold run sees them (no previous version) and as a re-run after a rebuild that changed
 only the footer date (the previous version's JSON and digest given: unchanged), and
-after an edit. Two workers share two cores with the fetching process, so issue 3's run
-targets leave prepare() a budget of about 1.2 ms a page (a budget, not a target of its own).
+after an edit.
 Run: .venv/bin/python bench/bench_extract.py   (also part of `make bench`)
 """
 

@@ -13,8 +13,8 @@ Each case runs through generic, ministry, ngo, county and listing, with and with
 source include/exclude selectors; each Document also through the noise rules, global
 alone and with a source's `ignore` regex.
 
-`findings` does the same for what a worker hands back, `pipeline.analyse.prepare`'s
-Finding (failure, digest, JSON, changes, compressed body), over pairs of versions:
+`findings` does the same for `pipeline.analyse.prepare`'s Finding (failure, digest,
+JSON, changes), over pairs of versions:
 each sample-site page in edition 1 then 2, each bench page as built, rebuilt (footer
 date only) and edited, and each tag soup page after the one before it (soft failures,
 shrinks, changes), with and without a source's `ignore` regex.
@@ -28,7 +28,6 @@ shrinks, changes), with and without a source's `ignore` regex.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import json
 import random
@@ -200,9 +199,6 @@ def _page(file: Path, url: str | None = None) -> Page:
 
 def _finding_json(found: Finding) -> str:
     fields = dict(vars(found))
-    fields["body_data"] = hashlib.sha256(found.body_data).hexdigest()
-    if isinstance(found.document_json, bytes):  # as a worker hands it back: UTF-8
-        fields["document_json"] = found.document_json.decode("utf-8")
     fields["discovered"] = [vars(link) for link in found.discovered]
     fields["changes"] = [vars(change) for change in found.changes]
     return json.dumps(fields, ensure_ascii=False, sort_keys=True)

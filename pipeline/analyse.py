@@ -1,46 +1,32 @@
 """From a fetched page to the Document and Changes worth storing: pure, no I/O.
 
 Kept apart from `pipeline.run` (which does the fetching and the writing) so the
-CPU-bound part can be tested on bytes alone and moved to a worker if needed.
+CPU-bound part can be tested on bytes alone.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from pipeline import bodies
 from pipeline.config import Source
 from pipeline.diff import diff_documents
 from pipeline.errors import ExtractionError
 from pipeline.inputkey import input_key
-from pipeline.models import Change, Document, Link
-from pipeline.noise import apply_noise, compile_rules
+from pipeline.models import Change, Document, Link, content_hash
+from pipeline.noise import apply_noise
 from pipeline.softfail import soft_failure
 from pipeline.tag import Tagger, Tags
-from scrapers import Page, ScraperOptions, get_scraper, load_families
+from scrapers import Page, ScraperOptions, get_scraper
 from scrapers.base import Reading
 
 if TYPE_CHECKING:
     from pipeline.fetched import FetchResult
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
-
-
-def load_analysis() -> None:
-    """Import and compile now everything analysing a page needs: every scraper family
-    (and through them lxml, bs4, pypdf, feedparser, phonenumbers) and the noise rules.
-
-    Only worker processes call it, as they start: the modules are already there, from
-    the fork server that forked them (pipeline/warmup.py); in the run's own process
-    `get_scraper` imports a family when its first page arrives, so a run in which no
-    page changed imports none."""
-    load_families()
-    compile_rules()
 
 
 def scraper_options(source: Source) -> ScraperOptions:
@@ -104,25 +90,24 @@ def tag_all(
     return tuple(tagger.tag_change(c, lang=language, defaults=defaults) for c in changes)
 
 
-# -- one page as a unit of work: what a worker process gets and gives back -----------------
+# -- one page as a unit of work ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Task:
-    """Everything `prepare` needs, picklable.
+    """Everything `prepare` needs.
 
-    A run hands over its FetchResult undecoded, so the text is decoded where the page is
-    analysed, not in the run's busy process. The previous version travels as its id and
-    hash: most re-fetched pages extract to the same document, and only one that does not
-    needs the previous JSON, which `prepare` then reads (or is given `previous_json`).
-    `previous_input`: the input key the latest version was read from (or last confirmed
-    by): a page read to the same key is that version, and is not extracted."""
+    The previous version comes as its id and hash: most re-fetched pages extract to the
+    same document, and only one that does not needs the previous JSON, which `prepare`
+    then reads (or is given `previous_json`). `previous_input`: the input key the latest
+    version was read from (or last confirmed by): a page read to the same key is that
+    version, and is not extracted."""
 
     fetched: Page | FetchResult
     family: str
     source: Source
     announce_new: bool
-    previous_json: str | bytes | None = None
+    previous_json: str | None = None
     previous_hash: str | None = None
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
     previous_input: str | None = None
@@ -136,8 +121,6 @@ class Task:
         text = self.previous_json
         if text is None and self.previous_id is not None and read_previous is not None:
             text = read_previous(self.previous_id)
-        if isinstance(text, bytes):  # as a worker handed it back (Finding.document_json)
-            text = text.decode("utf-8")
         return Document.from_json(text) if text else None
 
 
@@ -146,11 +129,11 @@ PreviousReader = Callable[[int], str]  # snapshot id -> its stored document JSON
 
 @dataclass(frozen=True)
 class Finding:
-    """What storing a page needs, computed where the page was analysed.
+    """What storing a page needs.
 
     `failure` set: store only the fetch (`failure_kind` is "error" or "soft_failure").
     `unchanged`: the document hashes as the previous version; nothing but the check is
-    stored, so the document's JSON and text are not sent back; `same_input` too: the page
+    stored, so the document's JSON and text are not kept; `same_input` too: the page
     was read to its latest version's input key, and not extracted (no title, no links).
     Otherwise a new version. `input_key`: what this page was read to, kept with the page
     for the next run, unless it failed."""
@@ -162,12 +145,10 @@ class Finding:
     input_key: str = ""
     title: str = ""
     digest: str = ""
-    document_json: str | bytes = ""  # UTF-8 bytes as a worker hashed them, or text
+    document_json: str = ""
     language: str = ""
     discovered: tuple[Link, ...] = ()
     changes: tuple[Change, ...] = ()
-    body_hash: str = ""  # sha256 of the raw body, as `Store.store_body` keys it
-    body_data: bytes = b""  # the raw body compressed with zstd, ready to store
     content_type: str = ""  # of a new version's body, with the charset it was decoded with
 
 
@@ -195,9 +176,8 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     except ExtractionError as exc:
         return Finding(failure=str(exc))
     document_json = doc.to_json()
-    encoded = _utf8(document_json)
-    digest = hashlib.sha256(encoded).hexdigest() if encoded is not None else None
-    if digest is not None and digest == task.previous_hash:
+    digest = content_hash(document_json)
+    if digest == task.previous_hash:
         # The document the previous version is: its own length is the one to compare
         # with, so the check needs no parse of the previous JSON.
         reason = soft_failure(doc, None)
@@ -214,8 +194,6 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     reason = soft_failure(doc, previous)
     if reason:
         return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
-    if digest is None:  # raises, as the hash of a text that cannot be UTF-8 always did
-        digest = hashlib.sha256(document_json.encode("utf-8")).hexdigest()
     changes: tuple[Change, ...] = ()
     if previous is not None or task.announce_new:
         title = doc.title or (previous.title if previous else "")
@@ -224,24 +202,10 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     return Finding(
         title=doc.title,
         digest=digest,
-        # The bytes just hashed: the run stores them as they are (Store.add_version).
-        document_json=encoded if encoded is not None else document_json,
+        document_json=document_json,
         language=doc.language,
         discovered=doc.discovered,
         changes=changes,
-        body_hash=hashlib.sha256(task.page.content).hexdigest(),
-        # A first version is compressed here; a later one against the page's key body,
-        # which only the run can read (pipeline/bodies.py).
-        body_data=bodies.pack(task.page.content).data if previous is None else b"",
         content_type=task.page.content_type,
         input_key=key,
     )
-
-
-def _utf8(document_json: str) -> bytes | None:
-    """The JSON as stored and hashed (= store.doc_hash); None for text UTF-8 cannot
-    encode (a lone surrogate), whose hash below raises as it always did."""
-    try:
-        return document_json.encode("utf-8")
-    except UnicodeEncodeError:
-        return None

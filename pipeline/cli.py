@@ -5,17 +5,14 @@ Nothing else in the project prints; this module is the one boundary.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import json
 import logging
 import os
 import sqlite3
 import sys
-import threading
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,12 +25,12 @@ from pipeline.errors import (
     SotewatchError,
 )
 from pipeline.lock import run_lock
-from pipeline.script import DEFAULT_DB
 
 if TYPE_CHECKING:
     from pipeline.deliver import DeliveryReport
     from pipeline.runner import RunOutcome
 
+DEFAULT_DB = Path("sotewatch.db")
 DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
 
 EXIT_CODES = """\b
@@ -136,13 +133,6 @@ def _sources_option(func):  # type: ignore[no-untyped-def]
 @click.option("--per-host-delay", type=float, metavar="SECONDS", help="Override config.")
 @click.option("--per-host-limit", type=int, metavar="N", help="Override config.")
 @click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Processes analysing pages (default: $SOTEWATCH_WORKERS, else one per core; "
-    "1 = in the run's own process).",
-)
-@click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write what the run did as JSON to this file.",
@@ -157,16 +147,10 @@ def run(
     subscribers_path: Path | None,
     per_host_delay: float | None,
     per_host_limit: int | None,
-    workers: int | None,
     summary_json: Path | None,
 ) -> None:
     """The cron entry: fetch the due sources, store and diff, send the due digests."""
-    from pipeline import heap
-    from pipeline.warmup import prestart_workers
-
-    with heap.paused():
-        prestart_workers(ctx.obj["db"], workers)  # first: it imports the parsers meanwhile
-        from pipeline.runner import RunRequest, run_command
+    from pipeline.runner import RunRequest, run_command
 
     request = RunRequest(
         db=ctx.obj["db"],
@@ -177,7 +161,6 @@ def run(
         subscribers=subscribers_path,
         per_host_delay=per_host_delay,
         per_host_limit=per_host_limit,
-        workers=workers,
     )
     outcome = run_command(request)
     report = outcome.report
@@ -328,7 +311,6 @@ def browse(ctx: click.Context, port: int, host: str, settings: tuple[tuple[str, 
 
     Opens the change log, every version of every page, full-text search and the
     activity chart at http://HOST:PORT/."""
-    import os
 
     from pipeline.browse import browse_command_args, prepare
 
@@ -453,7 +435,6 @@ def digest(ctx: click.Context, out: Path, path: Path) -> None:
     """Write the digest of every stored change (HTML, text, .eml), one digest per
     subscriber, the Atom feeds per region and network, and the archive, into OUT.
     Sends nothing."""
-    import os
 
     from pipeline.feeds import write_outputs
     from pipeline.mail import MailSettings
@@ -501,37 +482,6 @@ def send(ctx: click.Context, dry_run: Path | None, force: bool, path: Path) -> N
     report.raise_for_failures()
 
 
-def main() -> NoReturn:
-    """The command line (the `sotewatch` script's, after pipeline/script.py), then an exit
-    that does not free the heap object by object (as mypy's does). After a 1,000-page
-    run, Python's own exit took 48 ms (median of 5 cold runs of bench/bench_fetch.py's
-    site), the other core idle; this one 5 ms."""
-    from pipeline import heap
-
-    heap.process_ends_after_command()
-    try:
-        cli(prog_name="sotewatch")
-    except SystemExit as done:
-        _exit_now(done.code)
-    _exit_now(0)
-
-
-def _exit_now(code: object) -> NoReturn:
-    """`sys.exit(code)` less the heap's teardown: the exit handlers run (logging's flush,
-    any a library registered), the streams are flushed, and the process ends. With a
-    thread still running, as `sys.exit`, which waits for it."""
-    if threading.active_count() > 1:
-        sys.exit(code)
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:  # as sys.exit prints a message it is given
-        print(code, file=sys.stderr)
-        status = 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # a closed pipe: what was not read is lost either way
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    os._exit(status)
+def main() -> None:
+    """The `sotewatch` script."""
+    cli(prog_name="sotewatch")

@@ -48,8 +48,7 @@ _GONE = {404, 410}
 _WINDOW = 2000  # pending fetches in fetch_all; the rest wait in the caller's iterable
 # ... at first: the window doubles with each result. Started all at once, a thousand
 # fetches took the run 50-70 ms before the first page came back (each task runs until
-# it waits for robots.txt, and again for its host's gate), while the analysis workers
-# had nothing to do.
+# it waits for robots.txt, and again for its host's gate), while analysis waited.
 _FIRST_WINDOW = 16
 # Whether the request being fetched may reach loopback and private addresses: set by
 # `Fetcher.fetch` in its own task, read where the connection is chosen.

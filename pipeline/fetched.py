@@ -1,10 +1,7 @@
 """What a fetch gives back: the request, its outcome, the undecoded body.
 
 Kept apart from pipeline/fetch.py, which imports httpx, asyncio and the retry
-machinery: a run hands its `FetchResult`s to analysis workers, and unpickling one
-imports this module in each worker. From pipeline.fetch that cost each worker
-about 0.1 s of CPU (PYTHONPROFILEIMPORTTIME on a cold run), at the moment the run
-most needs them.
+machinery: analysing a page needs only this.
 """
 
 from __future__ import annotations
@@ -50,8 +47,8 @@ class FetchResult:
     attempts: int = 0
     error: str | None = None
 
-    # Decoded on first use, by whoever uses it: a run hands the undecoded result to an
-    # analysis worker, so the run's own process neither decodes nor ships the text.
+    # Decoded on first use: a page whose bytes alone decide (a 304, the same input key)
+    # is never decoded.
     @cached_property
     def _decoded(self) -> tuple[str, str | None]:
         return decode_text(self.content, self.mime, self.header_charset)

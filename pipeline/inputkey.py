@@ -44,8 +44,7 @@ def input_key(reading: Reading, ignore: tuple[str, ...]) -> str:
 def code_digest() -> bytes:
     """Every module of the two packages, and the versions of the libraries they read
     pages with: a new sotewatch, or a new lxml, reads every page afresh once. Read once
-    a process (about 7 ms, in the workers: the run's process never imports
-    importlib.metadata)."""
+    a process."""
     from importlib import metadata
 
     folders = [Path(package.__file__).parent for package in (scrapers, pipeline)]

@@ -3,11 +3,10 @@
 Never edit a released migration: add a new one. The first one is the schema of the
 first release; `tests/test_migrations.py` upgrades a database made by it alone.
 
-A new database is made in one script, pipeline/schema.sql: the schema every migration
-together makes, with each recorded as applied. Running them one by one through
-sqlite-utils costs a first run about 80 ms (tests make hundreds of databases). After
-adding a migration, write the script again with `python -m pipeline.migrations`;
-tests/test_migrations.py fails until it matches.
+A new database gets the schema every migration together makes in one script, with
+each recorded as applied: the script is made once a process, by running the
+migrations on a database in memory (`fresh_schema`), since running them one by one
+through sqlite-utils for every new database is slow (tests make hundreds).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
+from functools import cache
 from typing import TYPE_CHECKING
 
 from pipeline.transaction import immediate
@@ -24,7 +23,6 @@ if TYPE_CHECKING:  # imported by `migrate` only when a migration is due: a run n
     import sqlite_utils
 
 Migration = Callable[["sqlite_utils.Database"], None]
-SCHEMA = Path(__file__).with_name("schema.sql")
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:
@@ -352,6 +350,20 @@ def m006_input_hash(db: sqlite_utils.Database) -> None:
     db["pages"].add_column("input_hash", str)
 
 
+def m007_compact_json(db: sqlite_utils.Database) -> None:
+    """Stored documents rewritten as `Document.to_json` writes them now (compact
+    separators), and their `doc_hash` with them: a page fetched again after the upgrade
+    then hashes as its latest version, and no change is reported that is not one."""
+    from pipeline.models import Document, content_hash
+
+    rows = db.execute("select id, document from snapshots").fetchall()
+    updates = []
+    for snapshot_id, document in rows:
+        rewritten = Document.from_json(document).to_json()
+        updates.append((rewritten, content_hash(rewritten), snapshot_id))
+    db.conn.executemany("update snapshots set document = ?, doc_hash = ? where id = ?", updates)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
@@ -359,13 +371,14 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("004_compact", m004_compact),
     ("005_offers_links", m005_offers_links),
     ("006_input_hash", m006_input_hash),
+    ("007_compact_json", m007_compact_json),
 ]
 
 
 def migrate(conn: sqlite3.Connection, *, fresh_from_script: bool = True) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied. An empty
-    database first gets those pipeline/schema.sql was made by, at once, unless told
-    otherwise."""
+    database first gets the schema they make in one script (`fresh_schema`), unless
+    told otherwise."""
     made = create_from_script(conn) if fresh_from_script and _is_empty(conn) else []
     try:
         done = {row[0] for row in conn.execute("select name from _migrations")}
@@ -401,8 +414,7 @@ _MADE_BY = "-- made by the migrations: "
 def create_from_script(conn: sqlite3.Connection) -> list[str]:
     """The schema in one transaction, the migrations that made it recorded as applied
     (its first line names them: a later one, not in it yet, then runs as usual)."""
-    script = SCHEMA.read_text(encoding="utf-8")
-    header, _, body = script.partition("\n")
+    header, _, body = fresh_schema().partition("\n")
     names = header.removeprefix(_MADE_BY).split(", ")
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     with immediate(conn):
@@ -413,6 +425,18 @@ def create_from_script(conn: sqlite3.Connection) -> list[str]:
             "insert into _migrations (name, applied_at) values (?, ?)", [(n, now) for n in names]
         )
     return names
+
+
+@cache
+def fresh_schema() -> str:
+    """The script that makes what every migration together makes (`schema_script`),
+    made by running them on a database in memory."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(conn, fresh_from_script=False)
+        return schema_script(conn)
+    finally:
+        conn.close()
 
 
 def schema_script(conn: sqlite3.Connection) -> str:
@@ -435,15 +459,3 @@ def schema_script(conn: sqlite3.Connection) -> str:
     )
     statements = "".join(f"{sql};\n\n" for _, sql in sorted(kept, key=lambda item: item[0]))
     return f"{_MADE_BY}{made_by}\n{statements}"
-
-
-def _write_schema() -> None:
-    """`python -m pipeline.migrations`: write pipeline/schema.sql from the migrations."""
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    migrate(conn, fresh_from_script=False)
-    SCHEMA.write_text(schema_script(conn), encoding="utf-8")
-    print(f"wrote {SCHEMA}")
-
-
-if __name__ == "__main__":
-    _write_schema()

@@ -8,12 +8,11 @@ stage can never alter what an earlier stage produced.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
-
-from pipeline.textscan import lacks
 
 
 @dataclass(frozen=True)
@@ -86,25 +85,25 @@ class Document:
         return tuple(link for link in self.links if link.kind in ("item", "attachment"))
 
     def to_json(self) -> str:
-        """The stored form, and what `doc_hash` hashes: it must never change for a
-        given document. Built by hand: `asdict` deep-copies every field, slowly; and
-        when no string needs escaping (the common case, told by one scan of them all)
-        written out directly, byte for byte what json.dumps writes."""
-        if _PLAIN_LAYOUT and _plain_strings(self):
-            return _plain_json(self)
-        data = {
-            "url": self.url,
-            "title": self.title,
-            "language": self.language,
-            "sections": [
-                {"path": list(s.path), "paragraphs": list(s.paragraphs)} for s in self.sections
-            ],
-            "contacts": [dict(vars(c)) for c in self.contacts],
-            "links": [dict(vars(link)) for link in self.links],
-            "published": self.published,
-            "kind": self.kind,
-        }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+        """The stored form, and what `content_hash` hashes: sorted keys, compact, UTF-8
+        as it is. Changing it changes every stored hash (see migration 007)."""
+        return json.dumps(
+            {
+                "url": self.url,
+                "title": self.title,
+                "language": self.language,
+                "sections": [
+                    {"path": list(s.path), "paragraphs": list(s.paragraphs)} for s in self.sections
+                ],
+                "contacts": [asdict(c) for c in self.contacts],
+                "links": [asdict(link) for link in self.links],
+                "published": self.published,
+                "kind": self.kind,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, data: str | dict[str, Any]) -> Document:
@@ -123,62 +122,9 @@ class Document:
         )
 
 
-# json.dumps(ensure_ascii=False) escapes only these; a string without them is "<it>".
-_JSON_ESCAPED = '"\\' + "".join(map(chr, range(32)))
-
-
-def _plain_strings(doc: Document) -> bool:
-    """Whether every string of `doc` is one JSON writes as it is (and each is a str)."""
-    strings = [doc.url, doc.title, doc.language, doc.kind, doc.published or ""]
-    for section in doc.sections:
-        strings += section.path
-        strings += section.paragraphs
-    for contact in doc.contacts:
-        strings += (contact.email, contact.name, contact.organisation)
-        strings += (contact.phone, contact.section, contact.title)
-    for link in doc.links:
-        strings += (link.kind, link.text, link.url)
-    try:
-        return lacks("".join(strings), _JSON_ESCAPED)
-    except TypeError:  # a value that is not a str: json.dumps knows how to write it
-        return False
-
-
-def _plain_json(doc: Document) -> str:
-    """json.dumps(doc's fields, ensure_ascii=False, sort_keys=True) for plain strings."""
-    sections = ", ".join(
-        f'{{"paragraphs": {_array(s.paragraphs)}, "path": {_array(s.path)}}}' for s in doc.sections
-    )
-    contacts = ", ".join(
-        f'{{"email": "{c.email}", "name": "{c.name}", "organisation": "{c.organisation}", '
-        f'"phone": "{c.phone}", "section": "{c.section}", "title": "{c.title}"}}'
-        for c in doc.contacts
-    )
-    links = ", ".join(
-        f'{{"kind": "{link.kind}", "text": "{link.text}", "url": "{link.url}"}}'
-        for link in doc.links
-    )
-    published = "null" if doc.published is None else f'"{doc.published}"'
-    return (
-        f'{{"contacts": [{contacts}], "kind": "{doc.kind}", "language": "{doc.language}", '
-        f'"links": [{links}], "published": {published}, "sections": [{sections}], '
-        f'"title": "{doc.title}", "url": "{doc.url}"}}'
-    )
-
-
-def _array(items: tuple[str, ...]) -> str:
-    return '["' + '", "'.join(items) + '"]' if items else "[]"
-
-
-# `_plain_json` writes these fields; should one be added, json.dumps writes them all.
-_PLAIN_LAYOUT = (
-    [f.name for f in fields(Document)]
-    == ["url", "title", "language", "sections", "contacts", "links", "published", "kind"]
-    and sorted(f.name for f in fields(Section)) == ["paragraphs", "path"]
-    and sorted(f.name for f in fields(Contact))
-    == ["email", "name", "organisation", "phone", "section", "title"]
-    and sorted(f.name for f in fields(Link)) == ["kind", "text", "url"]
-)
+def content_hash(document_json: str) -> str:
+    """Identity of what a page says (of `Document.to_json`): equal hashes, one version."""
+    return hashlib.sha256(document_json.encode("utf-8")).hexdigest()
 
 
 class ChangeKind(StrEnum):

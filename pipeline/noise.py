@@ -119,12 +119,6 @@ GLOBAL_RULES: tuple[NoiseRule, ...] = (
 )
 
 
-def compile_rules() -> None:
-    """Compile the global rules now: before worker processes fork, so they share them."""
-    for rule in GLOBAL_RULES:
-        _ = rule.pattern
-
-
 _LEFTOVER = re.compile(r"^[\s\W_]*$")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _EDGE_PUNCT = re.compile(r"^[\s|·•–—,;:/-]+|[\s|·•–—,;:/-]+$")

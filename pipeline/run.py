@@ -1,8 +1,9 @@
 """One run: fetch the due sources, store what is new, record what changed.
 
 Every page is isolated: whatever goes wrong with one is recorded in `fetches`
-and counted, and the run goes on. Each page's rows are written in one
-transaction, so a run killed at any moment leaves no half-stored page.
+and counted, and the run goes on. Pages are analysed in the run's own process and
+written in batched transactions, each holding all the rows of its pages, so a run
+killed at any moment leaves no half-stored page.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import asyncio
 import logging
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from pipeline.analyse import Finding, Task, tag_all
+from pipeline.analyse import Finding, Task, prepare, tag_all
 from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.diff import diff_documents
 from pipeline.fetch import Fetcher
@@ -25,17 +25,12 @@ from pipeline.models import Link
 from pipeline.storagefail import stopped_run, storage_failure
 from pipeline.store import PageRow, Store, utcnow
 from pipeline.tag import Tagger
-from pipeline.workers import Analyser, Pending
 
 log = logging.getLogger("sotewatch.run")
 
 MAX_DISCOVERY_WAVES = 3
-STORE_BATCH = 64  # pages written per transaction, unless something forces a write sooner
-STORE_BYTES = 8 << 20  # bodies held waiting for their transaction
-STORE_WAIT = 0.1  # seconds a ready page may wait for its batch
-# Bodies the run may hold ahead of the workers, however few the pages (PDFs): past this
-# it waits for the oldest analysis, as it does past `Analyser.depth` pages.
-HELD_BYTES = 32 << 20
+STORE_BATCH = 64  # pages written per transaction
+STORE_WAIT = 0.1  # seconds a fetched page may wait for its batch
 
 
 @dataclass
@@ -72,49 +67,12 @@ class _Job:
 
 @dataclass
 class _Fetched:
-    """A fetched page waiting, in fetch order, for its analysis and its transaction."""
+    """A fetched page, analysed if it answered 200, waiting for its batch's transaction."""
 
     job: _Job
     result: FetchResult
-    analysis: Pending | None = None  # set for a 200
+    found: Finding | None = None  # set for a 200
     previous_id: int | None = None
-
-    def ready(self) -> bool:
-        return self.analysis is None or self.analysis.done()
-
-
-class _Waiting(deque[_Fetched]):
-    """Fetched pages in fetch order, waiting to be written; counts the bytes they hold."""
-
-    held = 0
-    since = 0.0  # when the oldest page waiting arrived, or the last write
-
-    def append(self, item: _Fetched) -> None:
-        if not self:
-            self.since = time.monotonic()
-        super().append(item)
-        self.held += item.result.bytes
-
-    def popleft(self) -> _Fetched:
-        item = super().popleft()
-        self.held -= item.result.bytes
-        self.since = time.monotonic()
-        return item
-
-    def worth_writing(self, depth: int) -> bool:
-        """A batch is due: `STORE_BATCH` pages ready at the front, more than that beyond
-        the analyses in flight, `STORE_BYTES` of bodies held, or pages that have waited
-        `STORE_WAIT` (a slow site, with a per-host delay, is written as it goes)."""
-        if len(self) > depth + STORE_BATCH or self.held >= STORE_BYTES:
-            return True
-        if self and self[0].ready() and time.monotonic() - self.since >= STORE_WAIT:
-            return True
-        for ready, item in enumerate(self):
-            if ready >= STORE_BATCH:
-                return True
-            if not item.ready():
-                return False
-        return len(self) >= STORE_BATCH
 
 
 ProgressHook = Callable[[FetchResult], None]
@@ -123,9 +81,9 @@ ProgressHook = Callable[[FetchResult], None]
 class Run:
     """Fetches a set of sources through one Fetcher and writes the results to a Store.
 
-    Pages are stored in the order they were fetched. While worker processes analyse
-    some pages, the event loop goes on fetching; it blocks on the oldest analysis only
-    when `Analyser.depth` of them are in flight, which also bounds the bodies in memory.
+    Each page is analysed as it arrives, in this process, and pages are stored in the
+    order they were fetched, `STORE_BATCH` to a transaction (a commit costs more than
+    a 304); a slow site's pages are written as they come (`STORE_WAIT`).
     """
 
     def __init__(
@@ -136,20 +94,12 @@ class Run:
         *,
         settings: Settings | None = None,
         progress: ProgressHook | None = None,
-        workers: int | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.settings = settings or config.settings
         self.tagger = tagger
         self.progress = progress
-        self.analyser = Analyser(
-            tagger,
-            workers,
-            read_previous=store.snapshot_document,
-            database=store.path,
-            release=store.released,
-        )
         self._latest: dict[int, tuple[int, str]] = {}  # page -> its latest (snapshot, hash)
         self.report = RunReport(run_id=0)
         self._checks: list[tuple[str, int, str]] = []  # (source, page, outcome) to count
@@ -157,17 +107,13 @@ class Run:
     async def execute(self, sources: Sequence[Source]) -> RunReport:
         self.report = RunReport(run_id=self.store.start_run())
         jobs = self._first_jobs(sources)
-        try:
-            origins = {source.id: source.url for source in self.config.sources}
-            async with Fetcher(self.settings, origins=origins) as fetcher:
-                for _wave in range(MAX_DISCOVERY_WAVES + 1):
-                    if not jobs:
-                        break
-                    self.analyser.plan(len(jobs))
-                    discovered = await self._wave(fetcher, jobs)
-                    jobs = self._register_discovered(discovered)
-        finally:
-            self.analyser.close()
+        origins = {source.id: source.url for source in self.config.sources}
+        async with Fetcher(self.settings, origins=origins) as fetcher:
+            for _wave in range(MAX_DISCOVERY_WAVES + 1):
+                if not jobs:
+                    break
+                discovered = await self._wave(fetcher, jobs)
+                jobs = self._register_discovered(discovered)
         return self.report
 
     def _first_jobs(self, sources: Sequence[Source]) -> list[_Job]:
@@ -200,15 +146,21 @@ class Run:
             for job in jobs
         ]
         discovered: list[tuple[_Job, list[Link]]] = []
-        waiting = _Waiting()
+        batch: list[_Fetched] = []
+        since = time.monotonic()
         async for result in fetcher.fetch_all(requests):
-            waiting.append(self._received(by_key[result.request.key], result))  # type: ignore[index]
-            self._store_ready(waiting, discovered, final=False)
-        self._store_ready(waiting, discovered, final=True)
+            if not batch:
+                since = time.monotonic()
+            batch.append(self._received(by_key[result.request.key], result))  # type: ignore[index]
+            if len(batch) >= STORE_BATCH or time.monotonic() - since >= STORE_WAIT:
+                self._write(batch, discovered)
+                batch = []
+        if batch:
+            self._write(batch, discovered)
         return discovered
 
     def _received(self, job: _Job, result: FetchResult) -> _Fetched:
-        """A 200 goes to the analyser at once, with the version it is compared to."""
+        """A 200 is analysed at once, against the version it is compared to."""
         if result.outcome != Outcome.OK:
             return _Fetched(job, result)
         previous_id, previous_hash = self._latest.get(job.page.id, (None, None))
@@ -221,61 +173,25 @@ class Run:
             previous_id=previous_id,
             previous_input=job.page.input_hash,
         )
-        return _Fetched(job, result, self.analyser.submit(task), previous_id)
+        found = prepare(task, self.tagger, self.store.snapshot_document)
+        return _Fetched(job, result, found, previous_id)
 
-    def _store_ready(
-        self, waiting: _Waiting, discovered: list[tuple[_Job, list[Link]]], *, final: bool
-    ) -> None:
-        """Store, oldest first, the pages whose analysis is done, in one transaction.
-
-        A commit costs more than a 304, so pages are written `STORE_BATCH` at a time (or
-        once `STORE_BYTES` of bodies wait); the oldest analysis is waited for only when
-        more than `Analyser.depth` pages, or `HELD_BYTES` of bodies, are pending, or at
-        the end of the wave. There, what is ready is written while the workers finish
-        the rest, rather than all of it once they have (with a core idle meanwhile)."""
-        self.analyser.poll()
-        depth = self.analyser.depth
-        if final:
-            while waiting:
-                ready = [self._take(waiting)]  # the oldest, waited for
-                self.analyser.poll()
-                while waiting and waiting[0].ready() and len(ready) < STORE_BATCH:
-                    ready.append(self._take(waiting))
-                self._write(ready, discovered)
-            return
-        if not waiting.worth_writing(depth):
-            return
-        ready = []
-        while waiting and (len(waiting) > depth or waiting.held > HELD_BYTES or waiting[0].ready()):
-            ready.append(self._take(waiting))
-        if ready:
-            self._write(ready, discovered)
-
-    def _take(self, waiting: _Waiting) -> tuple[_Fetched, Finding | None]:
-        """The oldest page waiting, with its analysis (waited for)."""
-        item = waiting.popleft()
-        return item, self.analyser.result(item.analysis) if item.analysis else None
-
-    def _write(
-        self,
-        ready: list[tuple[_Fetched, Finding | None]],
-        discovered: list[tuple[_Job, list[Link]]],
-    ) -> None:
+    def _write(self, batch: list[_Fetched], discovered: list[tuple[_Job, list[Link]]]) -> None:
         with self.store.transaction():
-            for item, found in ready:
-                links = self._handle(item, found)
+            for item in batch:
+                links = self._handle(item)
                 if links:
                     discovered.append((item.job, links))
             self.store.count_checks(self.report.run_id, self._checks)
             self._checks.clear()
         if self.progress:
-            for item, _ in ready:
+            for item in batch:
                 self.progress(item.result)
 
     # -- one page -------------------------------------------------------------------
-    def _handle(self, item: _Fetched, found: Finding | None) -> list[Link]:
+    def _handle(self, item: _Fetched) -> list[Link]:
         """Record one fetch result; returns the links the page offers to watch."""
-        job, result = item.job, item.result
+        job, result, found = item.job, item.result, item.found
         base = {
             "run_id": self.report.run_id,
             "page_id": job.page.id,
@@ -330,12 +246,7 @@ class Run:
 
     def _store_version(self, item: _Fetched, found: Finding, base: dict) -> None:
         job, result = item.job, item.result
-        if found.body_data:
-            body = self.store.store_compressed_body(
-                found.body_hash, found.body_data, found.content_type, len(result.content)
-            )
-        else:
-            body = self.store.store_body(result.content, found.content_type, job.page.id)
+        body = self.store.store_body(result.content, found.content_type, job.page.id)
         fetch_id = self.store.record_fetch(**base, outcome="ok", body_hash=body)
         snapshot_id = self.store.add_version(
             job.page.id,
@@ -416,16 +327,6 @@ def _filtered(source: Source, links: list[Link]) -> list[Link]:
     return list(kept.values())[: source.max_items]
 
 
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop where it is installed: a run is mostly event-loop callbacks (several
-    per request), which libuv runs faster; otherwise asyncio's own (None)."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
 def due_sources(
     store: Store, sources: Sequence[Source], *, now: datetime, force: bool = False
 ) -> list[Source]:
@@ -447,17 +348,14 @@ def run_sources(
     force: bool = False,
     now: datetime | None = None,
     progress: ProgressHook | None = None,
-    workers: int | None = None,
 ) -> RunReport:
-    """The synchronous entry the CLI and the demo call. `workers`: processes analysing
-    pages (default: one a core; 1 analyses in-process)."""
+    """The synchronous entry the CLI and the demo call."""
     now = now or datetime.now(UTC)
     store.sync_sources(config)
     sources = due_sources(store, config.sources, now=now, force=force)
-    run = Run(store, config, tagger, settings=settings, progress=progress, workers=workers)
+    run = Run(store, config, tagger, settings=settings, progress=progress)
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            report = runner.run(run.execute(sources))
+        report = asyncio.run(run.execute(sources))
         due = {s.id for s in sources}
         report.skipped_sources = [s.id for s in config.sources if s.id not in due]
         exit_code = 1 if report.failed else 0

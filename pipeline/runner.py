@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import heap
 from pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
 from pipeline.errors import EXIT_SOURCES_FAILED
 from pipeline.lock import run_lock
@@ -20,7 +19,6 @@ from pipeline.sourcestate import SourceState, alarming_failures, read_states
 from pipeline.store import Store
 from pipeline.tag import Tagger
 from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.warmup import analysis_workers
 from scrapers import REGISTRY
 
 if TYPE_CHECKING:  # pipeline.deliver (mail, rendering) is imported only to send
@@ -40,7 +38,6 @@ class RunRequest:
     per_host_limit: int | None = None
     site: str | None = None  # replaces {site} in a sources file (the demo's local server)
     subscribers: Path | None = None  # None: data/subscribers.toml if it exists
-    workers: int | None = None  # processes analysing pages; None: $SOTEWATCH_WORKERS or cores
 
 
 def load_config(sources: Path | None, taxonomy: Taxonomy, site: str | None = None) -> SourcesConfig:
@@ -98,9 +95,8 @@ class RunOutcome:
 
 def run_command(request: RunRequest) -> RunOutcome:
     """`sotewatch run`: fetch what is due, store, diff, tag, index; send the due digests."""
-    with heap.paused():  # set-up: what it allocates, the run keeps
-        taxonomy = load_taxonomy()
-        config = load_config(request.sources, taxonomy, request.site)
+    taxonomy = load_taxonomy()
+    config = load_config(request.sources, taxonomy, request.site)
     if request.only:
         config = config.only(list(request.only))
     # before any fetch: a run that cannot send to anyone says so at once
@@ -120,16 +116,14 @@ def run_command(request: RunRequest) -> RunOutcome:
             tick, close = progress_hook()
             tagger = Tagger(taxonomy)
             try:
-                with heap.frozen():  # what the run keeps, out of the collector's way
-                    report = run_sources(
-                        store,
-                        config,
-                        tagger,
-                        settings=settings,
-                        force=request.force or bool(request.only),
-                        progress=tick,
-                        workers=analysis_workers(request.workers),
-                    )
+                report = run_sources(
+                    store,
+                    config,
+                    tagger,
+                    settings=settings,
+                    force=request.force or bool(request.only),
+                    progress=tick,
+                )
             finally:
                 close()
             states = read_states(store.conn, config.sources)

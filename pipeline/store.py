@@ -1,7 +1,7 @@
 """The SQLite database: every fetch, every distinct version of a page, every change.
 
-One transaction per page (`Store.page_transaction`) so that a run killed at any
-moment leaves either all of a page's rows or none of them. Raw bodies are
+A run writes its pages in batched transactions (`Store.transaction`) so that a run
+killed at any moment leaves either all of a page's rows or none of them. Raw bodies are
 content-addressed and compressed, stored once however many fetches share them.
 """
 
@@ -11,22 +11,19 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import sqlite_utils
 
 from pipeline import bodies
 from pipeline.config import Source, SourcesConfig
 from pipeline.migrations import migrate
-from pipeline.models import Change, Document, Link
+from pipeline.models import Change, Document, Link, content_hash
 from pipeline.transaction import immediate
-
-if TYPE_CHECKING:  # for the callers that query through it: a run never imports it
-    import sqlite_utils
-
 
 _stamp: tuple[int, str] = (-1, "")  # the last second stamped, and its stamp
 
@@ -43,7 +40,7 @@ def utcnow() -> str:
 
 def doc_hash(doc: Document) -> str:
     """Identity of what a page says: two fetches with the same hash are one version."""
-    return hashlib.sha256(doc.to_json().encode("utf-8")).hexdigest()
+    return content_hash(doc.to_json())
 
 
 # Bytes per database page, for a new database. A version's document is 5-50 KB of JSON:
@@ -78,8 +75,6 @@ def open_connection(path: Path | str) -> sqlite3.Connection:
 
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """`open_connection` with sqlite-utils over it."""
-    import sqlite_utils
-
     return sqlite_utils.Database(open_connection(path))
 
 
@@ -126,41 +121,14 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.db = sqlite_utils.Database(conn)  # for everything but a run's per-page writes
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
         return cls(open_connection(path))
 
-    @cached_property
-    def db(self) -> sqlite_utils.Database:
-        """sqlite-utils over the store's connection, for the callers that query through
-        it (digests, search, feeds, tests). The store itself writes plain SQL, so a run
-        never imports sqlite-utils (about 50 ms of every run's start-up)."""
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.conn)
-
     def close(self) -> None:
         self.conn.close()
-
-    @contextmanager
-    def released(self) -> Iterator[None]:
-        """The connection closed for the block, then opened again: for a process forked
-        meanwhile (the workers' fork server, pipeline/forkserver.py) to be free to open
-        the database. SQLite's state does not survive a fork: a process forked while a
-        connection is open must not open that database (sqlite.org/howtocorrupt.html).
-        A database in memory stays open: no other process could open it anyway."""
-        path = self.path
-        if path is None:
-            yield
-            return
-        assert not self.conn.in_transaction, "released inside a transaction"
-        self.conn.close()
-        try:
-            yield
-        finally:
-            self.conn = open_connection(path)
-            self.__dict__.pop("db", None)  # sqlite-utils over the closed connection
 
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all."""
@@ -189,28 +157,17 @@ class Store:
             self._upsert("networks", networks, "slug")
 
     def _upsert(self, table: str, rows: Sequence[dict[str, Any]], pk: str) -> None:
-        """Insert the rows, or update the columns given of those already there (as
-        sqlite-utils' `upsert_all` does, for a table the migrations made)."""
-        if not rows:
-            return
-        columns = list(rows[0])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
-        on_conflict = f"do update set {updates}" if updates else "do nothing"
-        self.conn.executemany(
-            f"""insert into {table} ({", ".join(columns)})
-                values ({", ".join(f":{c}" for c in columns)})
-                on conflict ({pk}) {on_conflict}""",
-            rows,
-        )
+        if rows:
+            self.db[table].upsert_all(rows, pk=pk)
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self) -> int:
         with self.transaction():
-            return self._insert("runs", {"started": utcnow(), "status": "running"})
+            return int(self.db["runs"].insert({"started": utcnow(), "status": "running"}).last_pk)
 
     def finish_run(self, run_id: int, **stats: Any) -> None:
         with self.transaction():
-            self._update("runs", run_id, {"finished": utcnow(), **stats})
+            self.db["runs"].update(run_id, {"finished": utcnow(), **stats})
 
     # -- pages ------------------------------------------------------------------------
     def page(self, source: Source, url: str, family: str, discovered_from: int | None) -> PageRow:
@@ -222,7 +179,9 @@ class Store:
             return self.page_row_or_insert(source, url, family, discovered_from)
 
     def _page_row(self, source_id: str, url: str) -> PageRow | None:
-        rows = self._dicts("select * from pages where source_id = ? and url = ?", [source_id, url])
+        rows = list(
+            self.db.query("select * from pages where source_id = ? and url = ?", [source_id, url])
+        )
         return PageRow.from_row(rows[0]) if rows else None
 
     def update_page(self, page_id: int, **values: Any) -> None:
@@ -230,16 +189,12 @@ class Store:
         self._update("pages", page_id, values)
 
     def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        """Plain SQL, as `_insert`, for a write a run makes for every page."""
         if values:
             assignments = ", ".join(f"{column} = :{column}" for column in values)
             self.conn.execute(
                 f"update {table} set {assignments} where id = :id", {**values, "id": row_id}
             )
-
-    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def last_checked(self, source_id: str) -> str | None:
         """When a finished run last reached the source (a killed run does not count:
@@ -253,15 +208,15 @@ class Store:
         row = self.conn.execute(sql, {"s": source_id}).fetchone()
         return row[0] if row else None
 
-    # -- fetches, bodies, snapshots, changes (call inside page_transaction) --------------
+    # -- fetches, bodies, snapshots, changes (call inside transaction) -------------------
     def record_fetch(self, **row: Any) -> int:
         """A fetch that did something: a new version, a failure, a 404, a block."""
         return self._insert("fetches", {"fetched_at": utcnow(), **row})
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """One row into a table the migrations made; its rowid. Plain SQL because a run
-        writes thousands of rows, and sqlite-utils' `insert` reads the table's schema
-        again for every one of them."""
+        writes rows for every page, and sqlite-utils' `insert` and `update` read the
+        table's schema again for each one (about 20 and 70 times the cost)."""
         columns = ", ".join(row)
         values = ", ".join(f":{column}" for column in row)
         sql = f"insert into {table} ({columns}) values ({values})"
@@ -322,12 +277,6 @@ class Store:
             [page_id],
         ).fetchone()
         return (row[0], self.body(row[0])) if row else None
-
-    def store_compressed_body(self, digest: str, data: bytes, content_type: str, size: int) -> str:
-        """`store_body` for a body hashed and compressed on its own elsewhere (an analysis
-        worker, for a page's first version: there is no key body to compress it against)."""
-        self._insert_body(digest, bodies.Packed(data, "zstd"), content_type, size)
-        return digest
 
     def body(self, digest: str) -> bytes:
         row = self.conn.execute(
@@ -429,7 +378,7 @@ class Store:
     def active_pages(self) -> dict[str, list[PageRow]]:
         """The active pages of every source, in id order."""
         pages: dict[str, list[PageRow]] = {}
-        for row in self._dicts("select * from pages where status = 'active' order by id"):
+        for row in self.db.query("select * from pages where status = 'active' order by id"):
             pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
         return pages
 
@@ -479,7 +428,7 @@ class Store:
 
     @property
     def path(self) -> Path | None:
-        """The database file, None for one in memory (which no other process can open)."""
+        """The database file (named in storage errors), None for one in memory."""
         for _seq, name, file in self.conn.execute("pragma database_list"):
             if name == "main":
                 return Path(file) if file else None
@@ -501,19 +450,15 @@ class Store:
         *,
         title: str,
         language: str,
-        document_json: str | bytes,
+        document_json: str,
         digest: str,
         body_hash: str | None,
     ) -> int:
-        """`add_snapshot` from a document already serialised (by an analysis worker).
-
-        The JSON may come as UTF-8 bytes, which SQLite stores as text as they are: a
-        worker encodes it once (to hash it), and the run neither decodes nor re-encodes
-        32 KB a page."""
+        """`add_snapshot` from a document already serialised (as the run has it)."""
         cursor = self.conn.execute(
             """insert into snapshots
                (page_id, fetch_id, taken_at, doc_hash, title, language, document, body_hash)
-               values (?, ?, ?, ?, ?, ?, cast(? as text), ?)""",
+               values (?, ?, ?, ?, ?, ?, ?, ?)""",
             [page_id, fetch_id, utcnow(), digest, title, language, document_json, body_hash],
         )
         return int(cursor.lastrowid or 0)

@@ -87,8 +87,7 @@ def tokenize(text: str) -> list[Token]:
 
 @cache
 def lexicon_of(taxonomy: Taxonomy) -> Lexicon:
-    """The lexicon of a taxonomy, built once a process (160 ms): the workers' fork server
-    builds that of data/taxonomy.toml for all of them (pipeline/prewarm_tagging.py)."""
+    """The lexicon of a taxonomy, built once a process."""
     from pipeline.lexicon import build_lexicon
 
     return build_lexicon(taxonomy)

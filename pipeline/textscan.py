@@ -44,21 +44,6 @@ def _latin1_words(words: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(w.encode("latin-1") for w in words if all(ord(c) < 256 for c in w))
 
 
-def lacks(text: str, chars: str) -> bool:
-    """Whether none of `chars` (Latin-1 characters) occurs in `text`: for a Latin-1 text
-    one translation that deletes them, else one memchr scan per character."""
-    try:
-        raw = text.encode("latin-1")
-    except UnicodeEncodeError:
-        return not any(char in text for char in chars)
-    return len(raw.translate(None, _latin1_bytes(chars))) == len(raw)
-
-
-@lru_cache(maxsize=64)
-def _latin1_bytes(chars: str) -> bytes:
-    return chars.encode("latin-1")
-
-
 DIGITS = "0123456789"  # in Latin-1 text, all that the regex \\d finds
 
 

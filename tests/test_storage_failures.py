@@ -140,7 +140,7 @@ def test_run_exits_5_with_a_message_not_a_traceback(
 
     monkeypatch.setattr(runner_module, "prepare_store", full)
     db = tmp_path / "watch.db"
-    args = ["--db", str(db), "run", "--sources", str(sources), "--no-send", "--workers", "1"]
+    args = ["--db", str(db), "run", "--sources", str(sources), "--no-send"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 5, result.output
     assert "disk is full" in result.output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
 from pathlib import Path
 
@@ -67,14 +65,12 @@ def test_a_page_registered_twice_is_one_row(store: Store) -> None:
     assert store.db.execute("select count(*) from pages").fetchone() == (1,)
 
 
-@pytest.mark.parametrize("form", ["str", "utf-8 bytes"])
-def test_a_version_stored_from_its_json_reads_back_as_text(store: Store, form: str) -> None:
-    """A worker hands the run the JSON it hashed, as UTF-8 bytes; stored, it is text."""
+def test_a_version_stored_from_its_json_reads_back_as_text(store: Store) -> None:
     doc = Document(
         url="http://x/a", title="Hyvinvointialueet", sections=(Section(("Pääsy",), ("Ääni",)),)
     )
     page = store.add_pages([(STM, doc.url, "generic")])[0]
-    document = doc.to_json() if form == "str" else doc.to_json().encode("utf-8")
+    document = doc.to_json()
     with store.transaction():
         fetch_id = store.record_fetch(page_id=page.id, url=doc.url, outcome="ok")
         snapshot_id = store.add_version(
@@ -120,35 +116,3 @@ def database_of_4_kb_pages(path: Path) -> Path:
     old.execute("create table t (x)")
     old.close()
     return path
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
-def test_a_process_forked_while_the_store_is_released_can_read_the_database(
-    store: Store,
-) -> None:
-    """What the workers' fork server needs (pipeline/forkserver.py): SQLite's state does
-    not survive a fork, so the run's connection is closed while the server is forked."""
-    store.start_run()
-    database = f"file:{store.path}?mode=ro"
-    with store.released():
-        pid = os.fork()
-        if pid == 0:  # the child: read the database afresh, then leave without clean-up
-            try:
-                os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # as the fork server does
-                with contextlib.closing(sqlite3.connect(database, uri=True)) as conn:
-                    (runs,) = conn.execute("select count(*) from runs").fetchone()
-                os._exit(0 if runs == 1 else 1)
-            except BaseException:
-                os._exit(2)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    store.start_run()  # open again, and writable
-    assert store.conn.execute("select count(*) from runs").fetchone() == (2,)
-
-
-def test_a_database_in_memory_stays_open_while_released() -> None:
-    store = Store.open(":memory:")
-    store.start_run()
-    with store.released():
-        pass
-    assert store.conn.execute("select count(*) from runs").fetchone() == (1,)
