@@ -97,7 +97,7 @@ def _run(store: Store, server: ThreadingHTTPServer, tmp_path: Path):
     config = SourcesConfig(tmp_path / "sources.toml", SETTINGS, (source,))
     tagger = Tagger(load_taxonomy(), lemmatiser=lambda word, lang: word)
     with stamina.set_testing(True, attempts=1):
-        return run_sources(store, config, tagger, settings=SETTINGS, force=True, workers=1)
+        return run_sources(store, config, tagger, settings=SETTINGS, force=True)
 
 
 def test_a_full_disk_stops_the_run_marked_failed_keeping_what_was_stored(
