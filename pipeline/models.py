@@ -70,6 +70,8 @@ class Document:
     links: tuple[Link, ...] = ()
     published: str | None = None  # ISO date of publication, when the page gives one
     kind: str = "page"  # "page", "listing", "feed", "pdf"
+    # "thin": the main-content extractor missed the page, which is read whole instead
+    extraction: str = ""
 
     @property
     def text(self) -> str:
@@ -90,7 +92,7 @@ class Document:
         given document. Built by hand: `asdict` deep-copies every field, slowly; and
         when no string needs escaping (the common case, told by one scan of them all)
         written out directly, byte for byte what json.dumps writes."""
-        if _PLAIN_LAYOUT and _plain_strings(self):
+        if _PLAIN_LAYOUT and not self.extraction and _plain_strings(self):
             return _plain_json(self)
         data = {
             "url": self.url,
@@ -104,6 +106,8 @@ class Document:
             "published": self.published,
             "kind": self.kind,
         }
+        if self.extraction:  # absent when "": the documents stored before it hash the same
+            data["extraction"] = self.extraction
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -120,6 +124,7 @@ class Document:
             links=tuple(Link(**link) for link in raw.get("links", ())),
             published=raw.get("published"),
             kind=raw.get("kind", "page"),
+            extraction=raw.get("extraction", ""),
         )
 
 
@@ -173,7 +178,17 @@ def _array(items: tuple[str, ...]) -> str:
 # `_plain_json` writes these fields; should one be added, json.dumps writes them all.
 _PLAIN_LAYOUT = (
     [f.name for f in fields(Document)]
-    == ["url", "title", "language", "sections", "contacts", "links", "published", "kind"]
+    == [
+        "url",
+        "title",
+        "language",
+        "sections",
+        "contacts",
+        "links",
+        "published",
+        "kind",
+        "extraction",
+    ]
     and sorted(f.name for f in fields(Section)) == ["paragraphs", "path"]
     and sorted(f.name for f in fields(Contact))
     == ["email", "name", "organisation", "phone", "section", "title"]

@@ -256,7 +256,7 @@ def densest_block(body: Element) -> Element:
     holder credits its parent fully and its grandparent half."""
     scores: dict[Element, float] = {}
     for holder in body.iterdescendants(*TEXT_HOLDERS):
-        length = len(text(holder, " ", strip=True)) - _link_text(holder) * 0.5
+        length = len(text(holder, " ", strip=True)) - link_text(holder) * 0.5
         for weight, ancestor in zip((1.0, 0.5), holder.iterancestors(), strict=False):
             scores[ancestor] = scores.get(ancestor, 0.0) + length * weight
     if not scores:
@@ -444,7 +444,8 @@ def _inside_content(element: Element) -> bool:
     )
 
 
-def _link_text(element: Element) -> int:
+def link_text(element: Element) -> int:
+    """The length of the text of the links below `element`."""
     return sum(len(text(a, " ", strip=True)) for a in element.iterdescendants("a"))
 
 

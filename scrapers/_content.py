@@ -1,0 +1,130 @@
+"""Which of a page's blocks are its main content: trafilatura decides, we keep our shape.
+
+trafilatura is the field's reference main-content extractor; sotewatch still builds its
+own Document (sections by heading, list items, table rows, contacts) from its own blocks,
+and keeps each block whose words trafilatura kept. When what is kept is far less than
+the page shows (`THIN_SHARE`), the page is read from all its visible blocks instead and
+flagged "thin extraction", so a page the extractor misses is never watched in silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from scrapers._html import Block
+
+# The extractor's content under a quarter of the visible text: it missed the page's point.
+THIN_SHARE = 0.25
+# Below this many visible characters a page is too small to call its extraction thin.
+THIN_MIN_VISIBLE = 200
+_WORD = re.compile(r"\w+")
+# A block this long found anywhere in the content (not only after the previous match)
+# is content: short ones ("Home", "Print") are kept only in reading order.
+_ANYWHERE_WORDS = 5
+# A long block whose word triples are mostly in the content is kept (the extractor may
+# have trimmed an inline element from it).
+_PARTIAL_WORDS = 10
+_PARTIAL_SHARE = 0.5
+
+
+class Selection(NamedTuple):
+    """The blocks read as the page's content, and whether they are the thin fallback."""
+
+    items: list[Block]
+    thin: bool
+    dropped: list[Block]
+
+
+def main_text(markup: str, fast: bool = True) -> str:
+    """trafilatura's main text of a page ("" when it finds none); `fast` without its
+    second opinions (readability and jusText), which cost it twice the time."""
+    import trafilatura  # imported on the first HTML page: it brings its own parsers
+
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its dependencies warn about their own internals
+        found = trafilatura.extract(
+            markup, fast=fast, include_comments=False, include_tables=True, deduplicate=False
+        )
+    return found or ""
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def choose(items: Sequence[Block], markup: str, visible: int) -> Selection:
+    """The blocks of `items` that are the page's main content.
+
+    trafilatura reads the page fast; when what it keeps is thin, it reads it again with
+    its second opinions; still thin, every visible block is kept, flagged thin."""
+    for fast in (True, False):
+        selection = select(items, main_text(markup, fast), visible)
+        if not selection.thin:
+            return selection
+    return selection
+
+
+def select(items: Sequence[Block], content: str, visible: int) -> Selection:
+    """The blocks of `items` that `content` (the extractor's text) holds, in page order;
+    all of them, flagged thin, when those are under `THIN_SHARE` of `visible`, the
+    length of the page's text outside links (menus and link lists are not what it says)."""
+    kept = _with_title(items, _aligned(items, content))
+    held = sum(len(items[i].text) for i in kept)
+    if visible >= THIN_MIN_VISIBLE and held < THIN_SHARE * visible:
+        return Selection(list(items), True, [])
+    chosen = set(kept)
+    return Selection(
+        [items[i] for i in sorted(chosen)],
+        False,
+        [item for i, item in enumerate(items) if i not in chosen],
+    )
+
+
+def _aligned(items: Sequence[Block], content: str) -> list[int]:
+    """Indexes of the blocks found in `content`: a whole line of it, else in reading order
+    after the previous block found, else (a long block) anywhere or mostly.
+
+    Words are compared run together: extractors join list items and table cells with
+    or without a space ("yksiListan"), and a block's words must be found in order."""
+    tokens = words(content)
+    stream = "".join(tokens)
+    lines = {"".join(words(line)) for line in content.splitlines()}
+    triples = set(zip(tokens, tokens[1:], tokens[2:], strict=False))
+    cursor = 0
+    kept: list[int] = []
+    for index, item in enumerate(items):
+        own = words(item.text)
+        if not own:
+            continue
+        needle = "".join(own)
+        if needle in lines:
+            kept.append(index)
+            continue
+        at = stream.find(needle, cursor)
+        if at < 0 and len(own) >= _ANYWHERE_WORDS:
+            at = stream.find(needle)
+        if at >= 0:
+            kept.append(index)
+            cursor = max(cursor, at + len(needle))
+        elif len(own) >= _PARTIAL_WORDS and _mostly_in(own, triples):
+            kept.append(index)
+    return kept
+
+
+def _mostly_in(own: list[str], triples: set[tuple[str, ...]]) -> bool:
+    mine = list(zip(own, own[1:], own[2:], strict=False))
+    return sum(triple in triples for triple in mine) >= _PARTIAL_SHARE * len(mine)
+
+
+def _with_title(items: Sequence[Block], kept: list[int]) -> list[int]:
+    """The page's first h1 stays: sections hang under it, whatever the extractor thought
+    of it (most drop it as the title, which is metadata to them)."""
+    first = next((i for i, item in enumerate(items) if item.level == 1), None)
+    if first is None or first in kept:
+        return kept
+    return sorted([first, *kept])
