@@ -31,6 +31,9 @@ _PARTIAL_WORDS = 10
 _PARTIAL_SHARE = 0.5
 
 
+TABLE_CELLS = " | "  # how scrapers/_html.py joins a table row's cells
+
+
 class Selection(NamedTuple):
     """The blocks read as the page's content, and whether they are the thin fallback."""
 
@@ -73,7 +76,7 @@ def select(items: Sequence[Block], content: str, visible: int) -> Selection:
     """The blocks of `items` that `content` (the extractor's text) holds, in page order;
     all of them, flagged thin, when those are under `THIN_SHARE` of `visible`, the
     length of the page's text outside links (menus and link lists are not what it says)."""
-    kept = _with_title(items, _aligned(items, content))
+    kept = _with_title(items, _with_tables(items, _aligned(items, content)))
     held = sum(len(items[i].text) for i in kept)
     if visible >= THIN_MIN_VISIBLE and held < THIN_SHARE * visible:
         return Selection(list(items), True, [])
@@ -114,6 +117,20 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
         elif len(own) >= _PARTIAL_WORDS and _mostly_in(own, triples):
             kept.append(index)
     return kept
+
+
+def _with_tables(items: Sequence[Block], kept: list[int]) -> list[int]:
+    """With the table rows between two kept blocks: extractors often leave a data table
+    out of the passage around it (a list of sub-processors, of contacts per county)."""
+    out: list[int] = []
+    for index in kept:
+        if out and index - out[-1] > 1:
+            gap = range(out[-1] + 1, index)
+            rows = sum(TABLE_CELLS in items[i].text for i in gap)
+            if rows > len(gap) / 2:  # a caption, a row of one cell: still the table
+                out.extend(gap)
+        out.append(index)
+    return out
 
 
 def _mostly_in(own: list[str], triples: set[tuple[str, ...]]) -> bool:
