@@ -169,6 +169,7 @@ class Finding:
     body_hash: str = ""  # sha256 of the raw body, as `Store.store_body` keys it
     body_data: bytes = b""  # the raw body compressed with zstd, ready to store
     content_type: str = ""  # of a new version's body, with the charset it was decoded with
+    thin: bool = False  # the page was read whole: its main content was not found
 
 
 def prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None = None) -> Finding:
@@ -209,6 +210,7 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
             digest=digest,
             discovered=doc.discovered,
             input_key=key,
+            thin=doc.extraction == "thin",
         )
     previous = task.previous_document(read_previous)
     reason = soft_failure(doc, previous)
@@ -220,6 +222,8 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     if previous is not None or task.announce_new:
         title = doc.title or (previous.title if previous else "")
         found = diff_documents(previous, doc, page_url=task.page.url, page_title=title)
+        if previous is not None and previous.extraction != doc.extraction:
+            found = []  # read whole, or no longer: the switch is ours, not the page's
         changes = tag_all(found, doc.language, task.source, tagger)
     return Finding(
         title=doc.title,
@@ -235,6 +239,7 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
         body_data=bodies.pack(task.page.content).data if previous is None else b"",
         content_type=task.page.content_type,
         input_key=key,
+        thin=doc.extraction == "thin",
     )
 
 

@@ -35,6 +35,7 @@ import sqlite_utils
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
 from pipeline.errors import DeliveryError
 from pipeline.mail import Mailer, MailSettings, build_message
+from pipeline.models import THIN_NOTE
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
@@ -421,7 +422,21 @@ def source_health(main_db: sqlite_utils.Database, failing_after: int = 3) -> lis
            group by p.source_id order by 2 desc, 1""",
         [failing_after],
     ).fetchall()
-    return [SourceHealth(label, int(failures), error or "") for label, failures, error in rows]
+    failing = [SourceHealth(label, int(failures), error or "") for label, failures, error in rows]
+    return failing + thin_health(main_db)
+
+
+def thin_health(main_db: sqlite_utils.Database) -> list[SourceHealth]:
+    """Sources with pages read whole (thin extraction): their changes are all the page's
+    text, chrome too, until `include` says where the content is."""
+    rows = main_db.execute(
+        """select coalesce(s.name, p.source_id), group_concat(p.url, ' ')
+           from pages p left join sources s on s.id = p.source_id
+             join snapshots n on n.id = (select max(id) from snapshots where page_id = p.id)
+           where p.status = 'active' and json_extract(n.document, '$.extraction') = 'thin'
+           group by p.source_id order by 1"""
+    ).fetchall()
+    return [SourceHealth(label, 0, f"{THIN_NOTE}: {urls}") for label, urls in rows]
 
 
 def write_demo_outputs(

@@ -58,6 +58,14 @@ class Link:
     kind: str = "page"
 
 
+# What the run log, `status`, the digest and `preview` say of a Document.extraction "thin".
+THIN_NOTE = (
+    "thin extraction: the main-content extractor found under a quarter of the page's "
+    "text, so all its visible text is watched; set the source's `include` to the CSS "
+    "selector of its content (try it with `sotewatch preview`)"
+)
+
+
 @dataclass(frozen=True)
 class Document:
     """What a page says, free of chrome."""
