@@ -23,6 +23,7 @@ from pipeline.noise import apply_noise, compile_rules
 from pipeline.softfail import soft_failure
 from pipeline.tag import Tagger, Tags
 from scrapers import Page, ScraperOptions, get_scraper, load_families
+from scrapers._reader import reader_for
 from scrapers.base import Reading
 
 if TYPE_CHECKING:
@@ -55,10 +56,9 @@ def scraper_options(source: Source) -> ScraperOptions:
 
 
 def family_for(page: Page, family: str) -> str:
-    """A PDF is read as a PDF whatever family the source names."""
-    if page.content_type.split(";")[0].strip().lower() in PDF_TYPES:
-        return "pdf"
-    return family
+    """A PDF is read as a PDF whatever family the source names; a page family's answer
+    that is a feed or a sitemap is read as one (scrapers/_reader.py)."""
+    return reader_for(page, family)
 
 
 @dataclass(frozen=True)

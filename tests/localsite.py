@@ -10,15 +10,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @contextmanager
 def serving(
-    pages: dict[str, bytes], content_type: str = "text/html; charset=utf-8"
+    pages: dict[str, bytes],
+    content_type: str = "text/html; charset=utf-8",
+    types: dict[str, str] | None = None,
 ) -> Iterator[str]:
-    """Serve `pages` (path -> body) and yield the base URL; 404 for any other path."""
+    """Serve `pages` (path -> body; `types`: path -> its own Content-Type) and yield the
+    base URL; 404 for any other path."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            body = pages.get(self.path.split("?")[0])
+            path = self.path.split("?")[0]
+            body = pages.get(path)
             self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Type", (types or {}).get(path, content_type))
             self.send_header("Content-Length", str(len(body or b"")))
             self.end_headers()
             self.wfile.write(body or b"")
