@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.analyse import Task, prepare  # noqa: E402
 from pipeline.config import Source  # noqa: E402
 from pipeline.decode import decode_text  # noqa: E402
+from pipeline.models import Document  # noqa: E402
 from pipeline.noise import apply_noise  # noqa: E402
 from pipeline.tag import Tagger  # noqa: E402
 from pipeline.taxonomy import load_taxonomy  # noqa: E402
@@ -63,8 +64,18 @@ def page_of(content: bytes, url: str) -> Page:
 
 
 def sotewatch_text(content: bytes, url: str) -> str:
-    doc = get_scraper("generic").parse(page_of(content, url))
-    return apply_noise(doc).text
+    return reading_text(apply_noise(get_scraper("generic").parse(page_of(content, url))))
+
+
+def reading_text(doc: Document) -> str:
+    """The Document's text in reading order, each heading once (`Document.text` repeats
+    a section's whole heading path, which would count the title again per section)."""
+    parts = [doc.title]
+    for section in doc.sections:
+        if section.path and section.path[-1] != parts[-1]:
+            parts.append(section.path[-1])
+        parts.extend(section.paragraphs)
+    return "\n\n".join(part for part in parts if part)
 
 
 def trafilatura_text(content: bytes, url: str) -> str:
