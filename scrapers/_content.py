@@ -21,6 +21,11 @@ from scrapers._html import Block
 THIN_SHARE = 0.25
 # Below this many visible characters a page is too small to call its extraction thin.
 THIN_MIN_VISIBLE = 200
+# Content of this many characters is a reading of its own, however much else the page
+# shows (a blog post under a long comment thread, an article among long link lists).
+THIN_MAX_HELD = 2000
+# A fast reading under this share of the page's text asks trafilatura's second opinions.
+SECOND_OPINION_SHARE = 0.5
 _WORD = re.compile(r"\w+")
 # A block this long found anywhere in the content (not only after the previous match)
 # is content: short ones ("Home", "Print") are kept only in reading order.
@@ -40,6 +45,7 @@ class Selection(NamedTuple):
     items: list[Block]
     thin: bool
     dropped: list[Block]
+    held: int  # characters the extractor's content held (before any fallback)
 
 
 def main_text(markup: str, fast: bool = True) -> str:
@@ -63,28 +69,31 @@ def words(text: str) -> list[str]:
 def choose(items: Sequence[Block], markup: str, visible: int) -> Selection:
     """The blocks of `items` that are the page's main content.
 
-    trafilatura reads the page fast; when what it keeps is thin, it reads it again with
-    its second opinions; still thin, every visible block is kept, flagged thin."""
-    for fast in (True, False):
-        selection = select(items, main_text(markup, fast), visible)
-        if not selection.thin:
-            return selection
-    return selection
+    trafilatura reads the page fast; when what it keeps is under `SECOND_OPINION_SHARE`
+    of the page, it reads it again with its second opinions (readability, jusText) and
+    the longer reading wins; still thin, every visible block is kept, flagged thin."""
+    selection = select(items, main_text(markup, fast=True), visible)
+    if selection.held >= SECOND_OPINION_SHARE * visible:
+        return selection
+    second = select(items, main_text(markup, fast=False), visible)
+    return second if second.held > selection.held else selection
 
 
 def select(items: Sequence[Block], content: str, visible: int) -> Selection:
     """The blocks of `items` that `content` (the extractor's text) holds, in page order;
     all of them, flagged thin, when those are under `THIN_SHARE` of `visible`, the
-    length of the page's text outside links (menus and link lists are not what it says)."""
+    length of the page's text outside links (menus and link lists are not what it says),
+    and short (`THIN_MAX_HELD`)."""
     kept = _with_title(items, _with_tables(items, _aligned(items, content)))
     held = sum(len(items[i].text) for i in kept)
-    if visible >= THIN_MIN_VISIBLE and held < THIN_SHARE * visible:
-        return Selection(list(items), True, [])
+    if visible >= THIN_MIN_VISIBLE and held < min(THIN_SHARE * visible, THIN_MAX_HELD):
+        return Selection(list(items), True, [], held)
     chosen = set(kept)
     return Selection(
         [items[i] for i in sorted(chosen)],
         False,
         [item for i, item in enumerate(items) if i not in chosen],
+        held,
     )
 
 

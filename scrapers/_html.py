@@ -161,6 +161,7 @@ def strip_chrome(
     _drop_related_boxes(root, tell)
     # iter(etree.Element): elements only, comments and the like left out in C
     chrome = [(e, r) for e in root.iter(etree.Element) if e.attrib and (r := _is_chrome(e))]
+    chrome = [(e, r) for e, r in chrome if not _holds_prose(e, r)]
     for selector, found in zip(exclude, select_all(root, exclude), strict=True):
         chrome.extend((element, f"exclude {selector!r}") for element in found)
     for element, rule in chrome:
@@ -171,6 +172,17 @@ def strip_chrome(
 
 
 Report = Callable[[str, Element], None]
+# Furniture is short or made of links: an element named like furniture ("sharing",
+# "related", "tags") that holds this much text outside links is where the content is
+# (a theme's "documentContent__sharingContainer"). Banners and hidden text go anyway.
+PROSE_CHARS = 1000
+_ALWAYS_CHROME = ("hidden", "class *cookie*", "class *consent*", "class *gdpr*")
+
+
+def _holds_prose(element: Element, rule: str) -> bool:
+    if rule in _ALWAYS_CHROME or rule.startswith(("id cookie", "role=")):
+        return False
+    return len(text(element, " ", strip=True)) - link_text(element) >= PROSE_CHARS
 
 
 def _silent(rule: str, element: Element) -> None:
