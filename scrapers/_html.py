@@ -149,6 +149,8 @@ def strip_chrome(
     Comments stay: every reader below skips them, as it skipped bs4's Comments."""
     tell = report or _silent
     for element in list(root.iter(*CHROME_TAGS)):
+        if element.tag == "aside" and first_below(element, "main", "h1", "article") is not None:
+            continue  # an unclosed <aside> swallowed the article that follows it
         tell(f"<{element.tag}>", element)
         drop(element)
     for element in list(root.iter("meta", "link")):
@@ -183,6 +185,12 @@ def _holds_prose(element: Element, rule: str) -> bool:
     if rule in _ALWAYS_CHROME or rule.startswith(("id cookie", "role=")):
         return False
     return len(text(element, " ", strip=True)) - link_text(element) >= PROSE_CHARS
+
+
+def _is_prose(element: Element) -> bool:
+    """A paragraph of text, not of links: a sentence or more, under a third of it links."""
+    length = len(text(element, " ", strip=True))
+    return element.tag == "p" and length >= 80 and link_text(element) < length / 3
 
 
 def _silent(rule: str, element: Element) -> None:
@@ -237,7 +245,12 @@ def _drop_related_boxes(root: Element, tell: Report = _silent) -> None:
         if not RELATED_HEADING.match(clean(text(heading, " "))):
             continue
         box = heading.getparent()
-        if box is not None and box.tag not in _PROTECTED and _opening(box) is heading:
+        if (
+            box is not None
+            and box.tag not in _PROTECTED
+            and _opening(box) is heading
+            and not _holds_prose(box, "related-links box")
+        ):
             tell("related-links box", box)
             drop(box)
             continue
@@ -247,6 +260,8 @@ def _drop_related_boxes(root: Element, tell: Report = _silent) -> None:
                 continue
             if sibling.tag in HEADINGS and HEADINGS[sibling.tag] <= level:
                 break
+            if _is_prose(sibling):
+                break  # the article goes on: the links box ended above
             tell("related-links box", sibling)
             drop(sibling)
         tell("related-links box", heading)
