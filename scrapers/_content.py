@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -105,7 +106,7 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
     or without a space ("yksiListan"), and a block's words must be found in order."""
     tokens = words(content)
     stream = "".join(tokens)
-    lines = {"".join(words(line)) for line in content.splitlines()}
+    lines = Counter("".join(words(line)) for line in content.splitlines())
     triples = set(zip(tokens, tokens[1:], tokens[2:], strict=False))
     cursor = 0
     kept: list[int] = []
@@ -114,11 +115,11 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
         if not own:
             continue
         needle = "".join(own)
-        if needle in lines:
-            kept.append(index)
-            continue
         at = stream.find(needle, cursor)
-        if at < 0 and len(own) >= _ANYWHERE_WORDS:
+        if lines[needle] > 0:  # as often as the content has the line, anywhere
+            lines[needle] -= 1
+            at = at if at >= 0 else stream.find(needle)
+        elif at < 0 and len(own) >= _ANYWHERE_WORDS:
             at = stream.find(needle)
         if at >= 0:
             kept.append(index)
