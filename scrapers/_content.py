@@ -15,7 +15,9 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
+from pipeline.models import Link
 from scrapers._html import Block
 
 # The extractor's content under a quarter of the visible text: it missed the page's point.
@@ -37,6 +39,8 @@ _PARTIAL_WORDS = 10
 _PARTIAL_SHARE = 0.5
 
 
+# This many lines in a row, each one link to the site's other pages, are a link list.
+LINK_LIST_RUN = 3
 TABLE_CELLS = " | "  # how scrapers/_html.py joins a table row's cells
 
 
@@ -127,6 +131,34 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
         elif len(own) >= _PARTIAL_WORDS and _mostly_in(own, triples):
             kept.append(index)
     return kept
+
+
+def internal_link_texts(links: Sequence[Link], page_url: str) -> set[str]:
+    """The texts of the page's links to other pages of its own site."""
+    host = urlsplit(page_url).netloc
+    return {
+        link.text
+        for link in links
+        if link.text and link.kind == "page" and urlsplit(link.url).netloc == host
+    }
+
+
+def without_link_lists(items: list[Block], inner: set[str]) -> list[Block]:
+    """The blocks without runs of `LINK_LIST_RUN` or more lines that are each one link to
+    another page of the site: the latest news, related articles, a tag cloud. A list of
+    links elsewhere (sources, bugs, laws) is what the page says, and stays."""
+    out: list[Block] = []
+    run: list[Block] = []
+    for item in [*items, Block(0, "")]:
+        if not item.level and item.text in inner:
+            run.append(item)
+            continue
+        if len(run) < LINK_LIST_RUN:
+            out.extend(run)
+        run = []
+        if item.text:
+            out.append(item)
+    return out
 
 
 def _with_tables(items: Sequence[Block], kept: list[int]) -> list[int]:

@@ -53,7 +53,7 @@ class GenericScraper(Scraper):
 
     def document(self, page: Page, root: Element, meta_published: str | None) -> Document:
         """The Document of the page's tree, its chrome stripped (`read`)."""
-        main, items, title, thin = self.content(root)
+        main, items, title, thin = self.content(root, page.url)
         items, published = self.refine(items)
         sections = self.shape(_html.sections(items), title)
         return Document(
@@ -68,7 +68,7 @@ class GenericScraper(Scraper):
             extraction="thin" if thin else "",
         )
 
-    def content(self, root: Element) -> tuple[Element, list[Block], str, bool]:
+    def content(self, root: Element, page_url: str) -> tuple[Element, list[Block], str, bool]:
         """(where the content is, its blocks, the title, whether the extraction is thin).
 
         An `include` selector (the source's, then the family's) says where the content
@@ -88,7 +88,10 @@ class GenericScraper(Scraper):
         markup = etree.tostring(root, encoding="unicode")
         visible = len(text(main, " ", strip=True)) - _html.link_text(main)
         chosen = _content.choose(every, markup, visible)
-        return main, chosen.items, title, chosen.thin
+        if chosen.thin:
+            return main, chosen.items, title, True
+        inner = _content.internal_link_texts(_html.links(main, root, page_url), page_url)
+        return main, _content.without_link_lists(chosen.items, inner), title, False
 
     def refine(self, items: list[Block]) -> tuple[list[Block], str | None]:
         """Hook: drop or read family-specific lines; returns the publication date found.

@@ -5,8 +5,9 @@ text alone; the chrome guards on small pages."""
 
 from __future__ import annotations
 
+from pipeline.models import Link
 from scrapers import Page, get_scraper
-from scrapers._content import THIN_MAX_HELD, select
+from scrapers._content import THIN_MAX_HELD, internal_link_texts, select, without_link_lists
 from scrapers._html import Block
 
 LONG = "Hyvinvointialueen järjestöyhteistyö jatkuu syksyllä uusien kumppanuuspöytien kanssa."
@@ -101,3 +102,15 @@ def test_a_related_box_ends_where_the_article_resumes() -> None:
     text = parse(html)
     assert "Toinen uutinen" not in text
     assert "pöytäkirja julkaistaan ensi viikolla" in text
+
+
+def test_a_run_of_links_to_the_sites_other_pages_is_dropped_links_elsewhere_stay() -> None:
+    page = "https://alue.example/uutiset/kokous"
+    links = [Link(f"https://alue.example/uutiset/{n}", f"Uutinen numero {n}") for n in range(3)]
+    links += [Link(f"https://www.finlex.fi/laki/{n}", f"Laki {n}/2021") for n in range(3)]
+    items = [Block(0, LONG), *(Block(0, f"Laki {n}/2021") for n in range(3)),
+             Block(0, "Uutinen numero 0"), Block(0, LONG + " Lisäksi."),
+             *(Block(0, f"Uutinen numero {n}") for n in range(3))]  # fmt: skip
+    kept = texts(without_link_lists(items, internal_link_texts(links, page)))
+    assert kept == [LONG, "Laki 0/2021", "Laki 1/2021", "Laki 2/2021", "Uutinen numero 0",
+                    LONG + " Lisäksi."]  # fmt: skip
