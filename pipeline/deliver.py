@@ -35,7 +35,6 @@ import sqlite_utils
 from pipeline.digest import ChangeRecord, Names, build_digest, load_changes, newest_change_id
 from pipeline.errors import DeliveryError
 from pipeline.mail import Mailer, MailSettings, build_message
-from pipeline.models import THIN_NOTE
 from pipeline.render import DEFAULT_DATASETTE, RenderCache, SourceHealth, render_digest
 from pipeline.subscribers import Subscriber
 from pipeline.transaction import immediate
@@ -428,7 +427,8 @@ def source_health(main_db: sqlite_utils.Database, failing_after: int = 3) -> lis
 
 def thin_health(main_db: sqlite_utils.Database) -> list[SourceHealth]:
     """Sources with pages read whole (thin extraction): their changes are all the page's
-    text, chrome too, until `include` says where the content is."""
+    text, chrome too, until `include` says where the content is. No failures; the
+    pages' URLs as the note's detail (the templates say what it means)."""
     rows = main_db.execute(
         """select coalesce(s.name, p.source_id), group_concat(p.url, ' ')
            from pages p left join sources s on s.id = p.source_id
@@ -436,7 +436,7 @@ def thin_health(main_db: sqlite_utils.Database) -> list[SourceHealth]:
            where p.status = 'active' and json_extract(n.document, '$.extraction') = 'thin'
            group by p.source_id order by 1"""
     ).fetchall()
-    return [SourceHealth(label, 0, f"{THIN_NOTE}: {urls}") for label, urls in rows]
+    return [SourceHealth(label, 0, urls) for label, urls in rows]
 
 
 def write_demo_outputs(

@@ -82,9 +82,13 @@ def _chrome(page: Page, source: Source) -> list[Dropped]:
             found.append(Dropped(f"chrome: {rule}", _short(words)))
 
     root = _html.parse(page.content, page.text, page.content_type)
-    exclude = (*getattr(get_scraper(source.family), "exclude", ()), *source.exclude)
-    _html.strip_chrome(root, tuple(exclude), report)
+    _html.strip_chrome(root, _exclude(source), report)
     return found
+
+
+def _exclude(source: Source) -> tuple[str, ...]:
+    """The family's chrome selectors, then the source's: as the scraper drops them."""
+    return (*getattr(get_scraper(source.family), "exclude", ()), *source.exclude)
 
 
 def _not_content(page: Page, raw: Document, source: Source) -> list[Dropped]:
@@ -93,7 +97,7 @@ def _not_content(page: Page, raw: Document, source: Source) -> list[Dropped]:
     from scrapers._tree import first
 
     root = _html.parse(page.content, page.text, page.content_type)
-    _html.strip_chrome(root, source.exclude)
+    _html.strip_chrome(root, _exclude(source))
     body = first(root, "body")
     kept = {raw.title, *(p for s in raw.sections for p in (*s.path, *s.paragraphs))}
     out = []

@@ -17,9 +17,12 @@ from pipeline.cli import cli
 from pipeline.config import Source
 from pipeline.deliver import source_health
 from pipeline.diff import diff_documents
+from pipeline.digest import Names, build_digest
 from pipeline.models import THIN_NOTE, Document, Section
 from pipeline.preview import page_from_file
+from pipeline.render import render_digest
 from pipeline.status import format_status, status_report
+from pipeline.subscribers import Follow
 from pipeline.tag import Tagger
 from pipeline.taxonomy import load_taxonomy
 from scrapers import Page, get_scraper
@@ -95,6 +98,7 @@ def test_a_thin_page_is_named_in_the_run_log_status_and_digest_note(
     assert f"{base}/seloste: {THIN_NOTE}" in format_status(report)
 
     notes = source_health(sqlite_utils.Database(db))
-    assert len(notes) == 1
-    assert notes[0].failures == 0
-    assert "include" in notes[0].error and f"{base}/seloste" in notes[0].error
+    assert [(note.failures, note.error) for note in notes] == [(0, f"{base}/seloste")]
+    empty = build_digest([], Follow.everything(), "fi", Names())
+    digest = render_digest(empty, names=Names(), health=notes).text
+    assert f"(lähteelle kannattaa asettaa include): {base}/seloste" in digest
