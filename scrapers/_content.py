@@ -30,6 +30,7 @@ THIN_MAX_HELD = 2000
 # A fast reading under this share of the page's text asks trafilatura's second opinions.
 SECOND_OPINION_SHARE = 0.5
 _WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"\W+")
 # A block this long found anywhere in the content (not only after the previous match)
 # is content: short ones ("Home", "Print") are kept only in reading order.
 _ANYWHERE_WORDS = 5
@@ -108,29 +109,39 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
 
     Words are compared run together: extractors join list items and table cells with
     or without a space ("yksiListan"), and a block's words must be found in order."""
-    tokens = words(content)
-    stream = "".join(tokens)
-    lines = Counter("".join(words(line)) for line in content.splitlines())
-    triples = set(zip(tokens, tokens[1:], tokens[2:], strict=False))
+    folded = [_run_together(line) for line in content.casefold().splitlines()]
+    stream = "".join(folded)
+    lines = Counter(folded)
+    triples: set[tuple[str, ...]] | None = None  # only a long block not found needs them
     cursor = 0
     kept: list[int] = []
     for index, item in enumerate(items):
-        own = words(item.text)
-        if not own:
+        needle = _run_together(item.text.casefold())
+        if not needle:
             continue
-        needle = "".join(own)
         at = stream.find(needle, cursor)
         if lines[needle] > 0:  # as often as the content has the line, anywhere
             lines[needle] -= 1
             at = at if at >= 0 else stream.find(needle)
-        elif at < 0 and len(own) >= _ANYWHERE_WORDS:
+        elif at < 0 and len(own := words(item.text)) >= _ANYWHERE_WORDS:
             at = stream.find(needle)
+            if at < 0 and len(own) >= _PARTIAL_WORDS:
+                triples = triples if triples is not None else _triples(words(content))
+                if _mostly_in(own, triples):  # kept, but no position to read on from
+                    kept.append(index)
         if at >= 0:
             kept.append(index)
             cursor = max(cursor, at + len(needle))
-        elif len(own) >= _PARTIAL_WORDS and _mostly_in(own, triples):
-            kept.append(index)
     return kept
+
+
+def _run_together(text: str) -> str:
+    """The words of `text` with nothing between them."""
+    return _NON_WORD.sub("", text)
+
+
+def _triples(tokens: list[str]) -> set[tuple[str, ...]]:
+    return set(zip(tokens, tokens[1:], tokens[2:], strict=False))
 
 
 def internal_link_texts(links: Sequence[Link], page_url: str) -> set[str]:
