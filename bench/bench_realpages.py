@@ -14,8 +14,8 @@ there gives its source, commit, licence and attribution):
   text changes found or missed.
 
 Three extractors side by side: sotewatch (the generic family, with its noise rules;
-the replay goes through `pipeline.analyse.prepare`, what a run does with each page:
-soft-failure check, diff), trafilatura alone (a change = its text differs), and the
+the replay runs `sotewatch run` once per capture, served on 127.0.0.1, and counts the
+changes each run stored), trafilatura alone (a change = its text differs), and the
 page's whole visible text (likewise).
 
 Run: .venv/bin/python bench/bench_realpages.py [REALPAGES_DIR]   (also in `make bench`)
@@ -28,11 +28,15 @@ import json
 import re
 import statistics
 import sys
+import tempfile
+import threading
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from lxml import html as lxml_html
@@ -40,13 +44,9 @@ from lxml import html as lxml_html
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.analyse import Task, prepare  # noqa: E402
-from pipeline.config import Source  # noqa: E402
 from pipeline.decode import decode_text  # noqa: E402
 from pipeline.models import Document  # noqa: E402
 from pipeline.noise import apply_noise  # noqa: E402
-from pipeline.tag import Tagger  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
 from scrapers import Page, get_scraper  # noqa: E402
 
 # ../shared/realpages beside the checkout (or beside the worktrees' folder)
@@ -208,19 +208,52 @@ def categories(folder: Path) -> dict[tuple[str, str], str]:
         return {(r["page"], r["snapshot_file"]): r["category"] for r in reader}
 
 
-def replay_sotewatch(page: Path, url: str, tagger: Tagger) -> Iterator[int]:
-    """Per capture, the number of changes a run would store (the first: 0)."""
-    source = Source(id=page.name, url=url)
-    previous: tuple[str | None, str | None] = (None, None)
-    for name, _, _ in captures(page):
-        task = Task(page_of((page / name).read_bytes(), url), "generic", source, False, *previous)
-        finding = prepare(task, tagger)
-        if finding.failure is None and not finding.unchanged:
-            document_json = finding.document_json
-            if isinstance(document_json, bytes):
-                document_json = document_json.decode("utf-8")
-            previous = (document_json, finding.digest)
-        yield len(finding.changes)
+def replay_sotewatch(page: Path) -> Iterator[int]:
+    """Per capture, the changes `sotewatch run` stored for it (the first: 0): each capture
+    is served in turn at one URL on 127.0.0.1, and each run's --summary-json read."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    served: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp, _serving(served) as url:
+        db, urls, summary = Path(tmp, "w.db"), Path(tmp, "urls.txt"), Path(tmp, "s.json")
+        urls.write_text(url + "\n", encoding="utf-8")
+        for name, _, _ in captures(page):
+            served["body"] = (page / name).read_bytes()
+            CliRunner().invoke(
+                cli,
+                ["--db", str(db), "run", "--sources", str(urls), "--no-send", "--force",
+                 "--per-host-delay", "0", "--summary-json", str(summary)],
+            )  # fmt: skip
+            changed = json.loads(summary.read_text("utf-8"))["changed"]
+            yield sum(entry["changes"] for entry in changed)
+
+
+@contextmanager
+def _serving(served: dict[str, bytes]) -> Iterator[str]:
+    """A loopback server answering every GET with `served["body"]` as text/html."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            body = served["body"] if self.path == "/page" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/page"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def replay_text(page: Path, url: str, extract: Extractor) -> Iterator[int]:
@@ -234,12 +267,11 @@ def replay_text(page: Path, url: str, extract: Extractor) -> Iterator[int]:
 
 def replay_scores(folder: Path) -> dict[str, Replay]:
     kinds = categories(folder)
-    tagger = Tagger(load_taxonomy())
     results = {name: Replay() for name in EXTRACTORS}
     for page in sorted(p for p in folder.iterdir() if (p / "manifest.tsv").exists()):
         url = f"https://{page.name}.example/"
         runs = {
-            "sotewatch": replay_sotewatch(page, url, tagger),
+            "sotewatch": replay_sotewatch(page),
             "trafilatura": replay_text(page, url, trafilatura_text),
             "whole text": replay_text(page, url, whole_text),
         }
