@@ -13,7 +13,15 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-ORDER = ["bench_diff", "bench_tag", "bench_extract", "bench_render", "bench_fetch", "bench_storage"]
+ORDER = [
+    "bench_diff",
+    "bench_tag",
+    "bench_extract",
+    "bench_realpages",
+    "bench_render",
+    "bench_fetch",
+    "bench_storage",
+]
 
 
 def scripts(only: list[str]) -> list[Path]:

@@ -21,12 +21,11 @@ from pipeline.noise import apply_noise
 from pipeline.softfail import soft_failure
 from pipeline.tag import Tagger, Tags
 from scrapers import Page, ScraperOptions, get_scraper
+from scrapers._reader import reader_for
 from scrapers.base import Reading
 
 if TYPE_CHECKING:
     from pipeline.fetched import FetchResult
-
-PDF_TYPES = ("application/pdf", "application/x-pdf")
 
 
 def scraper_options(source: Source) -> ScraperOptions:
@@ -41,10 +40,9 @@ def scraper_options(source: Source) -> ScraperOptions:
 
 
 def family_for(page: Page, family: str) -> str:
-    """A PDF is read as a PDF whatever family the source names."""
-    if page.content_type.split(";")[0].strip().lower() in PDF_TYPES:
-        return "pdf"
-    return family
+    """A PDF is read as a PDF whatever family the source names; a page family's answer
+    that is a feed or a sitemap is read as one (scrapers/_reader.py)."""
+    return reader_for(page, family)
 
 
 @dataclass(frozen=True)
@@ -150,6 +148,7 @@ class Finding:
     discovered: tuple[Link, ...] = ()
     changes: tuple[Change, ...] = ()
     content_type: str = ""  # of a new version's body, with the charset it was decoded with
+    thin: bool = False  # the page was read whole: its main content was not found
 
 
 def prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None = None) -> Finding:
@@ -189,6 +188,7 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
             digest=digest,
             discovered=doc.discovered,
             input_key=key,
+            thin=doc.extraction == "thin",
         )
     previous = task.previous_document(read_previous)
     reason = soft_failure(doc, previous)
@@ -198,6 +198,8 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     if previous is not None or task.announce_new:
         title = doc.title or (previous.title if previous else "")
         found = diff_documents(previous, doc, page_url=task.page.url, page_title=title)
+        if previous is not None and previous.extraction != doc.extraction:
+            found = []  # read whole, or no longer: the switch is ours, not the page's
         changes = tag_all(found, doc.language, task.source, tagger)
     return Finding(
         title=doc.title,
@@ -208,4 +210,5 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
         changes=changes,
         content_type=task.page.content_type,
         input_key=key,
+        thin=doc.extraction == "thin",
     )

@@ -274,6 +274,39 @@ def scrapers() -> None:
 
 
 @cli.command()
+@click.argument("target", metavar="URL|FILE")
+@_sources_option
+@click.option("--source", "source_id", metavar="SOURCE", help="Read it as this source does.")
+@click.option("--family", help="Scraper family (default: the source's, else generic).")
+@click.option("--include", multiple=True, metavar="CSS", help="Main-content selector to try.")
+@click.option("--exclude", multiple=True, metavar="CSS", help="Chrome selector to try.")
+@click.option("--ignore", multiple=True, metavar="REGEX", help="Noise pattern to try.")
+@click.option("--url", "as_url", metavar="URL", help="The address a saved FILE came from.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def preview(
+    target: str,
+    sources_path: Path | None,
+    source_id: str | None,
+    family: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    ignore: tuple[str, ...],
+    as_url: str | None,
+    as_json: bool,
+) -> None:
+    """Show one page exactly as the diff will see it, and what was dropped and why.
+
+    TARGET is a URL (fetched as a run fetches it) or a saved file. Try `--include`,
+    `--exclude` and `--ignore` here, then write them into the source's entry."""
+    from pipeline.preview import preview_target
+
+    shown = preview_target(
+        target, sources_path, source_id, family, include, exclude, ignore, as_url
+    )
+    click.echo(shown.to_json() if as_json else shown.render())
+
+
+@cli.command()
 @click.pass_context
 def index(ctx: click.Context) -> None:
     """Bring full-text search up to date with what the runs stored (run it after `run`).

@@ -528,7 +528,22 @@ def source_health(main_db: sqlite_utils.Database, failing_after: int = 3) -> lis
            group by p.source_id order by 2 desc, 1""",
         [failing_after],
     ).fetchall()
-    return [SourceHealth(label, int(failures), error or "") for label, failures, error in rows]
+    failing = [SourceHealth(label, int(failures), error or "") for label, failures, error in rows]
+    return failing + thin_health(main_db)
+
+
+def thin_health(main_db: sqlite_utils.Database) -> list[SourceHealth]:
+    """Sources with pages read whole (thin extraction): their changes are all the page's
+    text, chrome too, until `include` says where the content is. No failures; the
+    pages' URLs as the note's detail (the templates say what it means)."""
+    rows = main_db.execute(
+        """select coalesce(s.name, p.source_id), group_concat(p.url, ' ')
+           from pages p left join sources s on s.id = p.source_id
+             join snapshots n on n.id = (select max(id) from snapshots where page_id = p.id)
+           where p.status = 'active' and json_extract(n.document, '$.extraction') = 'thin'
+           group by p.source_id order by 1"""
+    ).fetchall()
+    return [SourceHealth(label, 0, urls) for label, urls in rows]
 
 
 def write_demo_outputs(

@@ -20,7 +20,7 @@ import scrapers
 from scrapers.base import Reading
 
 # Libraries whose answers shape a Document: the HTML parser, the charset detectors, the
-# phone normaliser, the PDF, feed and XML readers.
+# phone normaliser, the PDF, feed and XML readers, the main-content extractor.
 _LIBRARIES = (
     "lxml",
     "beautifulsoup4",
@@ -29,6 +29,7 @@ _LIBRARIES = (
     "pypdf",
     "feedparser",
     "defusedxml",
+    "trafilatura",
 )
 
 

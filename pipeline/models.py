@@ -57,6 +57,14 @@ class Link:
     kind: str = "page"
 
 
+# What the run log, `status`, the digest and `preview` say of a Document.extraction "thin".
+THIN_NOTE = (
+    "thin extraction: the main-content extractor found under a quarter of the page's "
+    "text, so all its visible text is watched; set the source's `include` to the CSS "
+    "selector of its content (try it with `sotewatch preview`)"
+)
+
+
 @dataclass(frozen=True)
 class Document:
     """What a page says, free of chrome."""
@@ -69,6 +77,8 @@ class Document:
     links: tuple[Link, ...] = ()
     published: str | None = None  # ISO date of publication, when the page gives one
     kind: str = "page"  # "page", "listing", "feed", "pdf"
+    # "thin": the main-content extractor missed the page, which is read whole instead
+    extraction: str = ""
 
     @property
     def text(self) -> str:
@@ -86,24 +96,23 @@ class Document:
 
     def to_json(self) -> str:
         """The stored form, and what `content_hash` hashes: sorted keys, compact, UTF-8
-        as it is. Changing it changes every stored hash (see migration 007)."""
-        return json.dumps(
-            {
-                "url": self.url,
-                "title": self.title,
-                "language": self.language,
-                "sections": [
-                    {"path": list(s.path), "paragraphs": list(s.paragraphs)} for s in self.sections
-                ],
-                "contacts": [asdict(c) for c in self.contacts],
-                "links": [asdict(link) for link in self.links],
-                "published": self.published,
-                "kind": self.kind,
-            },
-            ensure_ascii=False,
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        as it is. Changing it changes every stored hash (see migration 007). `extraction`
+        is written only when set, so the documents stored before it hash the same."""
+        data = {
+            "url": self.url,
+            "title": self.title,
+            "language": self.language,
+            "sections": [
+                {"path": list(s.path), "paragraphs": list(s.paragraphs)} for s in self.sections
+            ],
+            "contacts": [asdict(c) for c in self.contacts],
+            "links": [asdict(link) for link in self.links],
+            "published": self.published,
+            "kind": self.kind,
+        }
+        if self.extraction:
+            data["extraction"] = self.extraction
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, data: str | dict[str, Any]) -> Document:
@@ -119,6 +128,7 @@ class Document:
             links=tuple(Link(**link) for link in raw.get("links", ())),
             published=raw.get("published"),
             kind=raw.get("kind", "page"),
+            extraction=raw.get("extraction", ""),
         )
 
 

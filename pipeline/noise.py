@@ -104,10 +104,23 @@ GLOBAL_RULES: tuple[NoiseRule, ...] = (
     ),
     _rule(
         "read-count",
-        r"(?:luettu|läst|read)\s+\d+\s+(?:kertaa|gånger|times)",
+        r"(?:luettu|läst|read|viewed|katsottu|visad)\s+\d[\d \u00a0]*\s+(?:kertaa|gånger|times)"
+        r"|\d[\d \u00a0]*\s+(?:lukukertaa|katselukertaa|näyttökertaa|visningar|views|reads)",
         "kertaa",
         "gånger",
         "times",
+        "visningar",
+        "views",
+        "reads",
+    ),
+    # "3 päivää sitten" reads differently tomorrow, wherever it stands: removed anywhere.
+    NoiseRule(
+        "relative-time",
+        r"\b\d+\s+(?:sekuntia|minuuttia|tuntia|päivää|viikkoa|kuukautta|vuotta)\s+sitten\b"
+        r"|\bför\s+\d+\s+(?:sekunder|minuter|timmar|dagar|veckor|månader|år)\s+sedan\b"
+        r"|\b\d+\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\b",
+        ("sitten", "sedan", "ago"),
+        re.IGNORECASE,
     ),
     NoiseRule(
         "form-token",
@@ -213,7 +226,7 @@ def _clean_section(
 _KNOWN_RULES = (
     "updated-date-fi", "updated-label-fi", "published-date-fi", "updated-date-sv",
     "updated-label-sv", "published-date-sv", "updated-date-en", "visitor-counter",
-    "read-count", "form-token",
+    "read-count", "relative-time", "form-token",
 )  # fmt: skip
 _SUSPECT_CHARS = "0123456789:="
 _SUSPECT_WORDS = tuple(word.encode("latin-1") for word in ("päivitetty", "uppdaterad", "form-"))

@@ -21,7 +21,7 @@ from pipeline.config import Settings, Source, SourcesConfig
 from pipeline.diff import diff_documents
 from pipeline.fetch import Fetcher
 from pipeline.fetched import FetchRequest, FetchResult, Outcome
-from pipeline.models import Link
+from pipeline.models import THIN_NOTE, Link
 from pipeline.storagefail import stopped_run, storage_failure
 from pipeline.store import PageRow, Store, utcnow
 from pipeline.tag import Tagger
@@ -224,6 +224,8 @@ class Run:
         if found.failure:
             self._fail(job, base, found.failure_kind, found.failure)
             return []
+        if found.thin:
+            log.warning("%s %s: %s", job.source.id, job.page.url, THIN_NOTE)
         if found.unchanged:
             self._count_check(job, "unchanged")
         else:

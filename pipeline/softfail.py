@@ -42,6 +42,9 @@ _SHORT_PAGE = 600
 _MIN_FRACTION = 0.20
 # Below this many characters a previous version is too small to compare fractions.
 _MIN_PREVIOUS = 200
+# A page with this much main text is a page of its own, however much longer the last
+# version was: a rewrite to a short text is an edit (a failed page is a stub).
+_OWN_PAGE = 2000
 
 
 def soft_failure(new: Document, previous: Document | None) -> str | None:
@@ -59,7 +62,7 @@ def soft_failure(new: Document, previous: Document | None) -> str | None:
             return f"looks like an error or maintenance page ({match.group(0)!r})"
     if previous is not None:
         before = _main_length(previous)
-        if before >= _MIN_PREVIOUS and size < _MIN_FRACTION * before:
+        if before >= _MIN_PREVIOUS and size < min(_MIN_FRACTION * before, _OWN_PAGE):
             share = 100.0 * size / before
             return (
                 f"main content shrank to {share:.0f}% of the previous version "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.lock import lock_path
+from pipeline.models import THIN_NOTE
 
 RECENT_RUNS = 5
 SUCCESS_OUTCOMES = ("ok", "unchanged", "not_modified")
@@ -42,6 +43,7 @@ class SourceHealth:
     failing_pages: int
     last_error: str | None
     last_error_at: str | None
+    thin_pages: tuple[str, ...] = ()  # URLs whose latest version was read whole
 
     @property
     def healthy(self) -> bool:
@@ -229,7 +231,21 @@ def _health(conn: sqlite3.Connection, row: tuple) -> SourceHealth:
         failing_pages=int(row[6]),
         last_error=f"{error[2]}: {error[0]}" if error else None,
         last_error_at=error[1] if error else None,
+        thin_pages=thin_pages(conn, row[0]),
     )
+
+
+def thin_pages(conn: sqlite3.Connection, source_id: str) -> tuple[str, ...]:
+    """The source's active pages whose latest version is a thin extraction."""
+    rows = conn.execute(
+        """select p.url from pages p
+             join snapshots s on s.id = (select max(id) from snapshots where page_id = p.id)
+           where p.source_id = ? and p.status = 'active'
+             and json_extract(s.document, '$.extraction') = 'thin'
+           order by p.url""",
+        [source_id],
+    ).fetchall()
+    return tuple(url for (url,) in rows)
 
 
 def human_bytes(n: int) -> str:
@@ -276,4 +292,6 @@ def format_status(report: StatusReport) -> str:
             lines.append(f"  {'':28} {s.failing_pages} page(s) failing")
         if s.last_error:
             lines.append(f"  {'':28} last error {s.last_error_at}: {s.last_error}")
+        for url in s.thin_pages:
+            lines.append(f"  {'':28} {url}: {THIN_NOTE}")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ The steps, in the order `extract` runs them:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -139,27 +140,61 @@ def parse(content: bytes, text: str, content_type: str) -> Element:
     return _tree.parse(content, text, _charset(content_type))
 
 
-def strip_chrome(root: Element, exclude: tuple[str, ...] = ()) -> None:
+def strip_chrome(
+    root: Element, exclude: tuple[str, ...] = (), report: Report | None = None
+) -> None:
     """Remove site furniture in place; the source's `exclude` selectors go too.
+    `report(rule, element)` hears of each element before it goes (`sotewatch preview`).
 
     Comments stay: every reader below skips them, as it skipped bs4's Comments."""
+    tell = report or _silent
     for element in list(root.iter(*CHROME_TAGS)):
+        if element.tag == "aside" and first_below(element, "main", "h1", "article") is not None:
+            continue  # an unclosed <aside> swallowed the article that follows it
+        tell(f"<{element.tag}>", element)
         drop(element)
     for element in list(root.iter("meta", "link")):
         if not _read_metadata(element):
             drop(element)
     for element in list(root.iter("header", "footer")):
         if not _inside_content(element) and first_below(element, "h1") is None:
+            tell(f"<{element.tag}> outside the content", element)
             drop(element)
-    _drop_related_boxes(root)
+    _drop_related_boxes(root, tell)
     # iter(etree.Element): elements only, comments and the like left out in C
-    chrome = [e for e in root.iter(etree.Element) if e.attrib and _is_chrome(e)]
-    for found in select_all(root, exclude):
-        chrome.extend(found)
-    for element in chrome:
+    chrome = [(e, r) for e in root.iter(etree.Element) if e.attrib and (r := _is_chrome(e))]
+    chrome = [(e, r) for e, r in chrome if not _holds_prose(e, r)]
+    for selector, found in zip(exclude, select_all(root, exclude), strict=True):
+        chrome.extend((element, f"exclude {selector!r}") for element in found)
+    for element, rule in chrome:
         if element.tag in _PROTECTED or first_below(element, "main", "h1", "article") is not None:
             continue
+        tell(rule, element)
         drop(element)
+
+
+Report = Callable[[str, Element], None]
+# Furniture is short or made of links: an element named like furniture ("sharing",
+# "related", "tags") that holds this much text outside links is where the content is
+# (a theme's "documentContent__sharingContainer"). Banners and hidden text go anyway.
+PROSE_CHARS = 1000
+_ALWAYS_CHROME = ("hidden", "class *cookie*", "class *consent*", "class *gdpr*")
+
+
+def _holds_prose(element: Element, rule: str) -> bool:
+    if rule in _ALWAYS_CHROME or rule.startswith(("id cookie", "role=")):
+        return False
+    return len(text(element, " ", strip=True)) - link_text(element) >= PROSE_CHARS
+
+
+def _is_prose(element: Element) -> bool:
+    """A paragraph of text, not of links: a sentence or more, under a third of it links."""
+    length = len(text(element, " ", strip=True))
+    return element.tag == "p" and length >= 80 and link_text(element) < length / 3
+
+
+def _silent(rule: str, element: Element) -> None:
+    """No one listens: a run strips chrome without saying why."""
 
 
 def _read_metadata(element: Element) -> bool:
@@ -178,28 +213,29 @@ def _is_alternate(link: Element) -> bool:
     return "alternate" in link.get("rel", "").split()
 
 
-def _is_chrome(element: Element) -> bool:
-    """Whether an element's attributes mark it as site furniture (see CHROME_*)."""
+def _is_chrome(element: Element) -> str:
+    """Which attribute marks an element as site furniture (see CHROME_*), or ""."""
     attrs = element.attrib
     if not attrs:
-        return False
+        return ""
     if "hidden" in attrs or attrs.get("aria-hidden", "").lower() == "true":
-        return True
-    if attrs.get("role", "").lower() in CHROME_ROLES:
-        return True
+        return "hidden"
+    role = attrs.get("role", "").lower()
+    if role in CHROME_ROLES:
+        return f"role={role}"
     names = attrs.get("class", "").split()
     if names and CHROME_CLASSES.intersection(names):
-        return True
-    if names and _CLASS_PART.search(" ".join(names).lower()):
-        return True
+        return f"class {' '.join(sorted(CHROME_CLASSES.intersection(names)))}"
+    if names and (part := _CLASS_PART.search(" ".join(names).lower())):
+        return f"class *{part.group(0)}*"
     ident = attrs.get("id", "").lower()
     if ident and (ident.startswith(CHROME_ID_PREFIXES) or _ID_PART.search(ident)):
-        return True
+        return f"id {ident}"
     label = attrs.get("aria-label", "").lower()
-    return bool(label and _LABEL_PART.search(label))
+    return f"aria-label {label}" if label and _LABEL_PART.search(label) else ""
 
 
-def _drop_related_boxes(root: Element) -> None:
+def _drop_related_boxes(root: Element, tell: Report = _silent) -> None:
     """A "Katso myös" heading takes its box with it: the box if it opens one, else what
     follows it up to the next heading of the same or a higher level.
 
@@ -209,7 +245,13 @@ def _drop_related_boxes(root: Element) -> None:
         if not RELATED_HEADING.match(clean(text(heading, " "))):
             continue
         box = heading.getparent()
-        if box is not None and box.tag not in _PROTECTED and _opening(box) is heading:
+        if (
+            box is not None
+            and box.tag not in _PROTECTED
+            and _opening(box) is heading
+            and not _holds_prose(box, "related-links box")
+        ):
+            tell("related-links box", box)
             drop(box)
             continue
         level = HEADINGS[heading.tag]
@@ -218,7 +260,11 @@ def _drop_related_boxes(root: Element) -> None:
                 continue
             if sibling.tag in HEADINGS and HEADINGS[sibling.tag] <= level:
                 break
+            if _is_prose(sibling):
+                break  # the article goes on: the links box ended above
+            tell("related-links box", sibling)
             drop(sibling)
+        tell("related-links box", heading)
         drop(heading)
 
 
@@ -256,7 +302,7 @@ def densest_block(body: Element) -> Element:
     holder credits its parent fully and its grandparent half."""
     scores: dict[Element, float] = {}
     for holder in body.iterdescendants(*TEXT_HOLDERS):
-        length = len(text(holder, " ", strip=True)) - _link_text(holder) * 0.5
+        length = len(text(holder, " ", strip=True)) - link_text(holder) * 0.5
         for weight, ancestor in zip((1.0, 0.5), holder.iterancestors(), strict=False):
             scores[ancestor] = scores.get(ancestor, 0.0) + length * weight
     if not scores:
@@ -444,7 +490,8 @@ def _inside_content(element: Element) -> bool:
     )
 
 
-def _link_text(element: Element) -> int:
+def link_text(element: Element) -> int:
+    """The length of the text of the links below `element`."""
     return sum(len(text(a, " ", strip=True)) for a in element.iterdescendants("a"))
 
 

@@ -13,10 +13,11 @@ from pipeline.errors import ExtractionError
 from pipeline.language import detect_language
 from pipeline.models import Contact, Document, Link, Section
 from pipeline.textscan import DIGITS, holding, is_latin1
-from scrapers import _html, register
+from scrapers import _content, _html, register
 from scrapers._html import Block
+from scrapers._select import select_all
 from scrapers._text import published_iso
-from scrapers._tree import Element, first
+from scrapers._tree import Element, first, text
 from scrapers.base import Page, Reading, Scraper
 
 
@@ -52,11 +53,7 @@ class GenericScraper(Scraper):
 
     def document(self, page: Page, root: Element, meta_published: str | None) -> Document:
         """The Document of the page's tree, its chrome stripped (`read`)."""
-        main = _html.find_main(root, (*self.options.include, *self.include))
-        title, title_outside = _html.page_title(root, main)
-        items = _html.blocks(main)
-        if title_outside:
-            items = [Block(1, title), *items]
+        main, items, title, thin = self.content(root, page.url)
         items, published = self.refine(items)
         sections = self.shape(_html.sections(items), title)
         return Document(
@@ -65,10 +62,36 @@ class GenericScraper(Scraper):
             language=self.language(title, sections),
             sections=sections,
             contacts=contacts_of(sections),
-            links=self.links(_html.links(main, root, page.url)),
+            links=self.links(_kept_links(_html.links(main, root, page.url), items, thin)),
             published=published or meta_published,
             kind="page",
+            extraction="thin" if thin else "",
         )
+
+    def content(self, root: Element, page_url: str) -> tuple[Element, list[Block], str, bool]:
+        """(where the content is, its blocks, the title, whether the extraction is thin).
+
+        An `include` selector (the source's, then the family's) says where the content
+        is; otherwise trafilatura decides which of the page's blocks are content."""
+        include = (*self.options.include, *self.include)
+        if include and any(select_all(root, include)):
+            main = _html.find_main(root, include)
+            title, title_outside = _html.page_title(root, main)
+            items = _html.blocks(main)
+            if title_outside:
+                items = [Block(1, title), *items]
+            return main, items, title, False
+        body = first(root, "body")
+        main = root if body is None else body
+        title, _ = _html.page_title(root, main)
+        every = _html.blocks(main)
+        markup = etree.tostring(root, encoding="unicode")
+        visible = len(text(main, " ", strip=True)) - _html.link_text(main)
+        chosen = _content.choose(every, markup, visible)
+        if chosen.thin:
+            return main, chosen.items, title, True
+        inner = _content.internal_link_texts(_html.links(main, root, page_url), page_url)
+        return main, _content.without_link_lists(chosen.items, inner), title, False
 
     def refine(self, items: list[Block]) -> tuple[list[Block], str | None]:
         """Hook: drop or read family-specific lines; returns the publication date found.
@@ -105,6 +128,15 @@ def _nested_too_deeply(page: Page) -> Iterator[None]:
         yield
     except RecursionError:
         raise ExtractionError("HTML nested too deeply to read", url=page.url) from None
+
+
+def _kept_links(found: tuple[Link, ...], items: list[Block], thin: bool) -> tuple[Link, ...]:
+    """The links of the content: a page link whose text is in a kept block (a link of a
+    dropped menu is not the page's), every attachment and feed."""
+    if thin:
+        return found
+    kept = "\n".join(item.text for item in items)
+    return tuple(link for link in found if link.kind != "page" or (link.text and link.text in kept))
 
 
 def contacts_of(sections: tuple[Section, ...]) -> tuple[Contact, ...]:
