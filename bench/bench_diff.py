@@ -27,9 +27,9 @@ from typing import Any
 
 from vocabulary import WORDS
 
-from pipeline.diff import diff_documents
-from pipeline.models import ChangeKind, Document, Section
-from pipeline.worddiff import meaningful_key, significant_tokens, word_diff
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.changes.worddiff import meaningful_key, significant_tokens, word_diff
+from sotewatch.pipeline.document.models import ChangeKind, Document, Section
 
 TARGET_RATIO = 3.0
 REPEATS = 5

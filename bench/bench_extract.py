@@ -14,7 +14,7 @@ Then the speed of our extraction (issue 3): the generic family's parse of 200 pa
 the synthetic benchmark site (bench/site_gen.py, 10-50 KB each), as the median time per
 page scaled to 32 KB. A run must cost about 2 ms a page in all, so extraction about 1.5-3.
 And the whole of what a run does per page between fetching and storing,
-`pipeline.analyse.prepare` (extraction, noise, soft-failure check, JSON and digest,
+`sotewatch.pipeline.runs.analyse.prepare` (extraction, noise, soft-failure check, JSON and digest,
 diff and tags), on the same 200 pages as a
 cold run sees them (no previous version) and as a re-run after a rebuild that changed
 only the footer date (the previous version's JSON and digest given: unchanged), and
@@ -41,13 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.site_gen import BUILD_EPOCH, page_html  # noqa: E402
-from pipeline.analyse import Task, prepare  # noqa: E402
-from pipeline.config import Source  # noqa: E402
-from pipeline.sample_site import SITE_ROOT, SampleSite  # noqa: E402
-from pipeline.tag import Tagger  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
-from scrapers import Page, get_scraper  # noqa: E402
-from scrapers._text import clean  # noqa: E402
+from sotewatch.pipeline.config import Source  # noqa: E402
+from sotewatch.pipeline.demo.sample_site import SITE_ROOT, SampleSite  # noqa: E402
+from sotewatch.pipeline.runs.analyse import Task, prepare  # noqa: E402
+from sotewatch.pipeline.tagging.tag import Tagger  # noqa: E402
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
+from sotewatch.scrapers import Page, get_scraper  # noqa: E402
+from sotewatch.scrapers._text import clean  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 # Stored real pages: (file prefix, family, chrome lines by their start). The chrome is

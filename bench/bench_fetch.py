@@ -188,9 +188,9 @@ async def bare_loop(urls: list[str], concurrency: int) -> Counter:
 
 
 async def fetcher_loop(urls: list[str], state: Path, conditional: bool) -> Counter:
-    from pipeline.config import Settings
-    from pipeline.fetch import Fetcher
-    from pipeline.fetched import FetchRequest
+    from sotewatch.pipeline.config import Settings
+    from sotewatch.pipeline.fetching.fetch import Fetcher
+    from sotewatch.pipeline.fetching.fetched import FetchRequest
 
     validators = json.loads(state.read_text()) if conditional else {}
     requests = [FetchRequest(u, "bench", *validators.get(u, (None, None))) for u in urls]

@@ -1,4 +1,4 @@
-"""How often pipeline.owners reads a real page's section as a list of groups, and how
+"""How often changes.owners reads a real page's section as a list of groups, and how
 many "moved from one owner / heading to another" changes real page histories produce.
 
 Measured on pages we did not write (/work/shared/realpages, see its README):
@@ -16,11 +16,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.diff import diff_documents
-from pipeline.models import Document
-from pipeline.owners import owners
-from scrapers import get_scraper
-from scrapers.base import Page
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.changes.owners import owners
+from sotewatch.pipeline.document.models import Document
+from sotewatch.scrapers import get_scraper
+from sotewatch.scrapers.base import Page
 
 DEFAULT = Path("/work/shared/realpages")  # where the project's machines keep them
 

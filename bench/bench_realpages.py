@@ -44,10 +44,10 @@ from lxml import html as lxml_html
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.decode import decode_text  # noqa: E402
-from pipeline.models import Document  # noqa: E402
-from pipeline.noise import apply_noise  # noqa: E402
-from scrapers import Page, get_scraper  # noqa: E402
+from sotewatch.pipeline.changes.noise import apply_noise  # noqa: E402
+from sotewatch.pipeline.document.models import Document  # noqa: E402
+from sotewatch.pipeline.fetching.decode import decode_text  # noqa: E402
+from sotewatch.scrapers import Page, get_scraper  # noqa: E402
 
 # ../shared/realpages beside the checkout (or beside the worktrees' folder)
 DEFAULTS = [ROOT.parent / "shared" / "realpages", ROOT.parent.parent / "shared" / "realpages"]
@@ -213,7 +213,7 @@ def replay_sotewatch(page: Path) -> Iterator[int]:
     is served in turn at one URL on 127.0.0.1, and each run's --summary-json read."""
     from click.testing import CliRunner
 
-    from pipeline.cli import cli
+    from sotewatch.pipeline.cli import cli
 
     served: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory() as tmp, _serving(served) as url:

@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 
 from vocabulary import WORDS
 
-from pipeline.digest import ChangeRecord, Names, build_digest
-from pipeline.mail import MailSettings, build_message
-from pipeline.models import Change, ChangeKind
-from pipeline.render import RenderCache, render_digest
-from pipeline.subscribers import Follow, Subscriber
+from sotewatch.pipeline.delivery.mail import MailSettings, build_message
+from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber
+from sotewatch.pipeline.digests.digest import ChangeRecord, Names, build_digest
+from sotewatch.pipeline.digests.render import RenderCache, render_digest
+from sotewatch.pipeline.document.models import Change, ChangeKind
 
 CHANGES = 2_000
 SUBSCRIBERS = 1_000

@@ -1,7 +1,7 @@
 """How big the database grows in a year of daily runs, and what a run with no change adds.
 
 Simulates 365 daily runs over 1,000 pages (20 sources of 50) with 1% of the pages
-changing each day, driving `Store` as `pipeline.run` does (a changed page: fetch
+changing each day, driving `Store` as `sotewatch.pipeline.runs.run` does (a changed page: fetch
 row, compressed body, snapshot and changes from the real `diff_documents` in one
 transaction; an unchanged page: `Store.count_check`, a count per run and source),
 then indexing for search as `sotewatch index` does after each run. Pages are
@@ -34,14 +34,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pipeline.search
-import pipeline.store
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.diff import diff_documents
-from pipeline.models import Document, Section
-from pipeline.prune import prune_db
-from pipeline.search import index_new
-from pipeline.store import SnapshotRow, Store, doc_hash
+import sotewatch.pipeline.storage.search
+import sotewatch.pipeline.storage.store
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.document.models import Document, Section
+from sotewatch.pipeline.storage.prune import prune_db
+from sotewatch.pipeline.storage.search import index_new
+from sotewatch.pipeline.storage.store import SnapshotRow, Store, doc_hash
 
 SOURCES = 20
 QUIET_RUNS = 10
@@ -141,7 +141,9 @@ class Clock:
 
 
 CLOCK = Clock()
-pipeline.store.utcnow = CLOCK.stamp  # the store stamps rows through this module global
+sotewatch.pipeline.storage.store.utcnow = (
+    CLOCK.stamp
+)  # the store stamps rows through this module global
 
 
 def _word_forms(text: str, lang: str) -> list[str]:
@@ -151,7 +153,7 @@ def _word_forms(text: str, lang: str) -> list[str]:
     return [w[:-2] if len(w) > 6 else w for w in text.lower().split()]
 
 
-pipeline.search.lemmas = _word_forms
+sotewatch.pipeline.storage.search.lemmas = _word_forms
 
 
 class Simulation:

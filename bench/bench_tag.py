@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaltagger import read_examples, score  # noqa: E402
-from pipeline.tag import Tagger  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
+from sotewatch.pipeline.tagging.evaltagger import read_examples, score  # noqa: E402
+from sotewatch.pipeline.tagging.tag import Tagger  # noqa: E402
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 

@@ -13,7 +13,7 @@ Each case runs through generic, ministry, ngo, county and listing, with and with
 source include/exclude selectors; each Document also through the noise rules, global
 alone and with a source's `ignore` regex.
 
-`findings` does the same for `pipeline.analyse.prepare`'s Finding (failure, digest,
+`findings` does the same for `sotewatch.pipeline.runs.analyse.prepare`'s Finding (failure, digest,
 JSON, changes), over pairs of versions:
 each sample-site page in edition 1 then 2, each bench page as built, rebuilt (footer
 date only) and edited, and each tag soup page after the one before it (soft failures,
@@ -40,14 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.site_gen import BUILD_EPOCH, page_html  # noqa: E402
-from pipeline.analyse import Finding, Task, prepare  # noqa: E402
-from pipeline.config import Source  # noqa: E402
-from pipeline.errors import ExtractionError  # noqa: E402
-from pipeline.noise import apply_noise  # noqa: E402
-from pipeline.sample_site import SITE_ROOT, SampleSite  # noqa: E402
-from pipeline.tag import Tagger  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
-from scrapers import Page, ScraperOptions, get_scraper  # noqa: E402
+from sotewatch.pipeline.changes.noise import apply_noise  # noqa: E402
+from sotewatch.pipeline.config import Source  # noqa: E402
+from sotewatch.pipeline.demo.sample_site import SITE_ROOT, SampleSite  # noqa: E402
+from sotewatch.pipeline.errors import ExtractionError  # noqa: E402
+from sotewatch.pipeline.runs.analyse import Finding, Task, prepare  # noqa: E402
+from sotewatch.pipeline.tagging.tag import Tagger  # noqa: E402
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
+from sotewatch.scrapers import Page, ScraperOptions, get_scraper  # noqa: E402
 
 CORPUS = ROOT / "out" / "extract-corpus"
 SEEDS = ROOT.parent / "shared" / "seeds"

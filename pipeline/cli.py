@@ -16,19 +16,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.config import DATA_DIR
-from pipeline.errors import (
+from sotewatch.pipeline.config import DATA_DIR
+from sotewatch.pipeline.errors import (
     EXIT_CONFIG,
     EXIT_SOURCES_FAILED,
     EXIT_STORAGE,
     ConfigError,
     SotewatchError,
 )
-from pipeline.lock import run_lock
+from sotewatch.pipeline.runs.lock import run_lock
 
 if TYPE_CHECKING:
-    from pipeline.deliver import DeliveryReport
-    from pipeline.runner import RunOutcome
+    from sotewatch.pipeline.delivery.deliver import DeliveryReport
+    from sotewatch.pipeline.runs.runner import RunOutcome
 
 DEFAULT_DB = Path("sotewatch.db")
 DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
@@ -54,7 +54,7 @@ class SotewatchGroup(click.Group):
                  exit_code=exc.exit_code)  # fmt: skip
             ctx.exit(exc.exit_code)
         except (sqlite3.Error, OSError) as exc:  # a full disk in any command: exit 5
-            from pipeline.storagefail import storage_failure
+            from sotewatch.pipeline.storage.storagefail import storage_failure
 
             failure = storage_failure(exc)
             if failure is None:
@@ -80,7 +80,7 @@ class SotewatchGroup(click.Group):
 def cli(ctx: click.Context, db_path: Path, log_format: str, verbose: bool) -> None:
     """Follow what changes on the web pages of the sote reform and tell each reader
     what concerns their county and network."""
-    from pipeline import logs
+    from sotewatch.pipeline.ops import logs
 
     logs.configure(log_format, verbose)
     ctx.obj = {"db": db_path}
@@ -101,7 +101,7 @@ def demo(ctx: click.Context, out: Path) -> None:
     Serves data/sample_site on 127.0.0.1, runs edition 1 then edition 2 into a
     fresh database (OUT/demo.db unless --db is given), writes the digest as HTML,
     text and .eml into OUT and prints a summary."""
-    from pipeline.demo import run_demo
+    from sotewatch.pipeline.demo.demo import run_demo
 
     db = ctx.obj["db"] if ctx.obj["db"] != DEFAULT_DB else out / "demo.db"
     summary = run_demo(out, db)
@@ -150,7 +150,7 @@ def run(
     summary_json: Path | None,
 ) -> None:
     """The cron entry: fetch the due sources, store and diff, send the due digests."""
-    from pipeline.runner import RunRequest, run_command
+    from sotewatch.pipeline.runs.runner import RunRequest, run_command
 
     request = RunRequest(
         db=ctx.obj["db"],
@@ -177,7 +177,7 @@ def run(
 def _say(message: str, *, err: bool = False, level: str = "info", **fields: object) -> None:
     """A line for the operator: printed, or under --log-format json one JSON log line
     (so a log shipper reads every line the same way)."""
-    from pipeline import logs
+    from sotewatch.pipeline.ops import logs
 
     if logs.json_mode():
         log = logging.getLogger("sotewatch.cli")
@@ -189,7 +189,12 @@ def _say(message: str, *, err: bool = False, level: str = "info", **fields: obje
 def _echo_run(outcome: RunOutcome) -> None:
     from datetime import UTC, datetime
 
-    from pipeline.runsummary import changed_lines, down_lines, summary_fields, summary_line
+    from sotewatch.pipeline.ops.runsummary import (
+        changed_lines,
+        down_lines,
+        summary_fields,
+        summary_line,
+    )
 
     report, states = outcome.report, outcome.states
     line = summary_line(report, states, datetime.now(UTC))
@@ -220,7 +225,7 @@ def _echo_delivery(report: DeliveryReport) -> None:
 )
 def check(sources_path: Path | None, subscribers_path: Path | None) -> None:
     """Validate the config files (sources, taxonomy, subscribers) and list the sources."""
-    from pipeline.runner import check_config
+    from sotewatch.pipeline.runs.runner import check_config
 
     try:
         lines = check_config(sources_path, subscribers_path)
@@ -237,8 +242,8 @@ def sources_command(ctx: click.Context, sources_path: Path | None) -> None:
     """List each source with its schedule, last check, next due time and health."""
     from datetime import UTC, datetime
 
-    from pipeline.runner import source_states
-    from pipeline.runsummary import sources_table
+    from sotewatch.pipeline.ops.runsummary import sources_table
+    from sotewatch.pipeline.runs.runner import source_states
 
     states, failing_after = source_states(ctx.obj["db"], sources_path)
     click.echo("\n".join(sources_table(states, datetime.now(UTC), failing_after)))
@@ -254,7 +259,7 @@ def sources_command(ctx: click.Context, sources_path: Path | None) -> None:
 def changes(ctx: click.Context, since: datetime | None) -> None:
     """Print the stored changes grouped as the digest groups them (county, network,
     national), in the digest's plain-text form."""
-    from pipeline.runner import changes_text
+    from sotewatch.pipeline.runs.runner import changes_text
 
     db = ctx.obj["db"]
     if not db.exists():
@@ -265,7 +270,7 @@ def changes(ctx: click.Context, since: datetime | None) -> None:
 @cli.command()
 def scrapers() -> None:
     """List the scraper families, one line each."""
-    from scrapers import REGISTRY, _load_families
+    from sotewatch.scrapers import REGISTRY, _load_families
 
     _load_families()
     for name in sorted(REGISTRY):
@@ -298,7 +303,7 @@ def preview(
 
     TARGET is a URL (fetched as a run fetches it) or a saved file. Try `--include`,
     `--exclude` and `--ignore` here, then write them into the source's entry."""
-    from pipeline.preview import preview_target
+    from sotewatch.pipeline.ops.preview import preview_target
 
     shown = preview_target(
         target, sources_path, source_id, family, include, exclude, ignore, as_url
@@ -313,8 +318,8 @@ def index(ctx: click.Context) -> None:
 
     Indexes each new version and change with its words' base forms, so that
     searching "Lappi" finds "Lapissa". Incremental: only what is new is read."""
-    from pipeline.runner import index_search
-    from pipeline.store import Store
+    from sotewatch.pipeline.runs.runner import index_search
+    from sotewatch.pipeline.storage.store import Store
 
     db = ctx.obj["db"]
     if not db.exists():
@@ -345,7 +350,7 @@ def browse(ctx: click.Context, port: int, host: str, settings: tuple[tuple[str, 
     Opens the change log, every version of every page, full-text search and the
     activity chart at http://HOST:PORT/."""
 
-    from pipeline.browse import browse_command_args, prepare
+    from sotewatch.pipeline.browsing.browse import browse_command_args, prepare
 
     db = ctx.obj["db"]
     if not db.exists():
@@ -362,7 +367,7 @@ def browse(ctx: click.Context, port: int, host: str, settings: tuple[tuple[str, 
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Last runs, per-source health, counts of pages, snapshots and undelivered changes."""
-    from pipeline.status import format_status, status_report
+    from sotewatch.pipeline.ops.status import format_status, status_report
 
     db = ctx.obj["db"]
     if not db.exists():
@@ -383,7 +388,7 @@ def status(ctx: click.Context) -> None:
 def prune(ctx: click.Context, keep_days: int, then: str) -> None:
     """Thin out old versions (never a page's latest, nor what an undelivered change
     needs), drop orphaned bodies, and compact the file only when it is worth it."""
-    from pipeline.prune import prune as prune_database
+    from sotewatch.pipeline.storage.prune import prune as prune_database
 
     click.echo(prune_database(ctx.obj["db"], keep_days=keep_days, then=then).text())
 
@@ -398,7 +403,7 @@ def prune(ctx: click.Context, keep_days: int, then: str) -> None:
 def eval_tagger(file: Path, predictions: Path | None) -> None:
     """Tag each labelled passage of FILE (JSON Lines) on its own and print precision,
     recall and F1 for regions and networks, with the errors."""
-    from pipeline.evaltagger import evaluate, format_report
+    from sotewatch.pipeline.tagging.evaltagger import evaluate, format_report
 
     click.echo(format_report(evaluate(file, predictions)))
 
@@ -421,9 +426,9 @@ def _subscribers_option(func):  # type: ignore[no-untyped-def]
 def subscribers(ctx: click.Context, path: Path) -> None:
     """List the subscribers: id, address, language, schedule, what they follow; and
     the readers who unsubscribed."""
-    from pipeline.channels import describe_channels, load_channels
-    from pipeline.subscribers import describe, load_subscribers
-    from pipeline.taxonomy import load_taxonomy
+    from sotewatch.pipeline.delivery.channels import describe_channels, load_channels
+    from sotewatch.pipeline.delivery.subscribers import describe, load_subscribers
+    from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
     subs = load_subscribers(path, taxonomy=load_taxonomy())
     lines = [*describe(subs), *describe_channels(load_channels(path, subs))]
@@ -432,8 +437,8 @@ def subscribers(ctx: click.Context, path: Path) -> None:
 
 def _optout_lines(db_path: Path) -> list[str]:
     """The readers who unsubscribed themselves, for `sotewatch subscribers`."""
-    from pipeline.deliver import state_path_for
-    from pipeline.unsubscribe import optouts
+    from sotewatch.pipeline.delivery.deliver import state_path_for
+    from sotewatch.pipeline.delivery.unsubscribe import optouts
 
     left = optouts(state_path_for(db_path))
     if not left:
@@ -447,8 +452,8 @@ def _optout_lines(db_path: Path) -> list[str]:
 @click.pass_context
 def resubscribe(ctx: click.Context, subscriber_id: str) -> None:
     """Undo a reader's unsubscribe (with their consent): their next due digest is sent."""
-    from pipeline.deliver import state_path_for
-    from pipeline.unsubscribe import undo_optout
+    from sotewatch.pipeline.delivery.deliver import state_path_for
+    from sotewatch.pipeline.delivery.unsubscribe import undo_optout
 
     if not undo_optout(state_path_for(ctx.obj["db"]), subscriber_id):
         raise click.UsageError(f"{subscriber_id!r} has not unsubscribed")
@@ -469,12 +474,12 @@ def digest(ctx: click.Context, out: Path, path: Path) -> None:
     subscriber, the Atom feeds per region and network, and the archive, into OUT.
     Sends nothing."""
 
-    from pipeline.feeds import write_outputs
-    from pipeline.mail import MailSettings
-    from pipeline.render import DEFAULT_DATASETTE
-    from pipeline.store import open_db
-    from pipeline.subscribers import load_subscribers
-    from pipeline.taxonomy import load_taxonomy
+    from sotewatch.pipeline.delivery.mail import MailSettings
+    from sotewatch.pipeline.delivery.subscribers import load_subscribers
+    from sotewatch.pipeline.digests.feeds import write_outputs
+    from sotewatch.pipeline.digests.render import DEFAULT_DATASETTE
+    from sotewatch.pipeline.storage.store import open_db
+    from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
     subs = load_subscribers(path, taxonomy=taxonomy) if path.exists() else ()
@@ -507,7 +512,7 @@ def send(ctx: click.Context, dry_run: Path | None, force: bool, path: Path) -> N
     """Send each subscriber's due digest exactly once (unsent ones from earlier runs first).
 
     SMTP settings come from SOTEWATCH_SMTP_HOST, _PORT, _USER, _PASSWORD and _TLS."""
-    from pipeline.deliver import send_due
+    from sotewatch.pipeline.delivery.deliver import send_due
 
     with run_lock(ctx.obj["db"]):
         report = send_due(ctx.obj["db"], path, dry_run=dry_run, force=force)

@@ -10,11 +10,12 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeline.configcheck import (
+from sotewatch.pipeline.configcheck import (
     Layout,
     Table,
     did_you_mean,
@@ -25,11 +26,11 @@ from pipeline.configcheck import (
     selector_error,
     url_error,
 )
-from pipeline.errors import ConfigError
-from pipeline.schedule import EVERY_RUN
+from sotewatch.pipeline.errors import ConfigError
+from sotewatch.pipeline.runs.schedule import EVERY_RUN
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
+# Package data, beside the code both in a checkout and in an installed wheel.
+DATA_DIR = Path(str(files("sotewatch.data")))
 DEFAULT_SOURCES = DATA_DIR / "sources.toml"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")

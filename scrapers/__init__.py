@@ -12,19 +12,19 @@ import importlib
 from collections.abc import Iterator, Mapping
 from functools import cache
 
-from scrapers.base import Page, Scraper, ScraperOptions
+from sotewatch.scrapers.base import Page, Scraper, ScraperOptions
 
 # family name -> module whose @register defines it (tests/test_scrapers_registry.py
 # checks that the two agree, so this list cannot drift from the modules)
 FAMILIES: dict[str, str] = {
-    "generic": "scrapers.generic",
-    "ministry": "scrapers.ministry",
-    "ngo": "scrapers.ngo",
-    "county": "scrapers.county",
-    "pdf": "scrapers.pdf",
-    "listing": "scrapers.listing",
-    "feed": "scrapers.feed",
-    "sitemap": "scrapers.sitemap",
+    "generic": "sotewatch.scrapers.generic",
+    "ministry": "sotewatch.scrapers.ministry",
+    "ngo": "sotewatch.scrapers.ngo",
+    "county": "sotewatch.scrapers.county",
+    "pdf": "sotewatch.scrapers.pdf",
+    "listing": "sotewatch.scrapers.listing",
+    "feed": "sotewatch.scrapers.feed",
+    "sitemap": "sotewatch.scrapers.sitemap",
 }
 
 

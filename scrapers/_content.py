@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from pipeline.models import Link
-from scrapers._html import Block
+from sotewatch.pipeline.document.models import Link
+from sotewatch.scrapers._html import Block
 
 # The extractor's content under a quarter of the visible text: it missed the page's point.
 THIN_SHARE = 0.25

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pipeline.models import Link
-from scrapers.base import ScraperOptions
+from sotewatch.pipeline.document.models import Link
+from sotewatch.scrapers.base import ScraperOptions
 
 
 def wanted(links: Iterable[Link], options: ScraperOptions) -> list[Link]:

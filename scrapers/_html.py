@@ -20,11 +20,11 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from pipeline.models import Link, Section
-from scrapers import _tree
-from scrapers._select import select_all
-from scrapers._text import RELATED_HEADING, clean, clean_lines, is_chrome_line
-from scrapers._tree import (
+from sotewatch.pipeline.document.models import Link, Section
+from sotewatch.scrapers import _tree
+from sotewatch.scrapers._select import select_all
+from sotewatch.scrapers._text import RELATED_HEADING, clean, clean_lines, is_chrome_line
+from sotewatch.scrapers._tree import (
     Element,
     drop,
     first,

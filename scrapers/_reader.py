@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from scrapers.base import Page
+from sotewatch.scrapers.base import Page
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")

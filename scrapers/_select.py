@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scrapers._tree import DROPPED, Element, is_element
+from sotewatch.scrapers._tree import DROPPED, Element, is_element
 
 if TYPE_CHECKING:  # imported by `_soup_of`, for the sources that ask for soupsieve
     from bs4 import BeautifulSoup

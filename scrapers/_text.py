@@ -12,7 +12,7 @@ import re
 import unicodedata
 from datetime import datetime
 
-from pipeline.textscan import has_digit
+from sotewatch.pipeline.document.textscan import has_digit
 
 _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")

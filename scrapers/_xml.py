@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from pipeline.errors import ExtractionError
+from sotewatch.pipeline.errors import ExtractionError
 
 MAX_XML_BYTES = 20_000_000  # a sitemap may be 50 MB uncompressed by spec; we stop earlier
 

@@ -1,6 +1,6 @@
 """The shape of a scraper: a name, the page it reads, one `parse` method.
 
-`pipeline.fetch` hands a scraper a `Page` (the decoded response); the scraper
+`sotewatch.pipeline.fetching.fetch` hands a scraper a `Page` (the decoded response); the scraper
 returns a `Document`. Scrapers do no I/O: everything they need is in the Page
 and in the source's options, so they are tested on bytes alone.
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from pipeline.models import Document
+from sotewatch.pipeline.document.models import Document
 
 
 @dataclass(frozen=True)

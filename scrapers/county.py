@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pipeline.models import Section
-from scrapers import register
-from scrapers.generic import GenericScraper
+from sotewatch.pipeline.document.models import Section
+from sotewatch.scrapers import register
+from sotewatch.scrapers.generic import GenericScraper
 
 # Each county as the page may name it: nominative, genitive (before "hyvinvointialue")
 # and Swedish. Helsinki, HUS and Uusimaa as a whole appear on such pages too.

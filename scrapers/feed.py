@@ -12,14 +12,14 @@ import time
 import warnings
 from typing import TYPE_CHECKING
 
-from pipeline.errors import ExtractionError
-from pipeline.models import Document, Link, Section
-from scrapers import _html, register
-from scrapers._discovery import wanted
-from scrapers._text import clean
-from scrapers._xml import refuse_entities
-from scrapers.base import Page
-from scrapers.generic import GenericScraper
+from sotewatch.pipeline.document.models import Document, Link, Section
+from sotewatch.pipeline.errors import ExtractionError
+from sotewatch.scrapers import _html, register
+from sotewatch.scrapers._discovery import wanted
+from sotewatch.scrapers._text import clean
+from sotewatch.scrapers._xml import refuse_entities
+from sotewatch.scrapers.base import Page
+from sotewatch.scrapers.generic import GenericScraper
 
 if TYPE_CHECKING:  # imported by `parse`: feedparser takes 35 ms, and few pages are feeds
     import feedparser

@@ -8,17 +8,17 @@ from typing import ClassVar
 
 from lxml import etree
 
-from pipeline.contacts import may_hold_contacts, parse_contacts
-from pipeline.errors import ExtractionError
-from pipeline.language import detect_language
-from pipeline.models import Contact, Document, Link, Section
-from pipeline.textscan import DIGITS, holding, is_latin1
-from scrapers import _content, _html, register
-from scrapers._html import Block
-from scrapers._select import select_all
-from scrapers._text import published_iso
-from scrapers._tree import Element, first, text
-from scrapers.base import Page, Reading, Scraper
+from sotewatch.pipeline.document.contacts import may_hold_contacts, parse_contacts
+from sotewatch.pipeline.document.language import detect_language
+from sotewatch.pipeline.document.models import Contact, Document, Link, Section
+from sotewatch.pipeline.document.textscan import DIGITS, holding, is_latin1
+from sotewatch.pipeline.errors import ExtractionError
+from sotewatch.scrapers import _content, _html, register
+from sotewatch.scrapers._html import Block
+from sotewatch.scrapers._select import select_all
+from sotewatch.scrapers._text import published_iso
+from sotewatch.scrapers._tree import Element, first, text
+from sotewatch.scrapers.base import Page, Reading, Scraper
 
 
 @register

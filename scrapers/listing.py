@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from pipeline.models import Document, Link, Section
-from scrapers import _html, register
-from scrapers._discovery import wanted
-from scrapers._text import DATE, clean
-from scrapers._tree import Element, first_below, text
-from scrapers.base import Page
-from scrapers.generic import GenericScraper
+from sotewatch.pipeline.document.models import Document, Link, Section
+from sotewatch.scrapers import _html, register
+from sotewatch.scrapers._discovery import wanted
+from sotewatch.scrapers._text import DATE, clean
+from sotewatch.scrapers._tree import Element, first_below, text
+from sotewatch.scrapers.base import Page
+from sotewatch.scrapers.generic import GenericScraper
 
 _DATE = re.compile(DATE)
 _ITEM_TAGS = ["article", "li", "tr", "dt"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from scrapers import register
-from scrapers._html import Block
-from scrapers._text import BARE_DATETIME, PUBLISHED, iso_from_match
-from scrapers.generic import GenericScraper
+from sotewatch.scrapers import register
+from sotewatch.scrapers._html import Block
+from sotewatch.scrapers._text import BARE_DATETIME, PUBLISHED, iso_from_match
+from sotewatch.scrapers.generic import GenericScraper
 
 ITEM_TYPES = frozenset(
     {

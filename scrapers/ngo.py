@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from scrapers import register
-from scrapers._html import Block
-from scrapers.generic import GenericScraper
-from scrapers.ministry import read_header
+from sotewatch.scrapers import register
+from sotewatch.scrapers._html import Block
+from sotewatch.scrapers.generic import GenericScraper
+from sotewatch.scrapers.ministry import read_header
 
 
 @register

@@ -9,12 +9,12 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.errors import ExtractionError
-from pipeline.models import Document, Link, Section
-from scrapers import _html, register
-from scrapers._text import clean
-from scrapers.base import Page
-from scrapers.generic import GenericScraper, contacts_of
+from sotewatch.pipeline.document.models import Document, Link, Section
+from sotewatch.pipeline.errors import ExtractionError
+from sotewatch.scrapers import _html, register
+from sotewatch.scrapers._text import clean
+from sotewatch.scrapers.base import Page
+from sotewatch.scrapers.generic import GenericScraper, contacts_of
 
 if TYPE_CHECKING:  # imported by `parse`: pypdf takes 80 ms, and few pages are PDFs
     from pypdf import PdfReader

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pipeline.models import Document, Link, Section
-from scrapers import _html, register
-from scrapers._discovery import wanted
-from scrapers._xml import parse_xml
-from scrapers.base import Page
-from scrapers.generic import GenericScraper
+from sotewatch.pipeline.document.models import Document, Link, Section
+from sotewatch.scrapers import _html, register
+from sotewatch.scrapers._discovery import wanted
+from sotewatch.scrapers._xml import parse_xml
+from sotewatch.scrapers.base import Page
+from sotewatch.scrapers.generic import GenericScraper
 
 
 @register

@@ -11,10 +11,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.models import Change, ChangeKind, Contact, Document, Section
-from pipeline.search import index_new
-from pipeline.store import Store, doc_hash
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.document.models import Change, ChangeKind, Contact, Document, Section
+from sotewatch.pipeline.storage.search import index_new
+from sotewatch.pipeline.storage.store import Store, doc_hash
 
 SCRIPT = "<script>alert('scraped')</script>"
 SUBSCRIBER_EMAIL = "salainen.tilaaja@example.org"

@@ -16,8 +16,8 @@ from typing import Any
 import sqlite_utils
 from aiosmtpd.controller import Controller
 
-from pipeline.digest import Names
-from pipeline.store import open_db
+from sotewatch.pipeline.digests.digest import Names
+from sotewatch.pipeline.storage.store import open_db
 
 CASES = Path(__file__).parent / "data" / "digest_cases.toml"
 

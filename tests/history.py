@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.models import Change, ChangeKind, Document, Section
-from pipeline.store import PageRow, Store, doc_hash
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.document.models import Change, ChangeKind, Document, Section
+from sotewatch.pipeline.storage.store import PageRow, Store, doc_hash
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 
@@ -109,7 +109,7 @@ class History:
 
 def write_deliveries(private_db: Path, sent: dict[str, int]) -> None:
     """A private state db in which each subscriber's last sent digest ended at a change id."""
-    from pipeline.deliver import StateDB
+    from sotewatch.pipeline.delivery.deliver import StateDB
 
     state = StateDB(private_db)
     for subscriber, last in sent.items():

@@ -19,15 +19,15 @@ import pytest
 import stamina
 from faultserver import FaultServer, fault_server
 
-from pipeline import addresses
-from pipeline.addresses import Network, parse_ip, refusal
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.fetch import Fetcher
-from pipeline.fetched import FetchRequest, Outcome
-from pipeline.run import run_sources
-from pipeline.runner import prepare_store
-from pipeline.tag import Tagger
-from pipeline.taxonomy import load_taxonomy
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.fetching import addresses
+from sotewatch.pipeline.fetching.addresses import Network, parse_ip, refusal
+from sotewatch.pipeline.fetching.fetch import Fetcher
+from sotewatch.pipeline.fetching.fetched import FetchRequest, Outcome
+from sotewatch.pipeline.runs.run import run_sources
+from sotewatch.pipeline.runs.runner import prepare_store
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
 __all__ = ["fault_server"]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.bodies import pack, unpack
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.models import Document
-from pipeline.store import Store
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.document.models import Document
+from sotewatch.pipeline.storage.bodies import pack, unpack
+from sotewatch.pipeline.storage.store import Store
 
 SOURCE = Source(id="stm", url="http://127.0.0.1:9/stm", name="STM")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.browse import PRIVATE_TABLES, check_servable, prepare
-from pipeline.deliver import StateDB
-from pipeline.errors import ConfigError
-from pipeline.store import Store
+from sotewatch.pipeline.browsing.browse import PRIVATE_TABLES, check_servable, prepare
+from sotewatch.pipeline.delivery.deliver import StateDB
+from sotewatch.pipeline.errors import ConfigError
+from sotewatch.pipeline.storage.store import Store
 
 
 def tables(path: Path) -> set[str]:

@@ -20,15 +20,15 @@ from click.testing import CliRunner
 from digest_fixtures import add_changes, cases, make_main_db, names
 from webhook import webhook_receiver
 
-from pipeline import unsubscribe
-from pipeline.channel_digest import escape, render_markdown
-from pipeline.channels import AppriseNotifier, deliver_channels, load_channels
-from pipeline.cli import cli
-from pipeline.deliver import state_path_for
-from pipeline.digest import build_digest, load_changes
-from pipeline.errors import ConfigError
-from pipeline.preferences import Preference, save_preference
-from pipeline.subscribers import Follow, load_subscribers
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.delivery import unsubscribe
+from sotewatch.pipeline.delivery.channels import AppriseNotifier, deliver_channels, load_channels
+from sotewatch.pipeline.delivery.deliver import state_path_for
+from sotewatch.pipeline.delivery.preferences import Preference, save_preference
+from sotewatch.pipeline.delivery.subscribers import Follow, load_subscribers
+from sotewatch.pipeline.digests.channel_digest import escape, render_markdown
+from sotewatch.pipeline.digests.digest import build_digest, load_changes
+from sotewatch.pipeline.errors import ConfigError
 
 MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 LATER_MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -216,7 +216,7 @@ def test_a_readers_own_choice_covers_their_channel_copy(tmp_path, main_db) -> No
 def sotewatch_send(main_db: Path, path: Path) -> subprocess.Popen:
     """`sotewatch send` as cron runs it, in its own process."""
     return subprocess.Popen(
-        [sys.executable, "-c", "from pipeline.cli import cli; cli()",
+        [sys.executable, "-c", "from sotewatch.pipeline.cli import cli; cli()",
          "--db", str(main_db), "send", "--subscribers", str(path)],
         cwd=REPO, env=os.environ | {"SOTEWATCH_DATASETTE_URL": BASE},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from scrapers import REGISTRY
+from sotewatch.pipeline.cli import cli
+from sotewatch.scrapers import REGISTRY
 
 
 def all_commands() -> list[str]:

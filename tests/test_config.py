@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_sources, url_source_id
-from pipeline.errors import ConfigError
+from sotewatch.pipeline.config import load_sources, url_source_id
+from sotewatch.pipeline.errors import ConfigError
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "bad_sources.toml").read_text("utf-8"))
 REGIONS = {"lappi", "kainuu"}
@@ -94,7 +94,7 @@ def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path: 
 def test_check_exits_2_on_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from pipeline.cli import cli
+    from sotewatch.pipeline.cli import cli
 
     path = tmp_path / "sources.toml"
     path.write_bytes('[[source]]\nid = "a"\nname = "Hyvinvointialue \xe4"\n'.encode("latin-1"))

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.contacts import address_from_pattern, normalise_phone, parse_contacts, resolve_at
-from pipeline.models import Contact
+from sotewatch.pipeline.document.contacts import (
+    address_from_pattern,
+    normalise_phone,
+    parse_contacts,
+    resolve_at,
+)
+from sotewatch.pipeline.document.models import Contact
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "contacts.toml").read_text("utf-8"))["case"]
 

@@ -5,10 +5,15 @@ text alone; the chrome guards on small pages."""
 
 from __future__ import annotations
 
-from pipeline.models import Link
-from scrapers import Page, get_scraper
-from scrapers._content import THIN_MAX_HELD, internal_link_texts, select, without_link_lists
-from scrapers._html import Block
+from sotewatch.pipeline.document.models import Link
+from sotewatch.scrapers import Page, get_scraper
+from sotewatch.scrapers._content import (
+    THIN_MAX_HELD,
+    internal_link_texts,
+    select,
+    without_link_lists,
+)
+from sotewatch.scrapers._html import Block
 
 LONG = "Hyvinvointialueen järjestöyhteistyö jatkuu syksyllä uusien kumppanuuspöytien kanssa."
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline.sample_site import SampleSite, sample_sources_text
+from sotewatch.pipeline.demo.sample_site import SampleSite, sample_sources_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 9
@@ -64,7 +64,13 @@ class Lane:
 
 
 def sotewatch_run(db: Path, sources: Path, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-c", "from pipeline.cli import main; main()", "--db", str(db)]
+    command = [
+        sys.executable,
+        "-c",
+        "from sotewatch.pipeline.cli import main; main()",
+        "--db",
+        str(db),
+    ]
     command += ["--verbose", "run", "--sources", str(sources), "--force", "--no-send"]
     command += ["--per-host-delay", PER_HOST_DELAY]
     with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
@@ -268,7 +274,7 @@ def test_a_source_a_killed_run_only_began_is_still_due_on_the_next_cron_run(
 ) -> None:
     from history import NOW, History, days_ago
 
-    from pipeline.run import due_sources
+    from sotewatch.pipeline.runs.run import due_sources
 
     h = History.open(tmp_path / "watch.db")
     source = h.source("stm", "http://127.0.0.1:9/stm")

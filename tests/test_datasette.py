@@ -2,7 +2,7 @@
 an activity chart, a read-only server, and no private data.
 
 Everything goes through Datasette's in-process client against the app that
-`sotewatch browse` serves (`pipeline.browse.make_app`), on a history written
+`sotewatch browse` serves (`sotewatch.pipeline.browsing.browse.make_app`), on a history written
 through `Store` (tests/datasette_history.py).
 """
 
@@ -19,11 +19,11 @@ import pytest
 from bs4 import BeautifulSoup
 from datasette_history import SCRIPT, SUBSCRIBER_EMAIL, HistoryDb, build
 
-from pipeline.browse import browse_command_args, check_servable, make_app
-from pipeline.errors import ConfigError
-from pipeline.search import fts_query, index_new
-from pipeline.store import Store, doc_hash
-from pipeline.svgchart import EMPTY, PALETTE, heatmap, shade, week_range
+from sotewatch.pipeline.browsing.browse import browse_command_args, check_servable, make_app
+from sotewatch.pipeline.browsing.svgchart import EMPTY, PALETTE, heatmap, shade, week_range
+from sotewatch.pipeline.errors import ConfigError
+from sotewatch.pipeline.storage.search import fts_query, index_new
+from sotewatch.pipeline.storage.store import Store, doc_hash
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "datasette_search.toml").read_text())
 PAGES = ("networks", "kainuu", "hame", "osterbotten")
@@ -437,10 +437,10 @@ def _replace_versions(store: Store, page: int, times: int) -> None:
 def test_the_index_stays_the_size_of_the_pages_it_holds(tmp_path, monkeypatch, optimised):
     """Replacing rows leaves deleted words in FTS5's index until it is rewritten;
     it is rewritten once a quarter of its rows were replaced."""
-    import pipeline.search
+    import sotewatch.pipeline.storage.search
 
     if not optimised:
-        monkeypatch.setattr(pipeline.search, "OPTIMISE_SHARE", float("inf"))
+        monkeypatch.setattr(sotewatch.pipeline.storage.search, "OPTIMISE_SHARE", float("inf"))
     history = build(tmp_path)
     store = Store.open(history.path)
     try:

@@ -22,7 +22,7 @@ from browser import browser_marks, chromium, keep
 from bs4 import BeautifulSoup
 from datasette_history import SCRIPT, HistoryDb, build
 
-from pipeline.browse import browse_command_args
+from sotewatch.pipeline.browsing.browse import browse_command_args
 
 pytestmark = browser_marks
 WINDOW = (1280, 1000)

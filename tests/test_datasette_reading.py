@@ -11,9 +11,9 @@ import pytest
 from bs4 import BeautifulSoup
 from datasette_history import HistoryDb, build
 
-from pipeline.browse import make_app
-from pipeline.datasette_reading import SHORT_TEXT, cell, fi_date
-from pipeline.svgchart import heatmap
+from sotewatch.pipeline.browsing.browse import make_app
+from sotewatch.pipeline.browsing.datasette_reading import SHORT_TEXT, cell, fi_date
+from sotewatch.pipeline.browsing.svgchart import heatmap
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 from bs4 import BeautifulSoup
 from digest_fixtures import Received, SmtpSink, add_changes, cases, make_main_db, names, smtp_server
 
-from pipeline.deliver import (
+from sotewatch.pipeline.delivery.deliver import (
     deliver_due,
     delivered_watermark,
     due,
@@ -28,9 +28,9 @@ from pipeline.deliver import (
     source_health,
     state_path_for,
 )
-from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings
-from pipeline.render import SourceHealth
-from pipeline.subscribers import Follow, Subscriber, load_subscribers
+from sotewatch.pipeline.delivery.mail import MailSettings, SMTPMailer, SMTPSettings
+from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber, load_subscribers
+from sotewatch.pipeline.digests.render import SourceHealth
 
 MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 CHANGES = cases()["change"]  # 1 lappi+viestinta, 2 kainuu+lappi, 3 pirkanmaa, 4 johtoryhma, ...
@@ -212,11 +212,11 @@ from datetime import datetime
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from digest_fixtures import names
-from pipeline.deliver import deliver_due
-from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings
-from pipeline.render import SourceHealth
-from pipeline.store import open_db
-from pipeline.subscribers import load_subscribers
+from sotewatch.pipeline.delivery.deliver import deliver_due
+from sotewatch.pipeline.delivery.mail import MailSettings, SMTPMailer, SMTPSettings
+from sotewatch.pipeline.digests.render import SourceHealth
+from sotewatch.pipeline.storage.store import open_db
+from sotewatch.pipeline.delivery.subscribers import load_subscribers
 
 class Signalling:
     '''Says where it is, then waits to be killed: "between" two messages, or right
@@ -413,8 +413,8 @@ def test_a_reader_with_nothing_to_read_gets_no_mail_but_moves_the_watermark_on(w
 def test_an_address_refused_for_good_is_tried_three_times_then_shown_failing(
     world, tmp_path: Path
 ) -> None:
-    from pipeline.refusals import PERMANENT_TRIES
-    from pipeline.status import format_status, status_report
+    from sotewatch.pipeline.delivery.refusals import PERMANENT_TRIES
+    from sotewatch.pipeline.ops.status import format_status, status_report
 
     sink = SmtpSink(refuse={"asa@example.org"})  # 550 5.1.1 mailbox unavailable
     with smtp_server(sink) as server:

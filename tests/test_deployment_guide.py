@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from digest_fixtures import SmtpSink, smtp_server
 from test_deliver import change_ids
 
-from pipeline.cli import cli
-from pipeline.sample_site import SampleSite
-from pipeline.store import open_db
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.demo.sample_site import SampleSite
+from sotewatch.pipeline.storage.store import open_db
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
 
@@ -161,7 +161,9 @@ def test_mail_configured_without_a_subscribers_file_is_a_config_error_naming_it(
 def test_mail_configured_and_the_default_subscribers_file_missing_is_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pipeline.runner.DEFAULT_SUBSCRIBERS", tmp_path / "subscribers.toml")
+    monkeypatch.setattr(
+        "sotewatch.pipeline.runs.runner.DEFAULT_SUBSCRIBERS", tmp_path / "subscribers.toml"
+    )
     result = CliRunner().invoke(
         cli,
         ["--db", str(tmp_path / "w.db"), "run", "--only", "stm-verkostot"],

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.diff import diff_documents
-from pipeline.models import Change, ChangeKind, Contact, Document, Link, Section
-from pipeline.worddiff import meaningful_key
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.changes.worddiff import meaningful_key
+from sotewatch.pipeline.document.models import Change, ChangeKind, Contact, Document, Link, Section
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "diff_cases.toml").read_text("utf-8"))
 URL = "https://example.org/sivu"

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from digest_fixtures import cases, make_main_db, names
 
-from pipeline.digest import Names, build_digest, load_changes, newest_change_id
-from pipeline.errors import ConfigError
-from pipeline.models import ChangeKind
-from pipeline.render import subject_line
-from pipeline.subscribers import Follow, describe, load_subscribers
+from sotewatch.pipeline.delivery.subscribers import Follow, describe, load_subscribers
+from sotewatch.pipeline.digests.digest import Names, build_digest, load_changes, newest_change_id
+from sotewatch.pipeline.digests.render import subject_line
+from sotewatch.pipeline.document.models import ChangeKind
+from sotewatch.pipeline.errors import ConfigError
 
 CASES = cases()
 KEYS = [c["key"] for c in CASES["change"]]
@@ -168,7 +168,7 @@ def test_ids_differing_only_in_case_are_one_id(tmp_path: Path) -> None:
 
 
 def test_slugs_are_checked_against_a_taxonomy_object(tmp_path: Path) -> None:
-    """The CLI passes pipeline.taxonomy's Taxonomy; anything with .regions/.networks works."""
+    """The CLI passes tagging.taxonomy's Taxonomy; anything with .regions/.networks works."""
 
     class Slug:
         def __init__(self, slug: str) -> None:
@@ -198,8 +198,8 @@ def test_describe_lists_each_reader_on_one_line(tmp_path: Path) -> None:
 
 
 def test_names_come_from_the_taxonomy_in_its_order() -> None:
-    """Display names and heading order follow pipeline.taxonomy; slugs stand in for unknowns."""
-    from pipeline.taxonomy import load_taxonomy
+    """Display names and heading order follow tagging.taxonomy; slugs stand in for unknowns."""
+    from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
     real = Names.of(load_taxonomy())
     assert real.region("lappi", "fi") == "Lappi" and real.region("lappi", "sv") == "Lappland"

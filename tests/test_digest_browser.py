@@ -18,10 +18,10 @@ from browser import browser_marks, chromium, keep
 from bs4 import BeautifulSoup
 from digest_fixtures import names
 
-from pipeline.digest import ChangeRecord, build_digest
-from pipeline.models import Change, ChangeKind
-from pipeline.render import render_digest
-from pipeline.subscribers import Follow
+from sotewatch.pipeline.delivery.subscribers import Follow
+from sotewatch.pipeline.digests.digest import ChangeRecord, build_digest
+from sotewatch.pipeline.digests.render import render_digest
+from sotewatch.pipeline.document.models import Change, ChangeKind
 
 pytestmark = browser_marks
 LONG_URL = (

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 
-from pipeline.cli import cli
+from sotewatch.pipeline.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

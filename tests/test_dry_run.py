@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from digest_fixtures import SmtpSink, cases, make_main_db, smtp_server
 from test_deliver import SUBSCRIBERS, change_ids
 
-from pipeline.cli import cli
-from pipeline.deliver import state_path_for
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.delivery.deliver import state_path_for
 
 CHANGES = cases()["change"]
 MAIL_ENV = {

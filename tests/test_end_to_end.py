@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.models import Document
-from pipeline.run import RunReport, run_sources
-from pipeline.runner import load_config, prepare_store
-from pipeline.sample_site import SampleSite, expected_path, sample_sources_path
-from pipeline.store import Store
-from pipeline.tag import Tagger
-from pipeline.taxonomy import load_taxonomy
+from sotewatch.pipeline.demo.sample_site import SampleSite, expected_path, sample_sources_path
+from sotewatch.pipeline.document.models import Document
+from sotewatch.pipeline.runs.run import RunReport, run_sources
+from sotewatch.pipeline.runs.runner import load_config, prepare_store
+from sotewatch.pipeline.storage.store import Store
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
 
 @dataclass(frozen=True)

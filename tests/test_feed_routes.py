@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from digest_fixtures import add_changes, cases, make_main_db
 from lxml import etree
 
-from pipeline.browse import make_app
+from sotewatch.pipeline.browsing.browse import make_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")

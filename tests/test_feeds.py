@@ -11,11 +11,11 @@ import pytest
 from bs4 import BeautifulSoup
 from digest_fixtures import cases, make_main_db, names
 
-from pipeline.deliver import write_demo_outputs
-from pipeline.digest import load_changes
-from pipeline.feeds import feed_xml, write_outputs
-from pipeline.mail import MailSettings
-from pipeline.subscribers import Follow, Subscriber
+from sotewatch.pipeline.delivery.deliver import write_demo_outputs
+from sotewatch.pipeline.delivery.mail import MailSettings
+from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber
+from sotewatch.pipeline.digests.digest import load_changes
+from sotewatch.pipeline.digests.feeds import feed_xml, write_outputs
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 CHANGES = cases()["change"]

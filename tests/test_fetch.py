@@ -13,9 +13,9 @@ import ssl
 import pytest
 from faultserver import CHARSET_CASES, FINNISH, LAST_MODIFIED, FaultServer, fault_server
 
-from pipeline.config import Settings
-from pipeline.fetch import Fetcher, Tuning
-from pipeline.fetched import FetchRequest, FetchResult, Outcome
+from sotewatch.pipeline.config import Settings
+from sotewatch.pipeline.fetching.fetch import Fetcher, Tuning
+from sotewatch.pipeline.fetching.fetched import FetchRequest, FetchResult, Outcome
 
 __all__ = ["fault_server"]  # the fixture, imported so pytest finds it
 
@@ -306,7 +306,7 @@ async def test_one_failing_page_does_not_stop_the_others(fault_server):
 
 
 async def test_fetch_all_keeps_a_bounded_window_and_returns_everything(fault_server, monkeypatch):
-    monkeypatch.setattr("pipeline.fetch._WINDOW", 2)
+    monkeypatch.setattr("sotewatch.pipeline.fetching.fetch._WINDOW", 2)
     requests = (FetchRequest(fault_server.url(f"/page/{i}"), "s", key=i) for i in range(7))
     async with Fetcher(FAST, tuning=QUICK_RETRIES) as fetcher:
         keys = sorted([r.request.key async for r in fetcher.fetch_all(requests)])
@@ -316,7 +316,7 @@ async def test_fetch_all_keeps_a_bounded_window_and_returns_everything(fault_ser
 async def test_fetch_all_starts_a_few_fetches_first_so_the_first_page_comes_back_soon(
     fault_server, monkeypatch
 ):
-    monkeypatch.setattr("pipeline.fetch._FIRST_WINDOW", 3)
+    monkeypatch.setattr("sotewatch.pipeline.fetching.fetch._FIRST_WINDOW", 3)
     taken: list[int] = []
 
     def requests():

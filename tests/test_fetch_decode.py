@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from pipeline.decode import (
+from sotewatch.pipeline.fetching.decode import (
     BodyTooLarge,
     BoundedDecoder,
     UnsupportedEncoding,

@@ -16,13 +16,13 @@ import pytest
 import stamina
 from faultserver import FaultServer, fault_server
 
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.run import RunReport, run_sources
-from pipeline.runner import prepare_store
-from pipeline.store import Store
-from pipeline.tag import Tagger
-from pipeline.taxonomy import Taxonomy, load_taxonomy
-from scrapers.generic import GenericScraper
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.runs.run import RunReport, run_sources
+from sotewatch.pipeline.runs.runner import prepare_store
+from sotewatch.pipeline.storage.store import Store
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import Taxonomy, load_taxonomy
+from sotewatch.scrapers.generic import GenericScraper
 
 __all__ = ["fault_server"]
 
@@ -139,7 +139,7 @@ def test_one_page_in_three_encodings_is_one_version(watch: Watch) -> None:
 def test_a_page_rebuilt_with_a_new_footer_is_not_extracted_again(
     watch: Watch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Its tree without chrome is as its latest version was read from (pipeline/inputkey.py):
+    """Its tree without chrome is as its latest version was read from (pipeline/runs/inputkey.py):
     the 200 is an unchanged check, the page's title and validators are kept up to date."""
     watch.server.serve_as("/watched", "/rebuilt/verkostot?build=1")
     watch.run()

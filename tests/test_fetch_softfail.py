@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import Contact, Document, Link, Section
-from pipeline.softfail import soft_failure
+from sotewatch.pipeline.changes.softfail import soft_failure
+from sotewatch.pipeline.document.models import Contact, Document, Link, Section
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "softfail_cases.toml").read_text())["case"]
 

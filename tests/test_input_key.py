@@ -2,7 +2,7 @@
 
 A scraper reads a page to a key (`Scraper.read`): for HTML, the digest of its tree
 without the site's chrome, with the family, its options, the URL and the content type.
-`pipeline.inputkey` adds the source's noise rules and the code. A page read to the key
+`runs.inputkey` adds the source's noise rules and the code. A page read to the key
 its latest version was read from has that version's Document: `prepare` then answers
 "unchanged" without extracting.
 """
@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import inputkey
-from pipeline.analyse import Task, prepare, read
-from pipeline.config import Source
-from pipeline.run import run_sources
-from pipeline.runner import load_config, prepare_store
-from pipeline.sample_site import SampleSite, sample_sources_path
-from pipeline.tag import Tagger
-from pipeline.taxonomy import load_taxonomy
-from scrapers import FAMILIES, Page, ScraperOptions, get_scraper
-from scrapers.generic import GenericScraper
-from scrapers.listing import ListingScraper
+from sotewatch.pipeline.config import Source
+from sotewatch.pipeline.demo.sample_site import SampleSite, sample_sources_path
+from sotewatch.pipeline.runs import inputkey
+from sotewatch.pipeline.runs.analyse import Task, prepare, read
+from sotewatch.pipeline.runs.run import run_sources
+from sotewatch.pipeline.runs.runner import load_config, prepare_store
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
+from sotewatch.scrapers import FAMILIES, Page, ScraperOptions, get_scraper
+from sotewatch.scrapers.generic import GenericScraper
+from sotewatch.scrapers.listing import ListingScraper
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scrapers"
 SAMPLE = Path(__file__).parent.parent / "data" / "sample_site" / "edition-1"

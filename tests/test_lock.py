@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import EXIT_LOCKED, RunLockedError
-from pipeline.lock import lock_path, run_lock
-from pipeline.sample_site import SampleSite, sample_sources_text
+from sotewatch.pipeline.demo.sample_site import SampleSite, sample_sources_text
+from sotewatch.pipeline.errors import EXIT_LOCKED, RunLockedError
+from sotewatch.pipeline.runs.lock import lock_path, run_lock
 
 ROOT = Path(__file__).resolve().parent.parent
-SOTEWATCH = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+SOTEWATCH = [sys.executable, "-c", "from sotewatch.pipeline.cli import main; main()"]
 HOLDER = """
 import sys, time
 from pathlib import Path
-from pipeline.lock import run_lock
+from sotewatch.pipeline.runs.lock import run_lock
 with run_lock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(120)
@@ -112,7 +112,7 @@ def test_a_run_through_a_symlink_to_a_locked_database_exits_with_code_3(
 def test_every_name_of_one_database_has_one_lock_and_one_private_database(
     tmp_path: Path,
 ) -> None:
-    from pipeline.deliver import state_path_for
+    from sotewatch.pipeline.delivery.deliver import state_path_for
 
     real = tmp_path / "c.db"
     real.touch()
@@ -132,7 +132,7 @@ def test_send_through_a_symlink_uses_the_same_delivery_state(
     """`send` through alias.db found no delivery state and mailed every reader again."""
     from digest_fixtures import SmtpSink, cases, make_main_db, smtp_server
 
-    from pipeline.deliver import send_due
+    from sotewatch.pipeline.delivery.deliver import send_due
 
     make_main_db(tmp_path / "c.db", cases()["change"])
     (tmp_path / "alias.db").symlink_to(tmp_path / "c.db")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline import logs
-from pipeline.fetched import FetchRequest, FetchResult, Outcome
+from sotewatch.pipeline.fetching.fetched import FetchRequest, FetchResult, Outcome
+from sotewatch.pipeline.ops import logs
 
 
 @pytest.fixture(autouse=True)

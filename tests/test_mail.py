@@ -14,8 +14,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 from digest_fixtures import SmtpSink, smtp_server
 
-from pipeline.errors import ConfigError, DeliveryError
-from pipeline.mail import (
+from sotewatch.pipeline.delivery.mail import (
     DryRunMailer,
     MailSettings,
     SMTPMailer,
@@ -23,6 +22,7 @@ from pipeline.mail import (
     build_message,
     header_safe,
 )
+from sotewatch.pipeline.errors import ConfigError, DeliveryError
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 SETTINGS = MailSettings(sender="sotewatch@example.org", sender_name="Sotewatch – Pöllö")

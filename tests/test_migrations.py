@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from pipeline.migrations import MIGRATIONS, m001_initial, migrate
-from pipeline.models import Document, Link, Section
-from pipeline.prune import prune
-from pipeline.status import status_report
-from pipeline.store import Store, doc_hash
+from sotewatch.pipeline.document.models import Document, Link, Section
+from sotewatch.pipeline.ops.status import status_report
+from sotewatch.pipeline.storage.migrations import MIGRATIONS, m001_initial, migrate
+from sotewatch.pipeline.storage.prune import prune
+from sotewatch.pipeline.storage.store import Store, doc_hash
 
 SCHEMA_001 = Path(__file__).parent / "data" / "schema_001.sql"
 OLD_DOC = Document(
@@ -138,7 +138,7 @@ def test_the_old_history_is_intact_and_the_new_code_builds_on_it(tmp_path: Path)
 
 
 def test_status_search_and_prune_work_on_an_upgraded_database(tmp_path: Path) -> None:
-    from pipeline.search import index_new
+    from sotewatch.pipeline.storage.search import index_new
 
     path = tmp_path / "sotewatch.db"
     first_release_db(path)
@@ -154,7 +154,7 @@ def test_status_search_and_prune_work_on_an_upgraded_database(tmp_path: Path) ->
 
 
 def test_opening_twice_applies_nothing_the_second_time(tmp_path: Path) -> None:
-    from pipeline.migrations import migrate
+    from sotewatch.pipeline.storage.migrations import migrate
 
     path = tmp_path / "sotewatch.db"
     first_release_db(path)
@@ -169,7 +169,7 @@ def test_opening_twice_applies_nothing_the_second_time(tmp_path: Path) -> None:
 def test_a_migration_that_dies_half_way_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline import migrations
+    from sotewatch.pipeline.storage import migrations
 
     def dies_half_way(db: sqlite_utils.Database) -> None:
         db["half_made"].create({"id": int}, pk="id")
@@ -236,11 +236,11 @@ def test_a_database_stored_before_007_reports_nothing_new_on_the_same_pages(
     afresh as after any upgrade), the same pages are neither a new version nor a change."""
     import dataclasses
 
-    from pipeline.run import run_sources
-    from pipeline.runner import load_config, prepare_store
-    from pipeline.sample_site import SampleSite, sample_sources_path
-    from pipeline.tag import Tagger
-    from pipeline.taxonomy import load_taxonomy
+    from sotewatch.pipeline.demo.sample_site import SampleSite, sample_sources_path
+    from sotewatch.pipeline.runs.run import run_sources
+    from sotewatch.pipeline.runs.runner import load_config, prepare_store
+    from sotewatch.pipeline.tagging.tag import Tagger
+    from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
     taxonomy, path = load_taxonomy(), tmp_path / "sotewatch.db"
     tagger = Tagger(taxonomy)

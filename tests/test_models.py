@@ -9,7 +9,7 @@ from dataclasses import asdict
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.models import Contact, Document, Link, Section
+from sotewatch.pipeline.document.models import Contact, Document, Link, Section
 
 text = st.text(max_size=20)
 documents = st.builds(

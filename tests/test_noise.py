@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.diff import diff_documents
-from pipeline.errors import ConfigError
-from pipeline.models import Document, Section
-from pipeline.noise import GLOBAL_RULES, apply_noise, clean_text, compile_patterns
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.changes.noise import GLOBAL_RULES, apply_noise, clean_text, compile_patterns
+from sotewatch.pipeline.document.models import Document, Section
+from sotewatch.pipeline.errors import ConfigError
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "diff_cases.toml").read_text("utf-8"))
 

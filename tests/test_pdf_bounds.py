@@ -12,9 +12,9 @@ import zlib
 import pytest
 from fpdf import FPDF
 
-from pipeline.errors import ExtractionError
-from scrapers import Page, get_scraper
-from scrapers import pdf as pdf_module
+from sotewatch.pipeline.errors import ExtractionError
+from sotewatch.scrapers import Page, get_scraper
+from sotewatch.scrapers import pdf as pdf_module
 
 URL = "https://soste.fi/webinaari.pdf"
 LINE = b"BT /F1 12 Tf 72 720 Td (Pohjois-Pohjanmaa Lappi Kainuu Etela-Savo) Tj ET\n"

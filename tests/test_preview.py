@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from localsite import serving
 
-from pipeline.cli import cli
+from sotewatch.pipeline.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realistic"
 RELEASE = FIXTURES / "news_release.html"

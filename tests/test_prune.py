@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from history import NOW, History, days_ago, write_deliveries
 
-from pipeline.errors import ConfigError, RunLockedError
-from pipeline.lock import run_lock
-from pipeline.prune import prune, prune_db, worth_compacting
-from pipeline.status import private_db_path
+from sotewatch.pipeline.errors import ConfigError, RunLockedError
+from sotewatch.pipeline.ops.status import private_db_path
+from sotewatch.pipeline.runs.lock import run_lock
+from sotewatch.pipeline.storage.prune import prune, prune_db, worth_compacting
 
 KEEP_DAYS = 90
 
@@ -269,7 +269,7 @@ def test_weekly_keeps_at_most_one_old_version_per_week_per_page(h: History) -> N
 
 
 def test_search_keeps_each_pages_latest_version_through_a_prune(h: History) -> None:
-    from pipeline.search import index_new
+    from sotewatch.pipeline.storage.search import index_new
 
     ids = daily_page(h, "stm", range(300, 200, -1))
     index_new(h.store.db)
@@ -299,10 +299,12 @@ def test_a_key_body_stays_while_a_kept_body_is_stored_against_it(h: History) -> 
 def test_a_prune_that_would_leave_a_dangling_reference_changes_nothing(
     h: History, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.prune
+    import sotewatch.pipeline.storage.prune
 
     ids = daily_page(h, "stm", range(300, 200, -1))
-    monkeypatch.setattr(pipeline.prune, "_repoint_changes", lambda db: 0)  # a bug, simulated
+    monkeypatch.setattr(
+        sotewatch.pipeline.storage.prune, "_repoint_changes", lambda db: 0
+    )  # a bug, simulated
     with pytest.raises(RuntimeError, match="changes pointing at deleted rows"):
         run_prune(h, delivered_up_to=max_change(h))
     assert sorted(snapshots(h)) == ids

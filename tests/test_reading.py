@@ -15,18 +15,18 @@ from collections.abc import Iterator
 import pytest
 from bs4 import BeautifulSoup
 
-from pipeline.diff import diff_documents
-from pipeline.digest import ChangeRecord, Names, build_digest, load_changes
-from pipeline.glance import period_text
-from pipeline.models import Document, Section
-from pipeline.passages import passage
-from pipeline.render import render_digest
-from pipeline.run import run_sources
-from pipeline.runner import load_config, prepare_store
-from pipeline.sample_site import SampleSite, sample_sources_path
-from pipeline.subscribers import Follow
-from pipeline.tag import Tagger
-from pipeline.taxonomy import load_taxonomy
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.changes.passages import passage
+from sotewatch.pipeline.delivery.subscribers import Follow
+from sotewatch.pipeline.demo.sample_site import SampleSite, sample_sources_path
+from sotewatch.pipeline.digests.digest import ChangeRecord, Names, build_digest, load_changes
+from sotewatch.pipeline.digests.glance import period_text
+from sotewatch.pipeline.digests.render import render_digest
+from sotewatch.pipeline.document.models import Document, Section
+from sotewatch.pipeline.runs.run import run_sources
+from sotewatch.pipeline.runs.runner import load_config, prepare_store
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
 MOVE = "Kanta-Häme: Tero Mäkelä → Hanna Koskinen"
 
@@ -174,7 +174,7 @@ def test_a_sentence_that_ends_does_not_lend_its_counties_to_the_next() -> None:
 def test_search_finds_inflected_forms_without_loading_the_full_dictionary() -> None:
     from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
 
-    from pipeline import search
+    from sotewatch.pipeline.storage import search
 
     match = search.fts_query("Lapissa")
     assert "Lappi" in match or "lappi" in match

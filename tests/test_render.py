@@ -7,16 +7,16 @@ from bs4 import BeautifulSoup
 from digest_fixtures import cases, names
 from jinja2 import UndefinedError
 
-from pipeline.digest import ChangeRecord, build_digest
-from pipeline.models import Change, ChangeKind
-from pipeline.render import (
+from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber
+from sotewatch.pipeline.digests.digest import ChangeRecord, build_digest
+from sotewatch.pipeline.digests.render import (
     diff_text,
     environment,
     render_digest,
     render_overview,
     short_diff,
 )
-from pipeline.subscribers import Follow, Subscriber
+from sotewatch.pipeline.document.models import Change, ChangeKind
 
 
 def record(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.sample_site import SampleSite
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.demo.sample_site import SampleSite
 
 WATCHED = ("/stm/verkostot", "/stm/sote-uudistus", "/thl/aluekoordinaattorit")
 

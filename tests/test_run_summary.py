@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 from faultserver import FaultServer, fault_server  # noqa: F401 (a fixture)
 
-from pipeline.cli import cli
-from pipeline.config import Source
-from pipeline.sample_site import SampleSite
-from pipeline.sourcestate import SourceState
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.config import Source
+from sotewatch.pipeline.demo.sample_site import SampleSite
+from sotewatch.pipeline.runs.sourcestate import SourceState
 
 T0 = datetime(2026, 12, 1, 6, 17, tzinfo=UTC)
 

@@ -23,8 +23,7 @@ from bs4 import BeautifulSoup
 from protego import Protego
 from slugs import NETWORKS, REGIONS
 
-from pipeline.models import ChangeKind
-from pipeline.sample_site import (
+from sotewatch.pipeline.demo.sample_site import (
     SITE_ROOT,
     SampleSite,
     expected_path,
@@ -32,6 +31,7 @@ from pipeline.sample_site import (
     sample_sources_text,
     subscribers_path,
 )
+from sotewatch.pipeline.document.models import ChangeKind
 
 REGION_SLUGS = set(REGIONS)
 NETWORK_SLUGS = set(NETWORKS)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.schedule import is_due
+from sotewatch.pipeline.runs.schedule import is_due
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "schedule_cases.toml").read_text("utf-8"))
 

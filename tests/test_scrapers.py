@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from pipeline.errors import ExtractionError
-from pipeline.language import detect_language
-from pipeline.models import Contact, Link, Section
-from scrapers import REGISTRY, Page, ScraperOptions, get_scraper
-from scrapers._text import is_chrome_line
+from sotewatch.pipeline.document.language import detect_language
+from sotewatch.pipeline.document.models import Contact, Link, Section
+from sotewatch.pipeline.errors import ExtractionError
+from sotewatch.scrapers import REGISTRY, Page, ScraperOptions, get_scraper
+from sotewatch.scrapers._text import is_chrome_line
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scrapers"
 URL = "https://example.org/sivu"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ExtractionError
-from scrapers import REGISTRY, Page, get_scraper
+from sotewatch.pipeline.errors import ExtractionError
+from sotewatch.scrapers import REGISTRY, Page, get_scraper
 
 get_scraper("generic")  # load every family
 FAMILIES = sorted(REGISTRY)

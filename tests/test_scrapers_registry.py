@@ -1,6 +1,6 @@
 """The registry knows every family by name without importing it, and imports only what is used.
 
-`scrapers.FAMILIES` is a hand-written map from family name to module, so that checking a
+`sotewatch.scrapers.FAMILIES` is a hand-written map from family name to module, so that checking a
 sources file or running without a changed page imports no parser. These tests keep the
 map honest: each module registers exactly the family the map gives it, and every family
 module in the package is in the map.
@@ -14,19 +14,16 @@ import os
 import pkgutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-import scrapers
-from scrapers import FAMILIES, REGISTRY, Registry, Scraper, get_scraper
-
-ROOT = Path(__file__).resolve().parent.parent
+import sotewatch.scrapers
+from sotewatch.scrapers import FAMILIES, REGISTRY, Registry, Scraper, get_scraper
 
 
 def fresh_python(code: str) -> object:
     """What `code` prints as JSON, run in a new interpreter (a clean `sys.modules`)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
@@ -47,8 +44,8 @@ def test_each_module_registers_the_family_the_map_names(family: str) -> None:
 
 def test_every_family_module_of_the_package_is_in_the_map() -> None:
     modules = {
-        f"scrapers.{info.name}"
-        for info in pkgutil.iter_modules(scrapers.__path__)
+        f"sotewatch.scrapers.{info.name}"
+        for info in pkgutil.iter_modules(sotewatch.scrapers.__path__)
         if info.name != "base" and not info.name.startswith("_")
     }
     assert modules == set(FAMILIES.values())
@@ -56,7 +53,7 @@ def test_every_family_module_of_the_package_is_in_the_map() -> None:
 
 def test_names_are_known_and_listed_without_importing_any_family() -> None:
     loaded = fresh_python(
-        "import json, sys, scrapers\n"
+        "import json, sys\nfrom sotewatch import scrapers\n"
         "assert 'ministry' in scrapers.REGISTRY and 'nope' not in scrapers.REGISTRY\n"
         "assert sorted(scrapers.REGISTRY) == sorted(scrapers.FAMILIES)\n"
         f"print(json.dumps({family_modules_loaded()}))"
@@ -66,17 +63,21 @@ def test_names_are_known_and_listed_without_importing_any_family() -> None:
 
 def test_a_scraper_imports_its_own_family_and_what_it_builds_on_only() -> None:
     loaded = fresh_python(
-        "import json, sys, scrapers\n"
+        "import json, sys\nfrom sotewatch import scrapers\n"
         "scrapers.get_scraper('ngo')\n"
         f"print(json.dumps({family_modules_loaded()}))"
     )
     # ngo builds on generic and borrows ministry's header reader; no pdf, feed, sitemap
-    assert loaded == ["scrapers.generic", "scrapers.ministry", "scrapers.ngo"]
+    assert loaded == [
+        "sotewatch.scrapers.generic",
+        "sotewatch.scrapers.ministry",
+        "sotewatch.scrapers.ngo",
+    ]
 
 
 def test_load_families_imports_them_all() -> None:
     loaded = fresh_python(
-        "import json, sys, scrapers\n"
+        "import json, sys\nfrom sotewatch import scrapers\n"
         "scrapers.load_families()\n"
         f"print(json.dumps({family_modules_loaded()}))"
     )
@@ -94,7 +95,7 @@ def test_a_family_added_outside_the_map_is_found_and_listed_after_the_mapped_one
 
         name = "test-echo"
 
-    registry = Registry({"generic": "scrapers.generic"})
+    registry = Registry({"generic": "sotewatch.scrapers.generic"})
     registry.add(EchoScraper)
     assert list(registry) == ["generic", "test-echo"] and len(registry) == 2
     assert "test-echo" in registry and "ministry" not in registry

@@ -13,8 +13,8 @@ import tomllib
 import httpx
 import pytest
 
-from pipeline.sample_site import SITE_ROOT, SampleSite
-from scrapers import Page, get_scraper
+from sotewatch.pipeline.demo.sample_site import SITE_ROOT, SampleSite
+from sotewatch.scrapers import Page, get_scraper
 
 CHROME = tomllib.loads((SITE_ROOT / "chrome.toml").read_text("utf-8"))
 SOURCES = tomllib.loads((SITE_ROOT / "sources.toml").read_text("utf-8"))["source"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers._select import _soup_of, select_all
-from scrapers._tree import drop, first, parse, text
+from sotewatch.scrapers._select import _soup_of, select_all
+from sotewatch.scrapers._tree import drop, first, parse, text
 
 PAGE = """<html><body>
 <div id="sisalto" class="news main"><p class="intro Lead">Alku</p>

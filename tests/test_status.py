@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from history import History, days_ago, write_deliveries
 
-from pipeline.errors import ConfigError
-from pipeline.lock import lock_path
-from pipeline.status import (
+from sotewatch.pipeline.errors import ConfigError
+from sotewatch.pipeline.ops.status import (
     delivered_watermark,
     format_status,
     human_bytes,
     private_db_path,
     status_report,
 )
+from sotewatch.pipeline.runs.lock import lock_path
 
 
 @pytest.fixture
@@ -165,7 +165,7 @@ def test_human_bytes(size: int, text: str) -> None:
 def test_a_digest_never_delivered_keeps_every_change_undelivered(
     world: History, tmp_path: Path
 ) -> None:
-    from pipeline.deliver import StateDB
+    from sotewatch.pipeline.delivery.deliver import StateDB
 
     db = tmp_path / "watch.db"
     write_deliveries(private_db_path(db), {"aino": 4})

@@ -20,19 +20,19 @@ import stamina
 from click.testing import CliRunner
 from digest_fixtures import SmtpSink, cases, make_main_db, names, smtp_server
 
-from pipeline import deliver as deliver_module
-from pipeline import runner as runner_module
-from pipeline.cli import cli
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.deliver import StateDB, deliver_due, state_path_for
-from pipeline.errors import EXIT_STORAGE, StorageError
-from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings
-from pipeline.run import run_sources
-from pipeline.runner import prepare_store
-from pipeline.store import Store
-from pipeline.subscribers import Follow, Subscriber
-from pipeline.tag import Tagger
-from pipeline.taxonomy import load_taxonomy
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.delivery import deliver as deliver_module
+from sotewatch.pipeline.delivery.deliver import StateDB, deliver_due, state_path_for
+from sotewatch.pipeline.delivery.mail import MailSettings, SMTPMailer, SMTPSettings
+from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber
+from sotewatch.pipeline.errors import EXIT_STORAGE, StorageError
+from sotewatch.pipeline.runs import runner as runner_module
+from sotewatch.pipeline.runs.run import run_sources
+from sotewatch.pipeline.runs.runner import prepare_store
+from sotewatch.pipeline.storage.store import Store
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
 SETTINGS = Settings(per_host_delay=0.0, connect_timeout=1.0, read_timeout=1.0, retries=0)
 

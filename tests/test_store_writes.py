@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Settings, Source, SourcesConfig
-from pipeline.models import Document, Section
-from pipeline.store import PAGE_SIZE, Store, doc_hash
+from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.document.models import Document, Section
+from sotewatch.pipeline.storage.store import PAGE_SIZE, Store, doc_hash
 
 STM = Source(id="stm", url="http://127.0.0.1:9/stm", name="STM")
 SOSTE = Source(id="soste", url="http://127.0.0.1:9/soste", name="SOSTE")
@@ -88,7 +88,7 @@ def test_a_version_stored_from_its_json_reads_back_as_text(store: Store) -> None
 
 
 def test_a_new_database_has_pages_of_16_kb_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
-    """Documents of 5-50 KB take a quarter of the pages and writes (pipeline/store.py)."""
+    """Documents of 5-50 KB take a quarter of the pages and writes (pipeline/storage/store.py)."""
     new = Store.open(tmp_path / "new.db")
     assert new.conn.execute("pragma page_size").fetchone()[0] == PAGE_SIZE == 16384
     new.close()

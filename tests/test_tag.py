@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaltagger import evaluate, format_report, read_examples
-from pipeline.models import Change, ChangeKind
-from pipeline.tag import Tagger, Tags, lemmas, tokenize
-from pipeline.taxonomy import load_taxonomy
+from sotewatch.pipeline.document.models import Change, ChangeKind
+from sotewatch.pipeline.tagging.evaltagger import evaluate, format_report, read_examples
+from sotewatch.pipeline.tagging.tag import Tagger, Tags, lemmas, tokenize
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data"
 CASES = tomllib.loads((DATA / "tagging_cases.toml").read_text(encoding="utf-8"))["case"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from slugs import NETWORKS, REGIONS
 
-from pipeline.errors import ConfigError
-from pipeline.taxonomy import DEFAULT_PATH, load_taxonomy
+from sotewatch.pipeline.errors import ConfigError
+from sotewatch.pipeline.tagging.taxonomy import DEFAULT_PATH, load_taxonomy
 
 
 def test_slugs_are_exactly_the_agreed_ones() -> None:

@@ -11,10 +11,10 @@ import feedparser
 import pytest
 from digest_fixtures import cases, make_main_db, names
 
-from pipeline.digest import load_changes
-from pipeline.feeds import feed_xml
-from scrapers import Page, get_scraper
-from scrapers._text import clean
+from sotewatch.pipeline.digests.digest import load_changes
+from sotewatch.pipeline.digests.feeds import feed_xml
+from sotewatch.scrapers import Page, get_scraper
+from sotewatch.scrapers._text import clean
 
 CONTROLS = "\x00\x01\x08\x0b\x0e\x1b\x7f\x80\x9f\ufffe\uffff"
 EVIL = (

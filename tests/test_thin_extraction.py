@@ -12,20 +12,20 @@ import sqlite_utils
 from click.testing import CliRunner
 from localsite import serving
 
-from pipeline.analyse import Task, prepare
-from pipeline.cli import cli
-from pipeline.config import Source
-from pipeline.deliver import source_health
-from pipeline.diff import diff_documents
-from pipeline.digest import Names, build_digest
-from pipeline.models import THIN_NOTE, Document, Section
-from pipeline.preview import page_from_file
-from pipeline.render import render_digest
-from pipeline.status import format_status, status_report
-from pipeline.subscribers import Follow
-from pipeline.tag import Tagger
-from pipeline.taxonomy import load_taxonomy
-from scrapers import Page, get_scraper
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.config import Source
+from sotewatch.pipeline.delivery.deliver import source_health
+from sotewatch.pipeline.delivery.subscribers import Follow
+from sotewatch.pipeline.digests.digest import Names, build_digest
+from sotewatch.pipeline.digests.render import render_digest
+from sotewatch.pipeline.document.models import THIN_NOTE, Document, Section
+from sotewatch.pipeline.ops.preview import page_from_file
+from sotewatch.pipeline.ops.status import format_status, status_report
+from sotewatch.pipeline.runs.analyse import Task, prepare
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
+from sotewatch.scrapers import Page, get_scraper
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realistic"
 THIN_PAGE = FIXTURES / "thin_page.html"

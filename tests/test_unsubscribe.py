@@ -18,13 +18,18 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from digest_fixtures import SmtpSink, add_changes, cases, make_main_db, names, smtp_server
 
-from pipeline import preferences, unsubscribe
-from pipeline.browse import make_app
-from pipeline.cli import cli
-from pipeline.deliver import StateDB, deliver_due, delivered_watermark, state_path_for
-from pipeline.errors import ConfigError
-from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings, build_message
-from pipeline.subscribers import load_subscribers
+from sotewatch.pipeline.browsing.browse import make_app
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.delivery import preferences, unsubscribe
+from sotewatch.pipeline.delivery.deliver import (
+    StateDB,
+    deliver_due,
+    delivered_watermark,
+    state_path_for,
+)
+from sotewatch.pipeline.delivery.mail import MailSettings, SMTPMailer, SMTPSettings, build_message
+from sotewatch.pipeline.delivery.subscribers import load_subscribers
+from sotewatch.pipeline.errors import ConfigError
 
 SECRET = "a-test-secret-of-32-characters!!"
 MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -23,11 +23,11 @@ from cdp import browser_page
 from digest_fixtures import SmtpSink, add_changes, cases, make_main_db, names, smtp_server
 from test_datasette_browser import _wait_until_up, free_port
 
-from pipeline import preferences, unsubscribe
-from pipeline.browse import browse_command_args
-from pipeline.deliver import deliver_due, state_path_for
-from pipeline.mail import MailSettings, SMTPMailer, SMTPSettings
-from pipeline.subscribers import load_subscribers
+from sotewatch.pipeline.browsing.browse import browse_command_args
+from sotewatch.pipeline.delivery import preferences, unsubscribe
+from sotewatch.pipeline.delivery.deliver import deliver_due, state_path_for
+from sotewatch.pipeline.delivery.mail import MailSettings, SMTPMailer, SMTPSettings
+from sotewatch.pipeline.delivery.subscribers import load_subscribers
 
 pytestmark = browser_marks
 SECRET = "an-end-to-end-secret-0123456789"

@@ -14,7 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.worddiff import changed_phrases, has_meaningful_difference, tokens, word_diff
+from sotewatch.pipeline.changes.worddiff import (
+    changed_phrases,
+    has_meaningful_difference,
+    tokens,
+    word_diff,
+)
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "diff_cases.toml").read_text("utf-8"))
 

@@ -1,0 +1,1 @@
+"""Package data: taxonomy, default sources, Datasette metadata and plugin, sample site."""

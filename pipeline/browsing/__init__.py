@@ -1,0 +1,1 @@
+"""Browsing the history in Datasette: the server, the plugin, the activity chart."""

@@ -1,0 +1,1 @@
+"""Reaching readers exactly once: who follows what, mail, Apprise channels, opt-outs."""

@@ -1,0 +1,1 @@
+"""Getting pages politely and safely: HTTP, decoding, robots.txt, the address policy."""

@@ -1,0 +1,1 @@
+"""What the operator reads: status, the run summary, logs, a page previewed."""

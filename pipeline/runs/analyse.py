@@ -1,0 +1,214 @@
+"""From a fetched page to the Document and Changes worth storing: pure, no I/O.
+
+Kept apart from `sotewatch.pipeline.runs.run` (which does the fetching and the writing) so the
+CPU-bound part can be tested on bytes alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.changes.noise import apply_noise
+from sotewatch.pipeline.changes.softfail import soft_failure
+from sotewatch.pipeline.config import Source
+from sotewatch.pipeline.document.models import Change, Document, Link, content_hash
+from sotewatch.pipeline.errors import ExtractionError
+from sotewatch.pipeline.runs.inputkey import input_key
+from sotewatch.pipeline.tagging.tag import Tagger, Tags
+from sotewatch.scrapers import Page, ScraperOptions, get_scraper
+from sotewatch.scrapers._reader import reader_for
+from sotewatch.scrapers.base import Reading
+
+if TYPE_CHECKING:
+    from sotewatch.pipeline.fetching.fetched import FetchResult
+
+
+def scraper_options(source: Source) -> ScraperOptions:
+    return ScraperOptions(
+        include=source.include,
+        exclude=source.exclude,
+        language=source.language,
+        url_include=source.url_include,
+        url_exclude=source.url_exclude,
+        max_items=source.max_items,
+    )
+
+
+def family_for(page: Page, family: str) -> str:
+    """A PDF is read as a PDF whatever family the source names; a page family's answer
+    that is a feed or a sitemap is read as one (scrapers/_reader.py)."""
+    return reader_for(page, family)
+
+
+@dataclass(frozen=True)
+class SourceReading:
+    """A page read by its family's scraper as far as its input key (pipeline/runs/inputkey.py);
+    `document()` extracts on, with the source's noise rules."""
+
+    page: Page
+    source: Source
+    reading: Reading
+
+    @cached_property
+    def key(self) -> str:
+        return input_key(self.reading, self.source.ignore)
+
+    def document(self) -> Document:
+        with _scraper_errors(self.page, self.source):
+            doc = self.reading.document()
+        return apply_noise(doc, self.source.ignore)
+
+
+def read(page: Page, family: str, source: Source) -> SourceReading:
+    scraper = get_scraper(family_for(page, family), scraper_options(source))
+    with _scraper_errors(page, source):
+        return SourceReading(page, source, scraper.read(page))
+
+
+@contextmanager
+def _scraper_errors(page: Page, source: Source) -> Iterator[None]:
+    """A scraper bug must cost one page, not the run."""
+    try:
+        yield
+    except Exception as exc:
+        raise ExtractionError(
+            f"{type(exc).__name__}: {exc}", source=source.id, url=page.url
+        ) from exc
+
+
+def tag_all(
+    changes: list[Change], language: str, source: Source, tagger: Tagger
+) -> tuple[Change, ...]:
+    defaults = Tags(frozenset(source.regions), frozenset(source.networks))
+    return tuple(tagger.tag_change(c, lang=language, defaults=defaults) for c in changes)
+
+
+# -- one page as a unit of work ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything `prepare` needs.
+
+    The previous version comes as its id and hash: most re-fetched pages extract to the
+    same document, and only one that does not needs the previous JSON, which `prepare`
+    then reads (or is given `previous_json`). `previous_input`: the input key the latest
+    version was read from (or last confirmed by): a page read to the same key is that
+    version, and is not extracted."""
+
+    fetched: Page | FetchResult
+    family: str
+    source: Source
+    announce_new: bool
+    previous_json: str | None = None
+    previous_hash: str | None = None
+    previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
+    previous_input: str | None = None
+
+    @cached_property
+    def page(self) -> Page:
+        fetched = self.fetched
+        return fetched if isinstance(fetched, Page) else fetched.page()
+
+    def previous_document(self, read_previous: PreviousReader | None) -> Document | None:
+        text = self.previous_json
+        if text is None and self.previous_id is not None and read_previous is not None:
+            text = read_previous(self.previous_id)
+        return Document.from_json(text) if text else None
+
+
+PreviousReader = Callable[[int], str]  # snapshot id -> its stored document JSON
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What storing a page needs.
+
+    `failure` set: store only the fetch (`failure_kind` is "error" or "soft_failure").
+    `unchanged`: the document hashes as the previous version; nothing but the check is
+    stored, so the document's JSON and text are not kept; `same_input` too: the page
+    was read to its latest version's input key, and not extracted (no title, no links).
+    Otherwise a new version. `input_key`: what this page was read to, kept with the page
+    for the next run, unless it failed."""
+
+    failure: str | None = None
+    failure_kind: str = "error"
+    unchanged: bool = False
+    same_input: bool = False
+    input_key: str = ""
+    title: str = ""
+    digest: str = ""
+    document_json: str = ""
+    language: str = ""
+    discovered: tuple[Link, ...] = ()
+    changes: tuple[Change, ...] = ()
+    content_type: str = ""  # of a new version's body, with the charset it was decoded with
+    thin: bool = False  # the page was read whole: its main content was not found
+
+
+def prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None = None) -> Finding:
+    """`analyse` plus what storing needs (hash, JSON, text); never raises, because one
+    page's bug, wherever it is (scraper, diff, tagger), must cost that page only.
+    `read_previous` reads the previous version when the task carries only its id."""
+    try:
+        return _prepare(task, tagger, read_previous)
+    except Exception as exc:
+        return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
+
+
+def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -> Finding:
+    try:
+        reading = read(task.page, task.family, task.source)
+        key = reading.key
+        if task.previous_hash is not None and key == task.previous_input:
+            # The Document of the latest version, which passed the soft-failure check
+            # when it was stored.
+            return Finding(
+                unchanged=True, same_input=True, digest=task.previous_hash, input_key=key
+            )
+        doc = reading.document()
+    except ExtractionError as exc:
+        return Finding(failure=str(exc))
+    document_json = doc.to_json()
+    digest = content_hash(document_json)
+    if digest == task.previous_hash:
+        # The document the previous version is: its own length is the one to compare
+        # with, so the check needs no parse of the previous JSON.
+        reason = soft_failure(doc, None)
+        if reason:
+            return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
+        return Finding(
+            unchanged=True,
+            title=doc.title,
+            digest=digest,
+            discovered=doc.discovered,
+            input_key=key,
+            thin=doc.extraction == "thin",
+        )
+    previous = task.previous_document(read_previous)
+    reason = soft_failure(doc, previous)
+    if reason:
+        return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
+    changes: tuple[Change, ...] = ()
+    if previous is not None or task.announce_new:
+        title = doc.title or (previous.title if previous else "")
+        found = diff_documents(previous, doc, page_url=task.page.url, page_title=title)
+        if previous is not None and previous.extraction != doc.extraction:
+            found = []  # read whole, or no longer: the switch is ours, not the page's
+        changes = tag_all(found, doc.language, task.source, tagger)
+    return Finding(
+        title=doc.title,
+        digest=digest,
+        document_json=document_json,
+        language=doc.language,
+        discovered=doc.discovered,
+        changes=changes,
+        content_type=task.page.content_type,
+        input_key=key,
+        thin=doc.extraction == "thin",
+    )

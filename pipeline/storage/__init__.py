@@ -1,0 +1,1 @@
+"""The SQLite databases: schema migrations, the store, bodies, retention, search."""

@@ -1,0 +1,1 @@
+"""sotewatch's Jinja templates: the digest, the feeds and the archive."""
