@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sotewatch.pipeline.clitypes import ConfigNumber
 from sotewatch.pipeline.config import DATA_DIR
 from sotewatch.pipeline.errors import (
     EXIT_CONFIG,
@@ -130,8 +131,16 @@ def _sources_option(func):  # type: ignore[no-untyped-def]
     envvar="SOTEWATCH_SUBSCRIBERS",
     help="Subscribers file. [default: data/subscribers.toml, if it exists]",
 )
-@click.option("--per-host-delay", type=float, metavar="SECONDS", help="Override config.")
-@click.option("--per-host-limit", type=int, metavar="N", help="Override config.")
+@click.option(
+    "--per-host-delay",
+    type=ConfigNumber("per_host_delay"),
+    metavar="SECONDS",
+    help="Override config.",
+)
+@click.option(
+    "--per-host-limit", type=ConfigNumber("per_host_limit", whole=True), metavar="N",
+    help="Override config.",
+)  # fmt: skip
 @click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -333,7 +342,7 @@ def index(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--setting",
@@ -376,7 +385,10 @@ def status(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--keep-days", type=int, default=90, show_default=True, help="Keep every version.")
+@click.option(
+    "--keep-days", type=ConfigNumber("keep_days", whole=True, minimum=0), default=90,
+    show_default=True, help="Keep every version.",
+)  # fmt: skip
 @click.option(
     "--then",
     type=click.Choice(["weekly", "monthly"]),
