@@ -326,7 +326,8 @@ def index(ctx: click.Context) -> None:
     """Bring full-text search up to date with what the runs stored (run it after `run`).
 
     Indexes each new version and change with its words' base forms, so that
-    searching "Lappi" finds "Lapissa". Incremental: only what is new is read."""
+    searching "Lappi" finds "Lapissa". Incremental: only what is new is read. Applies
+    any pending schema migration first (`browse` only reads, and asks for this)."""
     from sotewatch.pipeline.runs.runner import index_search
     from sotewatch.pipeline.storage.store import Store
 
@@ -359,12 +360,13 @@ def browse(ctx: click.Context, port: int, host: str, settings: tuple[tuple[str, 
     Opens the change log, every version of every page, full-text search and the
     activity chart at http://HOST:PORT/."""
 
-    from sotewatch.pipeline.browsing.browse import browse_command_args, prepare
+    from sotewatch.pipeline.browsing.browse import browse_command_args, readiness
 
     db = ctx.obj["db"]
     if not db.exists():
         raise ConfigError(f"no database at {db}: run `sotewatch run` or `sotewatch demo` first")
-    prepare(db)
+    for warning in readiness(db):  # reads only: `sotewatch index` migrates and indexes
+        _say(warning, err=True, level="warning", event="browse_not_ready")
     args = browse_command_args(db, port=port, host=host)
     for name, value in settings:  # after the project's own: Datasette keeps the last
         args += ["--setting", name, value]
