@@ -91,7 +91,7 @@ def readiness(db_path: Path | str) -> list[str]:
         if behind:
             raise ConfigError(
                 f"{db_path}: the database's schema is behind this sotewatch "
-                f"({len(behind)} migrations pending: {', '.join(behind)}); browse does not "
+                f"(pending migrations: {', '.join(behind)}); browse does not "
                 "change the database: run `sotewatch index` first (it migrates, then indexes)"
             )
         waiting = pending(conn)
