@@ -76,12 +76,23 @@ NEW = networks(
 )
 
 
+EDITED = tuple(
+    networks("Verkostot", (Section(("Lappi",), (text,)),))
+    for text in (
+        "Lapista verkostossa on yksi edustaja, joka vaihtuu vuosittain.",
+        "Lapista verkostossa on kaksi edustajaa, joista toinen edustaa saamelaisjärjestöjä ja"
+        " joka vaihtuu vuosittain.",
+    )
+)
+
+
 def every_kind_of_change() -> list[Change]:
     """What the diff writes for one page that came, changed in every way, and went."""
     changes = diff_documents(None, OLD, page_url=URL, page_title="Verkostot")
     changes += diff_documents(OLD, NEW, page_url=URL, page_title="Verkostot")
     without_pekka = networks(NEW.title, NEW.sections, NEW.contacts[:1] + NEW.contacts[2:])
     changes += diff_documents(NEW, without_pekka, page_url=URL, page_title="Verkostot")
+    changes += diff_documents(EDITED[0], EDITED[1], page_url=URL, page_title="Verkostot")
     return changes + diff_documents(OLD, None, page_url=URL, page_title="Verkostot")
 
 
@@ -121,6 +132,24 @@ def test_a_move_within_a_section_reads_in_each_language() -> None:
     quoted = "“Puheenjohtajana toimii ministeriön edustaja.”"
     assert say(moved, "fi") == f"Viestintäverkosto: {quoted} siirretty osion sisällä"
     assert say(moved, "sv") == f"Viestintäverkosto: {quoted} flyttat inom avsnittet"
+
+
+@pytest.mark.parametrize(
+    ("stored", "finnish"),
+    [
+        (
+            "Lappi: “yksi” → “kaksi”; added “ja toinen”",
+            "Lappi: “yksi” → “kaksi”; lisätty “ja toinen”",
+        ),
+        ("Lappi: removed “x”; “a” → “b” (+2 more)", "Lappi: poistettu “x”; “a” → “b” (+2 muuta)"),
+        ("Lappi: reworded", "Lappi: muotoiltu uudelleen"),
+        ("Lappi: “added “x”” → “y”", "Lappi: “added “x”” → “y”"),  # quoted text is the page's
+    ],
+)
+def test_an_edit_s_own_words_are_said_in_finnish(stored: str, finnish: str) -> None:
+    fi = texts()["fi"]["summaries"]
+    assert localized_summary("text_edited", "Verkostot / Lappi", stored, fi, ENGLISH) == finnish
+    assert localized_summary("text_edited", "Verkostot / Lappi", stored, ENGLISH, ENGLISH) == stored
 
 
 def test_a_summary_no_template_knows_is_shown_as_stored() -> None:

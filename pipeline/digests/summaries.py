@@ -4,9 +4,10 @@ The diff stores each summary in English (`changes.summary`: "Verkostot: “…�
 within the section"). Rather than migrate stored rows, each phrasing the diff writes is
 a template in templates/i18n.toml's `[en.summaries]`; a stored summary is read back
 with the templates its kind can have, and said again with the reader's language's
-template. What the summary quotes (headings, names, the page's own text) is kept as
-the page said it. A summary no template matches (older wordings, edits, contact
-field changes, which already name no English word) is shown as stored.
+template; an edit's few words around its quoted phrases are replaced in place. What
+the summary quotes (headings, names, the page's own text) is kept as the page said
+it. A summary no template matches (older wordings; contact field changes, which are
+written in the page's language) is shown as stored.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def localized_summary(
     keys = _BY_KIND.get(kind, ())
     if kind == "text_edited" and not section:  # the page's title, not a section's text
         keys = ("title_edited",)
+    elif kind == "text_edited":
+        return _edit(summary, words, english)
     for key in keys:
         found = _pattern(english[key]).match(summary)
         if found is None:
@@ -57,6 +60,26 @@ def localized_summary(
         values = {name: markers.get(value, value) for name, value in found.groupdict().items()}
         return words[key].format(**values)
     return summary
+
+
+def _edit(summary: str, words: Mapping[str, str], english: Mapping[str, str]) -> str:
+    """An edit's phrases ("Lappi: “a” → “b”; added “c”; removed “d” (+2 more)", or
+    "Lappi: reworded"): only the few words around the quotes are the diff's own."""
+    reworded = f": {english['edit_reworded']}"
+    if summary.endswith(reworded):
+        return summary[: -len(reworded)] + f": {words['edit_reworded']}"
+    said = {
+        english["edit_added"]: words["edit_added"],
+        english["edit_removed"]: words["edit_removed"],
+    }
+    verbs = "|".join(re.escape(verb) for verb in said)
+    summary = re.sub(
+        rf"(^|: |; )({verbs}) “", lambda m: f"{m.group(1)}{said[m.group(2)]} “", summary
+    )
+    more = re.escape(english["edit_more"])
+    return re.sub(
+        rf" \(\+(\d+) {more}\)$", lambda m: f" (+{m.group(1)} {words['edit_more']})", summary
+    )
 
 
 @lru_cache(maxsize=64)
