@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sotewatch.pipeline.clitypes import ConfigNumber
 from sotewatch.pipeline.config import DATA_DIR
 from sotewatch.pipeline.errors import (
     EXIT_CONFIG,
@@ -130,8 +131,16 @@ def _sources_option(func):  # type: ignore[no-untyped-def]
     envvar="SOTEWATCH_SUBSCRIBERS",
     help="Subscribers file. [default: data/subscribers.toml, if it exists]",
 )
-@click.option("--per-host-delay", type=float, metavar="SECONDS", help="Override config.")
-@click.option("--per-host-limit", type=int, metavar="N", help="Override config.")
+@click.option(
+    "--per-host-delay",
+    type=ConfigNumber("per_host_delay"),
+    metavar="SECONDS",
+    help="Override config.",
+)
+@click.option(
+    "--per-host-limit", type=ConfigNumber("per_host_limit", whole=True), metavar="N",
+    help="Override config.",
+)  # fmt: skip
 @click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -317,7 +326,8 @@ def index(ctx: click.Context) -> None:
     """Bring full-text search up to date with what the runs stored (run it after `run`).
 
     Indexes each new version and change with its words' base forms, so that
-    searching "Lappi" finds "Lapissa". Incremental: only what is new is read."""
+    searching "Lappi" finds "Lapissa". Incremental: only what is new is read. Applies
+    any pending schema migration first (`browse` only reads, and asks for this)."""
     from sotewatch.pipeline.runs.runner import index_search
     from sotewatch.pipeline.storage.store import Store
 
@@ -333,7 +343,7 @@ def index(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--setting",
@@ -350,12 +360,13 @@ def browse(ctx: click.Context, port: int, host: str, settings: tuple[tuple[str, 
     Opens the change log, every version of every page, full-text search and the
     activity chart at http://HOST:PORT/."""
 
-    from sotewatch.pipeline.browsing.browse import browse_command_args, prepare
+    from sotewatch.pipeline.browsing.browse import browse_command_args, readiness
 
     db = ctx.obj["db"]
     if not db.exists():
         raise ConfigError(f"no database at {db}: run `sotewatch run` or `sotewatch demo` first")
-    prepare(db)
+    for warning in readiness(db):  # reads only: `sotewatch index` migrates and indexes
+        _say(warning, err=True, level="warning", event="browse_not_ready")
     args = browse_command_args(db, port=port, host=host)
     for name, value in settings:  # after the project's own: Datasette keeps the last
         args += ["--setting", name, value]
@@ -376,7 +387,10 @@ def status(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--keep-days", type=int, default=90, show_default=True, help="Keep every version.")
+@click.option(
+    "--keep-days", type=ConfigNumber("keep_days", whole=True, minimum=0), default=90,
+    show_default=True, help="Keep every version.",
+)  # fmt: skip
 @click.option(
     "--then",
     type=click.Choice(["weekly", "monthly"]),

@@ -288,6 +288,12 @@ _NUMBER_RULES: dict[str, tuple[float, bool]] = {
 }
 
 
+def setting_number_error(key: str, value: Any) -> str:
+    """Why `value` cannot stand for the number setting `key` (a CLI flag overriding it),
+    checked by the same rule as the config file's, or ''."""
+    return _value_error(Settings, key, value)
+
+
 def _value_error(cls: type, key: str, value: Any) -> str:
     """Why `value` does not fit the field's type (and, for numbers, its range), or ''."""
     default = next(f for f in fields(cls) if f.name == key).default

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sotewatch.pipeline.browsing.browse import PRIVATE_TABLES, check_servable, prepare
+from sotewatch.pipeline.browsing.browse import PRIVATE_TABLES, check_servable, readiness
 from sotewatch.pipeline.delivery.deliver import StateDB
 from sotewatch.pipeline.errors import ConfigError
 from sotewatch.pipeline.storage.store import Store
@@ -50,6 +50,6 @@ def test_an_unrelated_sqlite_file_is_refused_and_left_as_it_was(tmp_path: Path) 
     conn.close()
     before = path.read_bytes()
     with pytest.raises(ConfigError, match="not a sotewatch database"):
-        prepare(path)
+        readiness(path)
     assert tables(path) == {"notes"}
     assert path.read_bytes() == before

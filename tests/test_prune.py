@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from history import NOW, History, days_ago, write_deliveries
 
+from sotewatch.pipeline.delivery.deliver import state_path_for
 from sotewatch.pipeline.errors import ConfigError, RunLockedError
-from sotewatch.pipeline.ops.status import private_db_path
 from sotewatch.pipeline.runs.lock import run_lock
 from sotewatch.pipeline.storage.prune import prune, prune_db, worth_compacting
 
@@ -234,7 +234,7 @@ def test_prune_reads_the_delivery_watermark_from_the_private_db(tmp_path: Path) 
     h = History.open(db_path)
     ids = daily_page(h, "stm", range(300, 200, -1))
     h.store.close()
-    write_deliveries(private_db_path(db_path), {"aino": 10**9})
+    write_deliveries(state_path_for(db_path), {"aino": 10**9})
     report = prune(db_path, now=NOW)
     assert report.delivered_up_to == 10**9
     assert report.snapshots_deleted > 0

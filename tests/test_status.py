@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from history import History, days_ago, write_deliveries
 
+from sotewatch.pipeline.delivery.deliver import state_path_for
 from sotewatch.pipeline.errors import ConfigError
 from sotewatch.pipeline.ops.status import (
     delivered_watermark,
     format_status,
     human_bytes,
-    private_db_path,
     status_report,
 )
 from sotewatch.pipeline.runs.lock import lock_path
@@ -101,7 +101,7 @@ def test_a_killed_run_shows_what_it_stored(world: History, tmp_path: Path) -> No
 def test_the_private_db_of_a_symlinked_name_is_the_real_ones(tmp_path: Path) -> None:
     (tmp_path / "c.db").touch()
     (tmp_path / "alias.db").symlink_to(tmp_path / "c.db")
-    assert private_db_path(tmp_path / "alias.db") == tmp_path / "c-private.db"
+    assert state_path_for(tmp_path / "alias.db") == tmp_path / "c-private.db"
 
 
 def test_a_running_run_whose_process_is_alive_shows_as_running(
@@ -124,7 +124,7 @@ def test_undelivered_counts_changes_past_the_slowest_subscriber(
     world: History, tmp_path: Path
 ) -> None:
     db = tmp_path / "watch.db"
-    write_deliveries(private_db_path(db), {"aino": 3, "bertil": 1})
+    write_deliveries(state_path_for(db), {"aino": 3, "bertil": 1})
     assert delivered_watermark(db) == 1
     report = status_report(db)
     assert report.undelivered == 3
@@ -132,7 +132,7 @@ def test_undelivered_counts_changes_past_the_slowest_subscriber(
 
 
 def test_private_db_sits_next_to_the_public_one() -> None:
-    assert private_db_path(Path("/var/lib/sotewatch/sotewatch.db")) == Path(
+    assert state_path_for(Path("/var/lib/sotewatch/sotewatch.db")) == Path(
         "/var/lib/sotewatch/sotewatch-private.db"
     )
 
@@ -168,8 +168,8 @@ def test_a_digest_never_delivered_keeps_every_change_undelivered(
     from sotewatch.pipeline.delivery.deliver import StateDB
 
     db = tmp_path / "watch.db"
-    write_deliveries(private_db_path(db), {"aino": 4})
-    state = StateDB(private_db_path(db))
+    write_deliveries(state_path_for(db), {"aino": 4})
+    state = StateDB(state_path_for(db))
     row = {"subscriber_id": "bertil", "last_change_id": 4, "message": b"", "changes": 4}
     state.record_digest(row, "2026-06-01T06:00:00Z")  # pending: the SMTP server refused it
     state.close()
@@ -186,3 +186,10 @@ def test_a_check_that_found_nothing_new_counts_as_a_success(world: History, tmp_
     by_id = {s.id: s for s in status_report(tmp_path / "watch.db").sources}
     assert by_id["soste"].last_success == "2026-06-01T06:00:00Z"
     assert by_id["stm"].last_success == "2026-05-30T06:00:00Z"
+
+
+def test_status_finds_the_private_db_the_way_send_does() -> None:
+    """One function names the private database, so `status` cannot drift from `send`."""
+    from sotewatch.pipeline.ops import status
+
+    assert not hasattr(status, "private_db_path")

@@ -1,7 +1,8 @@
 """Serving the database in Datasette: read-only, with the project's metadata and plugin.
 
-`sotewatch browse` calls `prepare` (migrate, bring the search index up to date),
-then runs the command `browse_command_args` returns. Tests use `make_app` with
+`sotewatch browse` calls `readiness` (is the schema current, is search up to date:
+it only reads), then runs the command `browse_command_args` returns; `sotewatch
+index` is what migrates and indexes. Tests use `make_app` with
 Datasette's in-process client. Both serve the one public database and nothing else:
 subscribers live in a separate private database, and a database that holds a
 private table is refused outright.
@@ -23,7 +24,8 @@ import yaml
 
 from sotewatch.pipeline.config import DATA_DIR
 from sotewatch.pipeline.errors import ConfigError
-from sotewatch.pipeline.storage.search import IndexStats, index_new
+from sotewatch.pipeline.storage.migrations import MIGRATIONS
+from sotewatch.pipeline.storage.search import pending
 
 DATASETTE_DIR = DATA_DIR / "datasette"
 METADATA = DATASETTE_DIR / "metadata.yml"
@@ -75,16 +77,33 @@ def check_servable(db_path: Path | str) -> None:
         )
 
 
-def prepare(db_path: Path | str) -> IndexStats:
-    """Migrate the database and index what the last runs added; call before serving."""
-    from sotewatch.pipeline.storage.store import Store
+def readiness(db_path: Path | str) -> list[str]:
+    """Warnings to show before serving (a search index behind the runs); ConfigError for
+    a database that cannot be served, or whose schema is behind this sotewatch's.
 
+    Reads only: browse never migrates or indexes (`sotewatch index` does both), so
+    serving cannot change the file, nor take the write lock a cron run needs."""
     check_servable(db_path)
-    store = Store.open(db_path)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        return index_new(store.db)
+        done = {row[0] for row in conn.execute("select name from _migrations")}
+        behind = [name for name, _ in MIGRATIONS if name not in done]
+        if behind:
+            raise ConfigError(
+                f"{db_path}: the database's schema is behind this sotewatch "
+                f"(pending migrations: {', '.join(behind)}); browse does not "
+                "change the database: run `sotewatch index` first (it migrates, then indexes)"
+            )
+        waiting = pending(conn)
     finally:
-        store.close()
+        conn.close()
+    if not (waiting.snapshots or waiting.changes):
+        return []
+    return [
+        f"warning: {db_path}: the search index is behind: {waiting.snapshots} page "
+        f"versions and {waiting.changes} changes are not searchable yet; run "
+        "`sotewatch index` (browse serves read-only and does not index)"
+    ]
 
 
 def browse_command_args(

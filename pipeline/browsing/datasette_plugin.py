@@ -237,6 +237,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
     db = await _database(datasette)
     q = (request.args.get("q") or "").strip()
     context: dict[str, Any] = {"q": q, "match": "", "snapshots": [], "changes": []}
+    context["pending"] = dict(list(await db.execute(search.PENDING_SQL))[0])  # say what's missing
     if q:
         match, matcher = search.fts_query(q), search.Matcher.for_query(q)
         params = {"match": match, "limit": 50}

@@ -51,11 +51,24 @@ _CURRENT: ContextVar[str] = ContextVar("sotewatch_lang", default=DEFAULT_LANGUAG
 
 @lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, Any]]:
-    """The pages' words per language, with the change kinds' names from the digest's."""
+    """The pages' words per language, with the change kinds' names and summaries'
+    wordings from the digest's."""
     from sotewatch.pipeline.digests.render import texts
 
     raw = tomllib.loads(LABELS.read_text(encoding="utf-8"))
-    return {lang: raw[lang] | {"kinds": texts()[lang]["kinds"]} for lang in LANGUAGES}
+    return {
+        lang: raw[lang] | {"kinds": texts()[lang]["kinds"], "summaries": texts()[lang]["summaries"]}
+        for lang in LANGUAGES
+    }
+
+
+def summary(row: Any, lang: str) -> str:
+    """A change row's stored summary in `lang`, as the digest says it (digests.summaries)."""
+    from sotewatch.pipeline.digests.summaries import localized_summary
+
+    english = labels()["en"]["summaries"]
+    kind, section, stored = (row["kind"] or "", row["section"] or "", row["summary"] or "")
+    return localized_summary(kind, section, stored, labels()[lang]["summaries"], english)
 
 
 @lru_cache(maxsize=1)
@@ -173,11 +186,26 @@ def extra_template_vars(request: Any) -> dict[str, Any]:
 def prepare_jinja2_environment(env: Any) -> None:
     env.filters["sw_date"] = fi_date
     env.filters["sw_label"] = _facet_label
+    env.filters["sw_summary"] = summary
 
 
 @hookimpl
-def render_cell(value: Any, column: str) -> Markup | None:
-    return cell(value, column, _CURRENT.get())
+def render_cell(row: Any, value: Any, column: str) -> Markup | None:
+    lang = _CURRENT.get()
+    if column == "summary" and isinstance(value, str) and _has(row, ("kind", "section")):
+        said = summary(row, lang)  # the change log's summaries as its pages say them
+        return cell(said, column, lang) or (Markup.escape(said) if said != value else None)
+    return cell(value, column, lang)
+
+
+def _has(row: Any, columns: tuple[str, ...]) -> bool:
+    """Whether a table row (a sqlite3.Row: IndexError for a missing name) has the columns."""
+    try:
+        for column in columns:
+            row[column]
+    except (KeyError, IndexError):
+        return False
+    return True
 
 
 @hookimpl

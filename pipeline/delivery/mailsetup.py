@@ -56,8 +56,13 @@ def is_loopback_url(url: str) -> bool:
 
 
 def mail_warnings(env: Mapping[str, str]) -> list[str]:
-    """What `check` warns about when mail is configured: digests whose links no reader
-    can open (SOTEWATCH_DATASETTE_URL unset, so on its loopback default, or loopback)."""
+    """What `check` warns about before a digest goes out: links no reader can open
+    (SOTEWATCH_DATASETTE_URL unset, so on its loopback default, or loopback), and
+    unsubscribe links anyone could forge."""
+    return _loopback_warnings(env) + _guessable_unsubscribe(env)
+
+
+def _loopback_warnings(env: Mapping[str, str]) -> list[str]:
     if not mail_configured(env):
         return []
     base = env.get("SOTEWATCH_DATASETTE_URL", "")
@@ -68,3 +73,16 @@ def mail_warnings(env: Mapping[str, str]) -> list[str]:
             "this machine can open: set SOTEWATCH_DATASETTE_URL to your Datasette's public URL"
         ]
     return []
+
+
+def _guessable_unsubscribe(env: Mapping[str, str]) -> list[str]:
+    """An http(s) unsubscribe link with "{id}": whoever knows or guesses a reader's id
+    can unsubscribe them. (A mailto: reaches the operator, who sees who wrote.)"""
+    link = env.get("SOTEWATCH_UNSUBSCRIBE", "")
+    if "{id}" not in link or urlsplit(link).scheme not in ("http", "https"):
+        return []
+    return [
+        "warning: SOTEWATCH_UNSUBSCRIBE puts the subscriber id ({id}) in the link, which "
+        "anyone can guess to unsubscribe a reader: use {token} instead and set "
+        "SOTEWATCH_UNSUBSCRIBE_SECRET (the token is signed with it)"
+    ]

@@ -19,6 +19,7 @@ from sotewatch.pipeline.digests.render import (
     entry,
     one_line,
     subject_line,
+    summary_in,
     texts,
 )
 
@@ -72,7 +73,7 @@ def _item(e: Entry, t: dict) -> list[str]:
     if e.ops:
         lines.append(f"  {diff_markdown(e.ops)}")
     elif e.summary:
-        lines.append(f"  {escape(e.summary)}")
+        lines.append(f"  {escape(summary_in(e, t))}")
     if e.change_url:
         lines.append(f"  {link(t['open_change'], e.change_url)}")
     return lines

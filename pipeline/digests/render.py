@@ -26,6 +26,7 @@ from sotewatch.pipeline.changes.worddiff import word_diff
 from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber
 from sotewatch.pipeline.digests.digest import ChangeRecord, Digest, Names, build_digest
 from sotewatch.pipeline.digests.glance import headline, lead, period_text
+from sotewatch.pipeline.digests.summaries import localized_summary
 from sotewatch.pipeline.document.models import Change
 
 TEMPLATE_DIR = Path(str(files("sotewatch.templates")))
@@ -83,6 +84,7 @@ def environment(template_dir: Path | None = None) -> Environment:
     )
     env.filters["diff_html"] = diff_html
     env.filters["diff_text"] = diff_text
+    env.filters["summary_in"] = summary_in
     return env
 
 
@@ -91,6 +93,14 @@ def texts() -> dict[str, dict[str, Any]]:
     """Headings and labels per language, from templates/i18n.toml."""
     with (TEMPLATE_DIR / "i18n.toml").open("rb") as handle:
         return tomllib.load(handle)
+
+
+def summary_in(e: Entry, t: dict[str, Any]) -> str:
+    """The entry's stored summary as the reader's language (`t`) says it."""
+    said = localized_summary(
+        e.kind, e.section, e.summary, t["summaries"], texts()["en"]["summaries"]
+    )
+    return one_line(said, 300)
 
 
 def count_label(count: int, language: str) -> str:

@@ -67,13 +67,6 @@ class StatusReport:
     failing_readers: tuple[tuple[str, int, str], ...] = ()
 
 
-def private_db_path(db_path: Path) -> Path:
-    """Subscribers' digests and deliveries live next to the public db, never inside it
-    (next to the real file: a symlinked name finds the same delivery state)."""
-    real = Path(os.path.realpath(db_path))
-    return real.with_name(f"{real.stem}-private.db")
-
-
 def delivered_watermark(db_path: Path) -> int | None:
     """The highest change id every subscriber has been sent, or None if nothing records it.
 
@@ -81,8 +74,9 @@ def delivered_watermark(db_path: Path) -> int | None:
     delivery module owns the private state database, so it answers.
     """
     from sotewatch.pipeline.delivery.deliver import delivered_watermark as from_state
+    from sotewatch.pipeline.delivery.deliver import state_path_for
 
-    return from_state(private_db_path(db_path))
+    return from_state(state_path_for(db_path))
 
 
 def status_report(db_path: Path) -> StatusReport:
@@ -91,9 +85,10 @@ def status_report(db_path: Path) -> StatusReport:
     if not db_path.exists():
         raise ConfigError(f"no database at {db_path}: run `sotewatch run` first")
     watermark = delivered_watermark(db_path)
+    from sotewatch.pipeline.delivery.deliver import state_path_for
     from sotewatch.pipeline.delivery.refusals import failing_readers
 
-    failing = tuple(failing_readers(private_db_path(db_path)))
+    failing = tuple(failing_readers(state_path_for(db_path)))
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         conn.execute("begin")

@@ -171,10 +171,14 @@ def check_config(sources: Path | None, subscribers_path: Path | None = None) -> 
         lines.append(f"  {s.id:32} {s.family:9} {s.schedule:6} {s.url}")
     subscribers = subscribers_to_send(subscribers_path, DEFAULT_SUBSCRIBERS, os.environ)
     if subscribers is not None:
+        from sotewatch.pipeline.delivery.channels import load_channels
         from sotewatch.pipeline.delivery.subscribers import load_subscribers
 
         subs = load_subscribers(subscribers, taxonomy=taxonomy)
         lines.append(f"{subscribers}: {len(subs)} subscribers")
+        channels = load_channels(subscribers, subs, taxonomy=taxonomy)  # Apprise URLs too
+        if channels:
+            lines.append(f"{subscribers}: {len(channels)} Apprise channels")
     else:
         lines.append(f"no subscribers file at {DEFAULT_SUBSCRIBERS}: `run` will send nothing")
     return lines + mail_warnings(os.environ)

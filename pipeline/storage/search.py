@@ -29,7 +29,8 @@ OPTIMISE_SHARE = 0.25  # of the index's rows deleted since its last rewrite
 
 @dataclass(frozen=True)
 class IndexStats:
-    """How many rows one `index_new` call added to (and dropped from) the index."""
+    """How many rows one `index_new` call added to (and dropped from) the index, or
+    (from `pending`) how many it has yet to add."""
 
     snapshots: int = 0
     changes: int = 0
@@ -162,6 +163,24 @@ _DROP_ORPHANS = [
     f"delete from snapshots_fts where rowid not in ({_LATEST})",
     "delete from changes_fts where rowid not in (select id from changes)",
 ]
+
+
+# What the runs stored after the newest indexed row: versions (one per page, only the
+# latest is indexed) and changes. Rows are indexed in id order, so newer ids are the
+# pending ones; FTS5 answers "order by rowid desc limit 1" without a scan.
+PENDING_SQL = """
+select
+  (select count(distinct page_id) from snapshots where id > coalesce(
+      (select rowid from snapshots_fts order by rowid desc limit 1), 0)) as snapshots,
+  (select count(*) from changes where id > coalesce(
+      (select rowid from changes_fts order by rowid desc limit 1), 0)) as changes
+"""
+
+
+def pending(conn: sqlite3.Connection) -> IndexStats:
+    """How many versions and changes `index_new` has yet to index; reads only."""
+    snapshots, changes = conn.execute(PENDING_SQL).fetchone()
+    return IndexStats(snapshots=snapshots, changes=changes)
 
 
 def index_new(db: Any) -> IndexStats:
