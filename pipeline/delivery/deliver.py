@@ -58,7 +58,7 @@ from sotewatch.pipeline.digests.render import (
     render_digest,
 )
 from sotewatch.pipeline.errors import DeliveryError, PermanentDeliveryError, StorageError
-from sotewatch.pipeline.storage.transaction import immediate
+from sotewatch.pipeline.storage.transaction import immediate, inserted_id
 
 _DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
@@ -128,7 +128,7 @@ class StateDB:
         self._create()
 
     def _create(self) -> None:
-        self.db["digests"].create(
+        self.db.table("digests").create(
             {
                 "id": int,
                 "subscriber_id": str,
@@ -144,7 +144,7 @@ class StateDB:
             pk="id",
             if_not_exists=True,
         )
-        self.db["deliveries"].create(
+        self.db.table("deliveries").create(
             {
                 "id": int,
                 "digest_id": int,
@@ -158,8 +158,8 @@ class StateDB:
             foreign_keys=[("digest_id", "digests", "id")],
             if_not_exists=True,
         )
-        self.db["deliveries"].create_index(["digest_id"], if_not_exists=True)
-        self.db["digests"].create_index(["subscriber_id", "id"], if_not_exists=True)
+        self.db.table("deliveries").create_index(["digest_id"], if_not_exists=True)
+        self.db.table("digests").create_index(["subscriber_id", "id"], if_not_exists=True)
 
     def transaction(self) -> AbstractContextManager[None]:
         return immediate(self.db)
@@ -190,7 +190,7 @@ class StateDB:
     def record_digest(self, row: dict[str, Any], at: str) -> tuple[int, int]:
         """The digest and its first (pending) delivery, committed before any byte is sent."""
         with self.transaction():
-            digest_id = int(self.db["digests"].insert(row).last_pk)
+            digest_id = inserted_id(self.db.table("digests").insert(row))
             delivery_id = self._attempt(digest_id, row["subscriber_id"], 1, at)
         return digest_id, delivery_id
 
@@ -198,8 +198,8 @@ class StateDB:
         """A window with nothing for this reader: closed like a sent digest, so their
         next digest starts after it and the delivery watermark moves on (no mail)."""
         with self.transaction():
-            digest_id = int(self.db["digests"].insert(row).last_pk)
-            self.db["deliveries"].insert(
+            digest_id = inserted_id(self.db.table("digests").insert(row))
+            self.db.table("deliveries").insert(
                 {"digest_id": digest_id, "subscriber_id": row["subscriber_id"], "attempt": 1,
                  "status": "empty", "error": "", "at": at}
             )  # fmt: skip
@@ -221,8 +221,10 @@ class StateDB:
 
     def _attempt(self, digest_id: int, subscriber_id: str, attempt: int, at: str) -> int:
         row = {"digest_id": digest_id, "subscriber_id": subscriber_id, "attempt": attempt}
-        table = self.db["deliveries"].insert({**row, "status": "pending", "error": "", "at": at})
-        return int(table.last_pk)
+        table = self.db.table("deliveries").insert(
+            {**row, "status": "pending", "error": "", "at": at}
+        )
+        return inserted_id(table)
 
     @contextlib.contextmanager
     def sending(self, delivery_id: int, at: str) -> Iterator[None]:
@@ -266,7 +268,9 @@ class StateDB:
 
     def finish(self, delivery_id: int, status: str, at: str, error: str = "") -> None:
         with self.transaction():
-            self.db["deliveries"].update(delivery_id, {"status": status, "error": error, "at": at})
+            self.db.table("deliveries").update(
+                delivery_id, {"status": status, "error": error, "at": at}
+            )
 
 
 @dataclass(frozen=True)
@@ -373,11 +377,11 @@ def _window_start(state: StateDB, subscriber: Subscriber) -> int:
 def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport) -> None:
     pending = run.state.unsent(subscriber.id)
     refused = run.state.refusals(pending["id"], subscriber.email) if pending else []
-    if len(refused) >= PERMANENT_TRIES:
+    if pending is not None and len(refused) >= PERMANENT_TRIES:
         reason = f"failing: {subscriber.email} refused for good {len(refused)} times, not retried"
         report.skipped.append(
             Outcome(subscriber.id, pending["id"], reason=f"{reason} ({refused[0]})")
-        )  # type: ignore[index]
+        )
         return
     if pending is not None:
         delivery_id = run.state.start_attempt(pending, _iso(run.now))
@@ -444,6 +448,7 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         date=run.now,
         list_unsubscribe=header,
     )
+    message = msg.as_bytes()
     row = {
         "subscriber_id": subscriber.id,
         "period": period,
@@ -453,9 +458,9 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         "created": _iso(run.now),
         "subject": rendered.subject,
         "message_id": msg.message_id,
-        "message": msg.as_bytes(),
+        "message": message,
     }
-    return row, row["message"]
+    return row, message
 
 
 def _send(

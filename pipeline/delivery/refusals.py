@@ -17,7 +17,7 @@ PERMANENT = "permanent: "  # how a 5xx refusal's error is recorded
 
 
 def refused_for_good(error: str | None, address: str) -> bool:
-    return bool(error) and error.startswith(PERMANENT) and address.casefold() in error.casefold()
+    return bool(error and error.startswith(PERMANENT) and address.casefold() in error.casefold())
 
 
 def failing_readers(state_db_path: Path | str) -> list[tuple[str, int, str]]:

@@ -384,8 +384,8 @@ class Fetcher:
         ):
             with attempt:
                 if failed is not None:
-                    exc, failed = failed, None
-                    raise exc
+                    error, failed = failed, None
+                    raise error
                 counter.n += 1
                 return await self._get_once(url, headers)
         raise AssertionError("unreachable: stamina re-raises the last error")

@@ -27,7 +27,7 @@ Migration = Callable[["sqlite_utils.Database"], None]
 
 def m001_initial(db: sqlite_utils.Database) -> None:
     """The tables a reader of Datasette meets: sources, pages, fetches, snapshots, changes."""
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": str,
             "name": str,
@@ -39,11 +39,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["regions"].create(
+    db.table("regions").create(
         {"slug": str, "name_fi": str, "name_sv": str, "brands": str, "kind": str}, pk="slug"
     )
-    db["networks"].create({"slug": str, "name": str, "aliases": str}, pk="slug")
-    db["runs"].create(
+    db.table("networks").create({"slug": str, "name": str, "aliases": str}, pk="slug")
+    db.table("runs").create(
         {
             "id": int,
             "started": str,
@@ -57,7 +57,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["pages"].create(
+    db.table("pages").create(
         {
             "id": int,
             "source_id": str,
@@ -76,12 +76,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("source_id", "sources", "id")],
     )
-    db["pages"].create_index(["source_id", "url"], unique=True)
-    db["bodies"].create(
+    db.table("pages").create_index(["source_id", "url"], unique=True)
+    db.table("bodies").create(
         {"hash": str, "content_type": str, "size": int, "compression": str, "data": bytes},
         pk="hash",
     )
-    db["fetches"].create(
+    db.table("fetches").create(
         {
             "id": int,
             "run_id": int,
@@ -104,8 +104,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             ("source_id", "sources", "id"),
         ],
     )
-    db["fetches"].create_index(["page_id", "id"])
-    db["snapshots"].create(
+    db.table("fetches").create_index(["page_id", "id"])
+    db.table("snapshots").create(
         {
             "id": int,
             "page_id": int,
@@ -125,8 +125,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             ("body_hash", "bodies", "hash"),
         ],
     )
-    db["snapshots"].create_index(["page_id", "id"])
-    db["changes"].create(
+    db.table("snapshots").create_index(["page_id", "id"])
+    db.table("changes").create(
         {
             "id": int,
             "run_id": int,
@@ -150,14 +150,14 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             ("previous_snapshot_id", "snapshots", "id"),
         ],
     )
-    db["changes"].create_index(["page_id", "id"])
-    db["changes"].create_index(["detected_at"])
-    db["change_regions"].create(
+    db.table("changes").create_index(["page_id", "id"])
+    db.table("changes").create_index(["detected_at"])
+    db.table("change_regions").create(
         {"change_id": int, "region": str},
         pk=("change_id", "region"),
         foreign_keys=[("change_id", "changes", "id"), ("region", "regions", "slug")],
     )
-    db["change_networks"].create(
+    db.table("change_networks").create(
         {"change_id": int, "network": str},
         pk=("change_id", "network"),
         foreign_keys=[("change_id", "changes", "id"), ("network", "networks", "slug")],
@@ -246,7 +246,7 @@ def m003_fetch_log(db: sqlite_utils.Database) -> None:
     """Unchanged and 304 fetches are counted per run and source (`source_checks`) rather
     than stored row by row: an unchanged run then grows the file by a few hundred bytes,
     not by a row per page. Pages keep their latest check in place (`last_checked`)."""
-    db["source_checks"].create(
+    db.table("source_checks").create(
         {
             "run_id": int,
             "source_id": str,
@@ -257,8 +257,8 @@ def m003_fetch_log(db: sqlite_utils.Database) -> None:
         pk=("run_id", "source_id"),
         foreign_keys=[("run_id", "runs", "id"), ("source_id", "sources", "id")],
     )
-    db["pages"].add_column("last_checked", str)
-    db["pages"].add_column("last_status", int)
+    db.table("pages").add_column("last_checked", str)
+    db.table("pages").add_column("last_status", int)
 
 
 # Document.text in SQL: the title, then each section's heading path and paragraphs,
@@ -314,7 +314,7 @@ def m004_compact(db: sqlite_utils.Database) -> None:
       copy of every version's full text in the index was most of the file.
       `search_state` counts the rows deleted from it since it was last optimised.
     """
-    db["bodies"].add_column("base", str)
+    db.table("bodies").add_column("base", str)
     db.execute("create index bodies_base on bodies (base) where base is not null")
     for statement in M004_VIEWS:
         db.execute(statement)
@@ -322,9 +322,9 @@ def m004_compact(db: sqlite_utils.Database) -> None:
         "delete from snapshots_fts"
         " where rowid not in (select max(id) from snapshots group by page_id)"
     )
-    db["search_state"].create({"name": str, "value": int}, pk="name")
+    db.table("search_state").create({"name": str, "value": int}, pk="name")
     # When a source was last reached (`Store.last_checked`) without reading every fetch.
-    db["fetches"].create_index(["source_id", "fetched_at"])
+    db.table("fetches").create_index(["source_id", "fetched_at"])
 
 
 def m005_offers_links(db: sqlite_utils.Database) -> None:
@@ -332,7 +332,7 @@ def m005_offers_links(db: sqlite_utils.Database) -> None:
     to watch. A 304 of such a page offers them again (a run killed before registering
     them must not lose them); knowing which pages do from the page row spares every
     other 304 a read of its latest document, which costs more than the 304 itself."""
-    db["pages"].add_column("offers_links", int, not_null_default=0)
+    db.table("pages").add_column("offers_links", int, not_null_default=0)
     db.execute(
         """update pages set offers_links = 1 where id in (
                select page_id from snapshots
@@ -347,7 +347,7 @@ def m006_input_hash(db: sqlite_utils.Database) -> None:
     (its tree without chrome, the source's rules, the code: pipeline/runs/inputkey.py). A
     page read to the same digest again is that version, and is not extracted. Empty for
     pages stored before: each is extracted once more, and from then on has one."""
-    db["pages"].add_column("input_hash", str)
+    db.table("pages").add_column("input_hash", str)
 
 
 def m007_compact_json(db: sqlite_utils.Database) -> None:
@@ -391,13 +391,13 @@ def migrate(conn: sqlite3.Connection, *, fresh_from_script: bool = True) -> list
 
     db = sqlite_utils.Database(conn)
     if "_migrations" not in db.table_names():
-        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+        db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
     applied = made
     for name, migration in due:
         # DDL is transactional in SQLite: a migration killed half-way leaves nothing.
         with immediate(db):
             migration(db)
-            db["_migrations"].insert(
+            db.table("_migrations").insert(
                 {"name": name, "applied_at": db.execute("select datetime('now')").fetchone()[0]}
             )
         applied.append(name)

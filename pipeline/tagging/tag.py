@@ -193,7 +193,7 @@ class Tagger:
                 end = self._match(passage, i, entry)
                 if end is not None and (best is None or end > best[0]):
                     best = (end, entry, base)
-                elif end is not None and end == best[0] and entry.kind == "exclude":
+                elif best is not None and end == best[0] and entry.kind == "exclude":
                     best = (end, entry, base)  # an exclusion beats a name of equal length
             if best is None:
                 i += 1
