@@ -512,7 +512,7 @@ def send(ctx: click.Context, dry_run: Path | None, force: bool, path: Path) -> N
     """Send each subscriber's due digest exactly once (unsent ones from earlier runs first).
 
     SMTP settings come from SOTEWATCH_SMTP_HOST, _PORT, _USER, _PASSWORD and _TLS."""
-    from sotewatch.pipeline.delivery.deliver import send_due
+    from sotewatch.pipeline.delivery.send import send_due
 
     with run_lock(ctx.obj["db"]):
         report = send_due(ctx.obj["db"], path, dry_run=dry_run, force=force)

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 _DONE = (
-    "('sent', 'empty')"  # as pipeline/delivery/deliver.py: a digest with either status is closed
+    "('sent', 'empty')"  # as pipeline/delivery/statedb.py: a digest with either status is closed
 )
 # A digest an address refused for good (SMTP 5xx) this many times in a row is not tried
 # again for that address: the reader is shown as failing in `status` until the address
