@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	mkdir -p build/mypy && ln -sfn "$(CURDIR)" build/mypy/sotewatch
 	MYPYPATH=build/mypy $(BIN)/mypy -p sotewatch.pipeline -p sotewatch.scrapers
 
-test: lint
+test: lint typecheck
 	$(BIN)/pytest -q
 
 # The wheel, installed into a fresh venv, works outside the checkout.

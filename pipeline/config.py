@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from importlib.resources import files
 from pathlib import Path
@@ -260,12 +260,12 @@ def _source_rule(key: str, value: Any, known: _Known) -> str:
     if key == "language":
         return language_error(value)
     slugs = {"regions": ("region", known.regions), "networks": ("network", known.networks)}
-    if key in slugs:
-        kind, choices = slugs[key]
-        for slug in value if choices is not None else ():
+    kind, choices = slugs.get(key, ("", None))
+    if choices is not None:  # None: not a slug key, or no taxonomy to check against
+        for slug in value:
             if slug not in choices:
                 return f"unknown {kind} slug {slug!r}" + did_you_mean(slug, choices)
-    checks = dict.fromkeys(("include", "exclude"), selector_error)
+    checks: dict[str, Callable[[str], str]] = dict.fromkeys(("include", "exclude"), selector_error)
     checks |= dict.fromkeys(("ignore", "url_include", "url_exclude"), regex_error)
     if key in checks:
         return next((p for p in map(checks[key], value) if p), "")

@@ -80,7 +80,7 @@ def load_families() -> None:
         importlib.import_module(module)
 
 
-_load_families = load_families  # the name pipeline/cli.py calls
+_load_families = load_families  # the name pipeline/commands/watching.py calls
 
 __all__ = [
     "FAMILIES",

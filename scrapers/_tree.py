@@ -15,14 +15,14 @@ scrapers were written against is BeautifulSoup's, so these helpers keep it:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, AnyStr, TypeAlias
 
 from lxml import etree
 
 if TYPE_CHECKING:
     from bs4.dammit import EncodingDetector
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 RUBY = ("rt", "rp")
 DROPPED = "sotewatch-dropped"
 _FAILED = (UnicodeDecodeError, LookupError, etree.ParserError)
@@ -84,7 +84,8 @@ def _feed(markup: str | bytes, encoding: str | None) -> Element | None:
     root = _parse(markup, encoding)
     if root is None:
         return None
-    could_be_deep = markup.count(b"<" if isinstance(markup, bytes) else "<") >= _MAX_DEPTH
+    tags = markup.count(b"<") if isinstance(markup, bytes) else markup.count("<")
+    could_be_deep = tags >= _MAX_DEPTH
     if _stray_doctype(markup) or (could_be_deep and _AT_MAX_DEPTH(root)):
         try:
             return _parse(markup, encoding, _Events())
@@ -110,12 +111,14 @@ class _Events(etree.TreeBuilder):
 
 
 def _stray_doctype(markup: str | bytes) -> bool:
-    """Whether a <!DOCTYPE> stands anywhere but at the start.
+    """Whether a <!DOCTYPE> stands anywhere but at the start."""
+    if isinstance(markup, bytes):
+        return _stray(markup, b"<", b"!", b"doctype")
+    return _stray(markup, "<", "!", "doctype")
 
-    Every "<!" is found by its "!", rare in a page (memchr), not by its "<"."""
-    opener, bang, name = (
-        (b"<", b"!", b"doctype") if isinstance(markup, bytes) else ("<", "!", "doctype")
-    )
+
+def _stray(markup: AnyStr, opener: AnyStr, bang: AnyStr, name: AnyStr) -> bool:
+    """Every "<!" is found by its "!", rare in a page (memchr), not by its "<"."""
     seen = False
     at = markup.find(bang, 1) - 1
     while at != -2:

@@ -87,6 +87,7 @@ class PdfScraper(GenericScraper):
             with (
                 warnings.catch_warnings(),
                 apply_configuration(
+                    None,  # the current configuration, overwritten by the limits below
                     stream_parsing_work_maximum_count=MAX_STREAM_TOKENS,
                     **dict.fromkeys(_PYPDF_LIMITS, MAX_STREAM_BYTES),
                 ),
@@ -184,7 +185,7 @@ def _rows(fragments: list[_Fragment]) -> list[str]:
             rows[-1].append(fragment)
         else:
             rows.append([fragment])
-    lines = []
+    lines: list[str] = []
     for row in rows:
         text = " ".join(f.text for f in sorted(row, key=lambda f: f.x))
         lines.extend(clean(part) for part in text.splitlines() if clean(part))

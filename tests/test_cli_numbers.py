@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from sotewatch.pipeline.cli import cli
-from sotewatch.pipeline.clitypes import ConfigNumber
+from sotewatch.pipeline.commands.clitypes import ConfigNumber
 
 
 @pytest.mark.parametrize(

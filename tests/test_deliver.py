@@ -24,12 +24,12 @@ from sotewatch.pipeline.delivery.deliver import (
     deliver_due,
     delivered_watermark,
     due,
-    send_due,
-    source_health,
     state_path_for,
 )
 from sotewatch.pipeline.delivery.mail import MailSettings, SMTPMailer, SMTPSettings
+from sotewatch.pipeline.delivery.send import send_due
 from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber, load_subscribers
+from sotewatch.pipeline.digests.health import source_health
 from sotewatch.pipeline.digests.render import SourceHealth
 
 MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 from digest_fixtures import cases, make_main_db, names
 
-from sotewatch.pipeline.delivery.deliver import write_demo_outputs
 from sotewatch.pipeline.delivery.mail import MailSettings
+from sotewatch.pipeline.delivery.send import write_demo_outputs
 from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber
 from sotewatch.pipeline.digests.digest import load_changes
 from sotewatch.pipeline.digests.feeds import feed_xml, write_outputs

@@ -132,7 +132,7 @@ def test_send_through_a_symlink_uses_the_same_delivery_state(
     """`send` through alias.db found no delivery state and mailed every reader again."""
     from digest_fixtures import SmtpSink, cases, make_main_db, smtp_server
 
-    from sotewatch.pipeline.delivery.deliver import send_due
+    from sotewatch.pipeline.delivery.send import send_due
 
     make_main_db(tmp_path / "c.db", cases()["change"])
     (tmp_path / "alias.db").symlink_to(tmp_path / "c.db")

@@ -10,8 +10,10 @@ import pytest
 
 from sotewatch.pipeline.document.models import Change, ChangeKind
 from sotewatch.pipeline.tagging.evaltagger import evaluate, format_report, read_examples
-from sotewatch.pipeline.tagging.tag import Tagger, Tags, lemmas, tokenize
+from sotewatch.pipeline.tagging.lemmas import lemmas
+from sotewatch.pipeline.tagging.tag import Tagger, Tags
 from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
+from sotewatch.pipeline.tagging.tokens import tokenize
 
 DATA = Path(__file__).parent / "data"
 CASES = tomllib.loads((DATA / "tagging_cases.toml").read_text(encoding="utf-8"))["case"]

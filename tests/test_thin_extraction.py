@@ -15,9 +15,9 @@ from localsite import serving
 from sotewatch.pipeline.changes.diff import diff_documents
 from sotewatch.pipeline.cli import cli
 from sotewatch.pipeline.config import Source
-from sotewatch.pipeline.delivery.deliver import source_health
 from sotewatch.pipeline.delivery.subscribers import Follow
 from sotewatch.pipeline.digests.digest import Names, build_digest
+from sotewatch.pipeline.digests.health import source_health
 from sotewatch.pipeline.digests.render import render_digest
 from sotewatch.pipeline.document.models import THIN_NOTE, Document, Section
 from sotewatch.pipeline.ops.preview import page_from_file

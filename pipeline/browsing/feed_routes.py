@@ -70,7 +70,7 @@ async def feeds_index(datasette: Any, request: Any) -> Response:
     """Every county's and network's feed, by name, with <link rel=alternate> for readers."""
     names = _names()
     base = datasette.urls.path(INDEX)
-    groups = [
+    groups: list[dict[str, Any]] = [
         {"title": "Hyvinvointialueet · Counties", "feeds": [
             {"name": names.region(s), "href": f"{base}/region-{s}.xml"} for s in names.regions
         ]},

@@ -112,7 +112,7 @@ def _cancel_reflowed(whole: list[_Item], parts: list[_Item]) -> tuple[list[_Item
 def _run_spelling(key: str, parts: list[_Item], keys: list[str], used: set[int]) -> list[int]:
     """Indexes of two or more adjacent paragraphs whose keys joined are `key`, if any."""
     for start in range(len(parts)):
-        joined, run = "", []
+        joined, run = "", list[int]()
         for index in range(start, len(parts)):
             adjacent = not run or parts[index][0] == parts[run[-1]][0] + 1
             if index in used or not keys[index] or not adjacent:
@@ -144,6 +144,7 @@ def _pair_similar(old: list[_Item], new: list[_Item], threshold: float) -> list[
     left_new = [j for j in range(len(new)) if j not in used_new]
     if not left_old or not left_new:
         return pairs
+    candidates: list[tuple[_Run, _Run]]
     if len(left_old) * len(left_new) > _MAX_PAIRINGS:
         candidates = list(zip([(i,) for i in left_old], [(j,) for j in left_new], strict=False))
     elif len(left_old) == len(left_new):
@@ -170,7 +171,7 @@ def _similar(old: list[_Item], new: list[_Item], a: _Run, b: _Run, threshold: fl
 
 def _runs(items: list[_Item], indexes: list[int], longest: int = 3) -> list[_Run]:
     """Every single paragraph among `indexes`, and runs of up to `longest` consecutive ones."""
-    runs = []
+    runs: list[_Run] = []
     for start, first in enumerate(indexes):
         run = [first]
         runs.append((first,))

@@ -147,8 +147,8 @@ def _middle_ops(a: list[str], b: list[str]) -> list[Op]:
         return [("delete", "".join(a))] * bool(a) + [("insert", "".join(b))] * bool(b)
     raw: list[tuple[str, str, str]] = []  # (tag, deleted, inserted)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        raw.append((tag, "".join(a[i1:i2]), "".join(b[j1:j2])))
+    for opcode, i1, i2, j1, j2 in matcher.get_opcodes():
+        raw.append((opcode, "".join(a[i1:i2]), "".join(b[j1:j2])))
     ops: list[Op] = []
     for index, (tag, deleted, inserted) in enumerate(raw):
         between_changes = 0 < index < len(raw) - 1

@@ -22,16 +22,16 @@ guarantee is at-most-once *visible*, exactly-once recorded.
 it), so a full disk is found before a byte is sent; if the commit itself fails
 after the server accepted the message, delivery stops with a StorageError that
 names the reader and the Message-ID, rather than going on as if nothing happened.
+
+The tables are behind `delivery.statedb.StateDB`; `delivery.send` is the command's side
+(settings from the environment, the mailer, channels, the demo's outputs).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +41,8 @@ import sqlite_utils
 
 from sotewatch.pipeline.delivery.mail import Mailer, MailSettings, build_message
 from sotewatch.pipeline.delivery.preferences import apply_preferences, load_preferences
-from sotewatch.pipeline.delivery.refusals import PERMANENT, PERMANENT_TRIES, refused_for_good
+from sotewatch.pipeline.delivery.refusals import PERMANENT, PERMANENT_TRIES
+from sotewatch.pipeline.delivery.statedb import StateDB, Unrecorded
 from sotewatch.pipeline.delivery.subscribers import Subscriber
 from sotewatch.pipeline.delivery.unsubscribe import optouts
 from sotewatch.pipeline.digests.digest import (
@@ -58,9 +59,6 @@ from sotewatch.pipeline.digests.render import (
     render_digest,
 )
 from sotewatch.pipeline.errors import DeliveryError, PermanentDeliveryError, StorageError
-from sotewatch.pipeline.storage.transaction import immediate
-
-_DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
 
 def state_path_for(main_db: Path | str) -> Path:
@@ -116,157 +114,6 @@ class DeliveryReport:
         if self.failed:
             detail = "; ".join(f"{o.subscriber_id}: {o.reason}" for o in self.failed)
             raise DeliveryError(f"{len(self.failed)} digest(s) not delivered: {detail}")
-
-
-class StateDB:
-    """The private tables; every method is one committed step."""
-
-    def __init__(self, path: Path | str) -> None:
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        self.db = sqlite_utils.Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self._create()
-
-    def _create(self) -> None:
-        self.db["digests"].create(
-            {
-                "id": int,
-                "subscriber_id": str,
-                "period": str,
-                "first_change_id": int,
-                "last_change_id": int,
-                "changes": int,
-                "created": str,
-                "subject": str,
-                "message_id": str,
-                "message": bytes,
-            },
-            pk="id",
-            if_not_exists=True,
-        )
-        self.db["deliveries"].create(
-            {
-                "id": int,
-                "digest_id": int,
-                "subscriber_id": str,
-                "attempt": int,
-                "status": str,  # pending | sent | failed | empty (nothing to send)
-                "error": str,
-                "at": str,
-            },
-            pk="id",
-            foreign_keys=[("digest_id", "digests", "id")],
-            if_not_exists=True,
-        )
-        self.db["deliveries"].create_index(["digest_id"], if_not_exists=True)
-        self.db["digests"].create_index(["subscriber_id", "id"], if_not_exists=True)
-
-    def transaction(self) -> AbstractContextManager[None]:
-        return immediate(self.db)
-
-    def close(self) -> None:
-        self.db.conn.close()
-
-    def unsent(self, subscriber_id: str) -> dict[str, Any] | None:
-        """The digest built for this reader that no attempt has delivered yet."""
-        rows = self.db.query(
-            f"""select * from digests d where subscriber_id = ? and not exists
-               (select 1 from deliveries where digest_id = d.id and status in {_DONE})
-               order by id limit 1""",
-            [subscriber_id],
-        )
-        return next(iter(rows), None)
-
-    def last_sent(self, subscriber_id: str) -> tuple[int, datetime] | None:
-        """(last_change_id, when it was sent) of the reader's newest delivered digest."""
-        row = self.db.execute(
-            f"""select d.last_change_id, max(x.at) from digests d
-               join deliveries x on x.digest_id = d.id and x.status in {_DONE}
-               where d.subscriber_id = ? group by d.id order by d.id desc limit 1""",
-            [subscriber_id],
-        ).fetchone()
-        return (int(row[0]), datetime.fromisoformat(row[1])) if row else None
-
-    def record_digest(self, row: dict[str, Any], at: str) -> tuple[int, int]:
-        """The digest and its first (pending) delivery, committed before any byte is sent."""
-        with self.transaction():
-            digest_id = int(self.db["digests"].insert(row).last_pk)
-            delivery_id = self._attempt(digest_id, row["subscriber_id"], 1, at)
-        return digest_id, delivery_id
-
-    def record_nothing(self, row: dict[str, Any], at: str) -> None:
-        """A window with nothing for this reader: closed like a sent digest, so their
-        next digest starts after it and the delivery watermark moves on (no mail)."""
-        with self.transaction():
-            digest_id = int(self.db["digests"].insert(row).last_pk)
-            self.db["deliveries"].insert(
-                {"digest_id": digest_id, "subscriber_id": row["subscriber_id"], "attempt": 1,
-                 "status": "empty", "error": "", "at": at}
-            )  # fmt: skip
-
-    def start_attempt(self, digest: dict[str, Any], at: str) -> int:
-        """A new attempt for an unsent digest; earlier pending ones were interrupted."""
-        with self.transaction():
-            self.db.execute(
-                """update deliveries set status = 'failed',
-                   error = 'interrupted: the run ended before the result was recorded'
-                   where digest_id = ? and status = 'pending'""",
-                [digest["id"]],
-            )
-            attempts = self.db.execute(
-                "select coalesce(max(attempt), 0) from deliveries where digest_id = ?",
-                [digest["id"]],
-            ).fetchone()[0]
-            return self._attempt(digest["id"], digest["subscriber_id"], attempts + 1, at)
-
-    def _attempt(self, digest_id: int, subscriber_id: str, attempt: int, at: str) -> int:
-        row = {"digest_id": digest_id, "subscriber_id": subscriber_id, "attempt": attempt}
-        table = self.db["deliveries"].insert({**row, "status": "pending", "error": "", "at": at})
-        return int(table.last_pk)
-
-    @contextlib.contextmanager
-    def sending(self, delivery_id: int, at: str) -> Iterator[None]:
-        """The attempt marked "sent" before the message goes, committed once the block
-        (the SMTP conversation) ends without error, rolled back if it raises."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.execute(
-                "update deliveries set status = 'sent', error = '', at = ? where id = ?",
-                [at, delivery_id],
-            )
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        try:
-            self._commit()
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            raise _Unrecorded(str(exc)) from exc
-
-    def _commit(self) -> None:
-        self.db.execute("COMMIT")
-
-    def refusals(self, digest_id: int, address: str) -> list[str]:
-        """The errors of the digest's latest attempts that `address` refused for good,
-        newest first, up to the first attempt that ended otherwise."""
-        rows = self.db.execute(
-            "select status, error from deliveries where digest_id = ? order by attempt desc",
-            [digest_id],
-        ).fetchall()
-        found = []
-        for status, error in rows:
-            if status == "pending":
-                continue  # the attempt under way
-            if status != "failed" or not refused_for_good(error, address):
-                break
-            found.append(error)
-        return found
-
-    def finish(self, delivery_id: int, status: str, at: str, error: str = "") -> None:
-        with self.transaction():
-            self.db["deliveries"].update(delivery_id, {"status": status, "error": error, "at": at})
 
 
 @dataclass(frozen=True)
@@ -336,10 +183,6 @@ def deliver_due(
     return report
 
 
-class _Unrecorded(Exception):
-    """The server accepted a message whose "sent" could not be committed."""
-
-
 def _storage_error(
     exc: Exception, path: Path | str, subscriber: Subscriber, report: DeliveryReport
 ) -> Exception:
@@ -348,12 +191,12 @@ def _storage_error(
     from sotewatch.pipeline.storage.storagefail import storage_failure
 
     failure = storage_failure(exc)
-    if failure is None and isinstance(exc, _Unrecorded):
+    if failure is None and isinstance(exc, Unrecorded):
         failure = str(exc)  # whatever kept "sent" from being written, the reader must know
     if failure is None:
         return exc
     done = f" ({len(report.sent)} digest(s) sent and recorded before)" if report.sent else ""
-    if isinstance(exc, _Unrecorded):
+    if isinstance(exc, Unrecorded):
         outcome = report.sent[-1]
         return StorageError(
             f"{path}: {failure}: the mail server ACCEPTED digest {outcome.digest_id} for "
@@ -373,11 +216,11 @@ def _window_start(state: StateDB, subscriber: Subscriber) -> int:
 def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport) -> None:
     pending = run.state.unsent(subscriber.id)
     refused = run.state.refusals(pending["id"], subscriber.email) if pending else []
-    if len(refused) >= PERMANENT_TRIES:
+    if pending is not None and len(refused) >= PERMANENT_TRIES:
         reason = f"failing: {subscriber.email} refused for good {len(refused)} times, not retried"
         report.skipped.append(
             Outcome(subscriber.id, pending["id"], reason=f"{reason} ({refused[0]})")
-        )  # type: ignore[index]
+        )
         return
     if pending is not None:
         delivery_id = run.state.start_attempt(pending, _iso(run.now))
@@ -444,6 +287,7 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         date=run.now,
         list_unsubscribe=header,
     )
+    message = msg.as_bytes()
     row = {
         "subscriber_id": subscriber.id,
         "period": period,
@@ -453,9 +297,9 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         "created": _iso(run.now),
         "subject": rendered.subject,
         "message_id": msg.message_id,
-        "message": msg.as_bytes(),
+        "message": message,
     }
-    return row, row["message"]
+    return row, message
 
 
 def _send(
@@ -525,144 +369,3 @@ def _not_left(conn: sqlite3.Connection) -> str:
     return """ where subscriber_id not in (select subscriber_id from optouts)
                and substr(subscriber_id, 1, instr(subscriber_id || '#', '#') - 1)
                    not in (select subscriber_id from optouts)"""
-
-
-def source_health(main_db: sqlite_utils.Database, failing_after: int = 3) -> list[SourceHealth]:
-    """Sources with a page that failed `failing_after` or more fetches in a row, worst
-    first, with the latest error: the digest's "source health" note."""
-    rows = main_db.execute(
-        """select coalesce(s.name, p.source_id), max(p.failures),
-                  (select f.error from fetches f where f.source_id = p.source_id
-                     and coalesce(f.error, '') != '' order by f.id desc limit 1)
-           from pages p left join sources s on s.id = p.source_id
-           where p.status = 'active' and p.failures >= ?
-           group by p.source_id order by 2 desc, 1""",
-        [failing_after],
-    ).fetchall()
-    failing = [SourceHealth(label, int(failures), error or "") for label, failures, error in rows]
-    return failing + thin_health(main_db)
-
-
-def thin_health(main_db: sqlite_utils.Database) -> list[SourceHealth]:
-    """Sources with pages read whole (thin extraction): their changes are all the page's
-    text, chrome too, until `include` says where the content is. No failures; the
-    pages' URLs as the note's detail (the templates say what it means)."""
-    rows = main_db.execute(
-        """select coalesce(s.name, p.source_id), group_concat(p.url, ' ')
-           from pages p left join sources s on s.id = p.source_id
-             join snapshots n on n.id = (select max(id) from snapshots where page_id = p.id)
-           where p.status = 'active' and json_extract(n.document, '$.extraction') = 'thin'
-           group by p.source_id order by 1"""
-    ).fetchall()
-    return [SourceHealth(label, 0, urls) for label, urls in rows]
-
-
-def write_demo_outputs(
-    main_db: sqlite_utils.Database,
-    db_path: Path,
-    out: Path,
-    subscribers_path: Path,
-    *,
-    now: datetime | None = None,
-) -> list[Path]:
-    """`sotewatch demo`: digest.html/.txt/.eml, one digest per sample subscriber, the
-    feeds and the archive (sotewatch.pipeline.digests.feeds.write_outputs), then a dry-run delivery
-    through the exactly-once path into OUT/outbox/*.eml. Returns the paths to print."""
-    from sotewatch.pipeline.delivery.mail import DryRunMailer
-    from sotewatch.pipeline.delivery.subscribers import load_subscribers
-    from sotewatch.pipeline.digests.feeds import write_outputs
-
-    now = now or datetime.now(UTC)
-    names = Names.load()
-    subscribers: tuple[Subscriber, ...] = ()
-    if subscribers_path.exists():
-        from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
-
-        subscribers = load_subscribers(subscribers_path, taxonomy=load_taxonomy())
-    health = source_health(main_db)
-    base = os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE)
-    paths = write_outputs(
-        out, main_db, subscribers=subscribers, names=names, now=now, datasette_base=base,
-        health=health,
-    )  # fmt: skip
-    outbox = out / "outbox"
-    report = deliver_due(
-        main_db, state_path_for(db_path), subscribers, DryRunMailer(outbox), now=now,
-        datasette_base=base, health=health, names=names, settings=MailSettings(),
-    )  # fmt: skip
-    report.raise_for_failures()
-    readers = [p for p in paths.subscribers if p.suffix == ".html"]
-    return [*paths.digest, *readers, out / "feeds", paths.archive[0], outbox]
-
-
-def send_due(
-    db_path: Path,
-    subscribers_path: Path,
-    *,
-    dry_run: Path | None = None,
-    force: bool = False,
-    now: datetime | None = None,
-) -> DeliveryReport:
-    """`sotewatch send [--dry-run DIR]` and the end of `sotewatch run`: every due digest,
-    by SMTP from SOTEWATCH_SMTP_* (or as .eml files in DIR), links to SOTEWATCH_DATASETTE_URL."""
-    from sotewatch.pipeline.delivery.channels import (
-        AppriseNotifier,
-        DryRunNotifier,
-        deliver_channels,
-        load_channels,
-    )
-    from sotewatch.pipeline.delivery.mail import DryRunMailer, SMTPMailer, SMTPSettings
-    from sotewatch.pipeline.delivery.subscribers import load_subscribers
-    from sotewatch.pipeline.storage.store import open_db
-    from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
-
-    subscribers = load_subscribers(subscribers_path, taxonomy=load_taxonomy())
-    channels = load_channels(subscribers_path, subscribers, taxonomy=load_taxonomy())
-    settings = MailSettings.from_env()
-    if dry_run or not subscribers:  # channels alone need no SMTP server
-        mailer: Mailer = DryRunMailer(dry_run or Path("."))
-    else:
-        mailer = SMTPMailer(SMTPSettings.from_env())
-    main_db = open_db(db_path)
-    try:
-        with _state_for(db_path, dry_run=dry_run is not None) as state:
-            report = deliver_due(
-                main_db, state, subscribers, mailer, now=now or datetime.now(UTC),
-                datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
-                health=source_health(main_db), force=force, settings=settings,
-            )  # fmt: skip
-            if channels:  # Teams, Slack, webhooks...: pipeline/delivery/channels.py
-                notifier = DryRunNotifier(dry_run) if dry_run else AppriseNotifier()
-                more = deliver_channels(
-                    main_db, state, channels, notifier, now=now or datetime.now(UTC),
-                    datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
-                    force=force,
-                )  # fmt: skip
-                report.sent += more.sent
-                report.skipped += more.skipped
-                report.failed += more.failed
-            return report
-    finally:
-        main_db.conn.close()
-
-
-@contextmanager
-def _state_for(db_path: Path, *, dry_run: bool) -> Iterator[Path]:
-    """The private state database a delivery records into. A dry run gets a throwaway
-    copy, so it shows exactly what a real send would (unsent digests included) and
-    records nothing: the real send afterwards still delivers every change."""
-    state = state_path_for(db_path)
-    if not dry_run:
-        yield state
-        return
-    with tempfile.TemporaryDirectory(prefix="sotewatch-dry-run-") as tmp:
-        copy = Path(tmp) / state.name
-        if state.exists():
-            source = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
-            target = sqlite3.connect(copy)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-                source.close()
-        yield copy

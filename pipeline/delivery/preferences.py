@@ -32,7 +32,7 @@ class Preference:
 
 def _db(state_path: Path | str) -> sqlite_utils.Database:
     db = sqlite_utils.Database(sqlite3.connect(str(state_path), timeout=30))
-    db["preferences"].create(
+    db.table("preferences").create(
         {"subscriber_id": str, "regions": str, "networks": str, "frequency": str, "at": str},
         pk="subscriber_id",
         if_not_exists=True,
@@ -54,7 +54,7 @@ def save_preference(state_path: Path | str, preference: Preference) -> None:
     db = _db(state_path)
     try:
         with db.conn:
-            db["preferences"].upsert(row, pk="subscriber_id")
+            db.table("preferences").upsert(row, pk="subscriber_id")
     finally:
         db.conn.close()
 
@@ -65,7 +65,7 @@ def load_preferences(state_path: Path | str) -> dict[str, Preference]:
         return {}
     db = _db(state_path)
     try:
-        return {r["subscriber_id"]: _preference(r) for r in db["preferences"].rows}
+        return {r["subscriber_id"]: _preference(r) for r in db.table("preferences").rows}
     finally:
         db.conn.close()
 

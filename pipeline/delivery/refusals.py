@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 _DONE = (
-    "('sent', 'empty')"  # as pipeline/delivery/deliver.py: a digest with either status is closed
+    "('sent', 'empty')"  # as pipeline/delivery/statedb.py: a digest with either status is closed
 )
 # A digest an address refused for good (SMTP 5xx) this many times in a row is not tried
 # again for that address: the reader is shown as failing in `status` until the address
@@ -17,7 +17,7 @@ PERMANENT = "permanent: "  # how a 5xx refusal's error is recorded
 
 
 def refused_for_good(error: str | None, address: str) -> bool:
-    return bool(error) and error.startswith(PERMANENT) and address.casefold() in error.casefold()
+    return bool(error and error.startswith(PERMANENT) and address.casefold() in error.casefold())
 
 
 def failing_readers(state_db_path: Path | str) -> list[tuple[str, int, str]]:

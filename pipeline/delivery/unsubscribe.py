@@ -69,7 +69,7 @@ class OptOut:
 def _db(state_path: Path | str) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(state_path), timeout=30)
     db = sqlite_utils.Database(conn)
-    db["optouts"].create(
+    db.table("optouts").create(
         {"subscriber_id": str, "at": str, "how": str}, pk="subscriber_id", if_not_exists=True
     )
     return db
@@ -83,10 +83,10 @@ def record_optout(
     db = _db(state_path)
     try:
         with db.conn:
-            db["optouts"].insert(
+            db.table("optouts").insert(
                 {"subscriber_id": subscriber_id, "at": at, "how": how}, ignore=True
             )
-        row = db["optouts"].get(subscriber_id)
+        row = db.table("optouts").get(subscriber_id)
     finally:
         db.conn.close()
     return OptOut(row["subscriber_id"], row["at"], row["how"])
@@ -98,7 +98,7 @@ def optouts(state_path: Path | str) -> dict[str, OptOut]:
         return {}
     db = _db(state_path)
     try:
-        return {r["subscriber_id"]: OptOut(**r) for r in db["optouts"].rows}
+        return {r["subscriber_id"]: OptOut(**r) for r in db.table("optouts").rows}
     finally:
         db.conn.close()
 

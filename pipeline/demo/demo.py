@@ -111,6 +111,6 @@ def summarise(store: Store, db: Path, out: Path, run_id: int) -> DemoSummary:
 
 def write_digests(store: Store, db: Path, out: Path) -> list[Path]:
     """The overall digest, one per sample subscriber, the feeds and the archive."""
-    from sotewatch.pipeline.delivery.deliver import write_demo_outputs
+    from sotewatch.pipeline.delivery.send import write_demo_outputs
 
     return write_demo_outputs(store.db, db, out, SAMPLE_SUBSCRIBERS)

@@ -292,8 +292,7 @@ class SampleSite:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the sample site is not running (use it as a context manager)")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"  # the address __enter__ binds
 
     def record(self, method: str, path: str) -> None:
         with self._lock:

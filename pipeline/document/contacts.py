@@ -177,9 +177,9 @@ def _parse_line(line: str, section: str, in_block: bool) -> list[Contact]:
     if len(text) > _MAX_RECORD or not (lead_in or in_block or _has_reachability(text)):
         return contacts
     for segment in _segments(text):
-        contact = _parse_record(segment, section)
-        if contact and (lead_in or in_block or contact.email or contact.phone):
-            contacts.append(contact)
+        record = _parse_record(segment, section)
+        if record and (lead_in or in_block or record.email or record.phone):
+            contacts.append(record)
     return contacts
 
 
@@ -254,7 +254,9 @@ def _after_name(parts: Iterable[str]) -> tuple[str, list[str]]:
 
 
 def _split_commas(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         depth += (char == "(") - (char == ")")
         if char == "," and depth <= 0:

@@ -13,18 +13,17 @@ file:// or ftp:// is refused) and each hop passes robots.txt and the host gate.
 Bodies are read as a stream and cut at `max_bytes` of *decompressed* data.
 Every connection is checked against the address policy (pipeline/fetching/addresses.py) on
 the address it is made to; a refused one comes back as a BLOCKED result.
+The host gate is in fetching.hostgate; answers, refusals and results in fetching.responses.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -37,14 +36,25 @@ from sotewatch.pipeline.fetching.decode import (
     BodyTooLarge,
     BoundedDecoder,
     UnsupportedEncoding,
-    parse_content_type,
-    sniff_type,
 )
-from sotewatch.pipeline.fetching.fetched import FetchRequest, FetchResult, Outcome
+from sotewatch.pipeline.fetching.fetched import FetchRequest, FetchResult
+from sotewatch.pipeline.fetching.hostgate import HostGate, host_key
+from sotewatch.pipeline.fetching.responses import (
+    AttemptCount,
+    Refused,
+    Response,
+    RetryableStatus,
+    blocked_result,
+    check_scheme,
+    conditional_headers,
+    failed_result,
+    result_from,
+    retry_after,
+    timeout_message,
+)
 from sotewatch.pipeline.fetching.robots import RobotsCache
 
 _REDIRECTS = {301, 302, 303, 307, 308}
-_GONE = {404, 410}
 _WINDOW = 2000  # pending fetches in fetch_all; the rest wait in the caller's iterable
 # ... at first: the window doubles with each result. Started all at once, a thousand
 # fetches took the run 50-70 ms before the first page came back (each task runs until
@@ -64,52 +74,6 @@ class Tuning:
     backoff_jitter: float = 1.0
     retry_after_cap: float = 60.0
     crawl_delay_cap: float = 30.0  # a robots.txt Crawl-delay is honoured up to this
-
-
-class _RetryableStatus(Exception):
-    """A 429 or 5xx answer: worth another attempt, maybe after Retry-After."""
-
-    def __init__(self, response: _Response, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {response.status}")
-        self.response = response
-        self.retry_after = retry_after
-
-
-class _Refused(Exception):
-    """A redirect we will not follow (scheme, loop, count); never retried."""
-
-
-@dataclass(frozen=True)
-class _Response:
-    url: str
-    status: int
-    headers: httpx.Headers
-    content: bytes
-
-
-@dataclass
-class _HostGate:
-    """At most `limit` requests in flight to one host, starts `delay` apart."""
-
-    limit: int
-    delay: float
-    semaphore: asyncio.Semaphore = field(init=False)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_start: float = float("-inf")
-
-    def __post_init__(self) -> None:
-        self.semaphore = asyncio.Semaphore(max(1, self.limit))
-
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self.semaphore:
-            if self.delay > 0:
-                async with self.lock:
-                    wait = self.last_start + self.delay - time.monotonic()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    self.last_start = time.monotonic()
-            yield
 
 
 class _TLSOnDemand(httpx.AsyncBaseTransport):
@@ -154,7 +118,7 @@ class Fetcher:
         self._internal_hosts: dict[tuple[str, int], bool] = {}
         self._client: httpx.AsyncClient | None = None
         self._clients: dict[bool, httpx.AsyncClient] = {}
-        self._gates: dict[str, _HostGate] = {}
+        self._gates: dict[str, HostGate] = {}
         self._robots = RobotsCache(settings.user_agent)
         self._deadline = float("inf")
 
@@ -265,54 +229,54 @@ class Fetcher:
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch one page; per-page problems come back as outcome ERROR, never raised."""
         started = time.monotonic()
-        counter = _Counter()
+        counter = AttemptCount()
         remaining = self._deadline - started
         if remaining <= 0:
-            return self._failed(request, started, counter, None, self._budget_message())
+            return failed_result(request, started, counter, None, self._budget_message())
         token = _INTERNAL_OK.set(False)
         try:
             async with asyncio.timeout(remaining):
                 _INTERNAL_OK.set(await self._internal_ok(request))
                 return await self._fetch_chain(request, started, counter)
         except TimeoutError:
-            return self._failed(request, started, counter, None, self._budget_message())
-        except _RetryableStatus as exc:
-            return self._from_response(request, exc.response, started, counter)
-        except _Refused as exc:
-            return self._failed(request, started, counter, None, str(exc))
+            return failed_result(request, started, counter, None, self._budget_message())
+        except RetryableStatus as exc:
+            return result_from(request, exc.response, started, counter)
+        except Refused as exc:
+            return failed_result(request, started, counter, None, str(exc))
         except (BodyTooLarge, UnsupportedEncoding) as exc:
-            return self._failed(request, started, counter, None, str(exc))
+            return failed_result(request, started, counter, None, str(exc))
         except httpx.TimeoutException as exc:
-            return self._failed(request, started, counter, None, _timeout_message(exc, counter))
+            return failed_result(request, started, counter, None, timeout_message(exc, counter))
         except httpx.HTTPError as exc:
             message = f"{type(exc).__name__}: {exc or 'connection failed'}"
-            return self._failed(
+            return failed_result(
                 request, started, counter, None, f"{message} (after {counter.n} attempts)"
             )
         finally:
             _INTERNAL_OK.reset(token)
 
     async def _fetch_chain(
-        self, request: FetchRequest, started: float, counter: _Counter
+        self, request: FetchRequest, started: float, counter: AttemptCount
     ) -> FetchResult:
         url = request.url
         seen = {url}
         for hop in range(self.settings.max_redirects + 1):
-            _check_scheme(url, redirected=hop > 0)
+            check_scheme(url, redirected=hop > 0)
             if self.settings.respect_robots and not await self._allowed(url):
-                return self._blocked(request, url, started, counter)
+                return blocked_result(request, url, started, counter)
             try:
                 response = await self._get(url, request, counter)
             except AddressRefused as exc:
-                return self._blocked(request, url, started, counter, f"{url}: {exc}")
+                return blocked_result(request, url, started, counter, f"{url}: {exc}")
             location = response.headers.get("location")
             if response.status not in _REDIRECTS or not location:
-                return self._from_response(request, response, started, counter)
+                return result_from(request, response, started, counter)
             url = urljoin(url, location)
             if url in seen:
-                raise _Refused(f"redirect loop: {response.url} redirects back to {url}")
+                raise Refused(f"redirect loop: {response.url} redirects back to {url}")
             seen.add(url)
-        raise _Refused(f"too many redirects (more than {self.settings.max_redirects})")
+        raise Refused(f"too many redirects (more than {self.settings.max_redirects})")
 
     async def _allowed(self, url: str) -> bool:
         """robots.txt's verdict; its Crawl-delay, if longer than ours, slows that host
@@ -330,11 +294,11 @@ class Fetcher:
     async def _robots_fetch(self, robots_url: str) -> tuple[int, str]:
         """robots.txt through the same gate and client, following redirects (http to
         https is common); transport errors and refused redirects count as absent."""
-        counter = _Counter()
+        counter = AttemptCount()
         url = robots_url
         try:
             for hop in range(self.settings.max_redirects + 1):
-                _check_scheme(url, redirected=hop > 0)
+                check_scheme(url, redirected=hop > 0)
                 response = await self._get(url, None, counter, retry=False)
                 location = response.headers.get("location")
                 if response.status not in _REDIRECTS or not location:
@@ -344,8 +308,8 @@ class Fetcher:
             httpx.HTTPError,
             BodyTooLarge,
             UnsupportedEncoding,
-            _RetryableStatus,
-            _Refused,
+            RetryableStatus,
+            Refused,
             AddressRefused,
         ):
             pass
@@ -355,11 +319,11 @@ class Fetcher:
         self,
         url: str,
         request: FetchRequest | None,
-        counter: _Counter,
+        counter: AttemptCount,
         *,
         retry: bool = True,
-    ) -> _Response:
-        headers = _conditional_headers(request)
+    ) -> Response:
+        headers = conditional_headers(request)
         attempts = max(1, self.settings.retries + 1) if retry else 1
         try:
             counter.n += 1
@@ -384,26 +348,26 @@ class Fetcher:
         ):
             with attempt:
                 if failed is not None:
-                    exc, failed = failed, None
-                    raise exc
+                    error, failed = failed, None
+                    raise error
                 counter.n += 1
                 return await self._get_once(url, headers)
         raise AssertionError("unreachable: stamina re-raises the last error")
 
     def _backoff_hook(self, exc: Exception) -> bool | float:
-        if isinstance(exc, _RetryableStatus):
+        if isinstance(exc, RetryableStatus):
             if exc.retry_after is not None:
                 return min(exc.retry_after, self.tuning.retry_after_cap)
             return True
         return isinstance(exc, httpx.TransportError)
 
-    async def _get_once(self, url: str, headers: dict[str, str]) -> _Response:
+    async def _get_once(self, url: str, headers: dict[str, str]) -> Response:
         client = self._current_client()
         async with self._gate(url).slot(), client.stream("GET", url, headers=headers) as r:
             content = await self._read_limited(r)
-            response = _Response(str(r.url), r.status_code, r.headers, content)
+            response = Response(str(r.url), r.status_code, r.headers, content)
         if r.status_code == 429 or r.status_code >= 500:
-            raise _RetryableStatus(response, _retry_after(r.headers.get("retry-after")))
+            raise RetryableStatus(response, retry_after(r.headers.get("retry-after")))
         return response
 
     async def _read_limited(self, response: httpx.Response) -> bytes:
@@ -417,135 +381,13 @@ class Fetcher:
         chunks = [decoder.feed(chunk) async for chunk in response.aiter_raw()]
         return b"".join(chunks)
 
-    def _gate(self, url: str) -> _HostGate:
-        host = _host_key(url)
+    def _gate(self, url: str) -> HostGate:
+        host = host_key(url)
         gate = self._gates.get(host)
         if gate is None:
-            gate = _HostGate(self.settings.per_host_limit, self.settings.per_host_delay)
+            gate = HostGate(self.settings.per_host_limit, self.settings.per_host_delay)
             self._gates[host] = gate
         return gate
 
     def _budget_message(self) -> str:
         return f"run time budget of {self.settings.run_budget:g} s used up; not fetched"
-
-    def _from_response(
-        self, request: FetchRequest, response: _Response, started: float, counter: _Counter
-    ) -> FetchResult:
-        status = response.status
-        mime, charset = parse_content_type(response.headers.get("content-type"))
-        if status == 304:
-            outcome, error = Outcome.NOT_MODIFIED, None
-        elif status in _GONE:
-            outcome, error = Outcome.GONE, f"HTTP {status}"
-        elif 200 <= status < 300:
-            outcome, error = Outcome.OK, None
-        else:
-            outcome, error = Outcome.ERROR, f"HTTP {status} (after {counter.n} attempts)"
-        content = response.content if outcome is Outcome.OK else b""
-        return FetchResult(
-            request=request,
-            url=response.url,
-            outcome=outcome,
-            status=status,
-            content=content,
-            mime=mime or (sniff_type(content) if content else ""),
-            header_charset=charset,
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-            bytes=len(response.content),
-            elapsed_ms=_ms_since(started),
-            attempts=counter.n,
-            error=error,
-        )
-
-    def _failed(
-        self,
-        request: FetchRequest,
-        started: float,
-        counter: _Counter,
-        status: int | None,
-        error: str,
-    ) -> FetchResult:
-        return FetchResult(
-            request=request,
-            url=request.url,
-            outcome=Outcome.ERROR,
-            status=status,
-            elapsed_ms=_ms_since(started),
-            attempts=counter.n,
-            error=error,
-        )
-
-    def _blocked(
-        self,
-        request: FetchRequest,
-        url: str,
-        started: float,
-        counter: _Counter,
-        reason: str | None = None,
-    ) -> FetchResult:
-        return FetchResult(
-            request=request,
-            url=url,
-            outcome=Outcome.BLOCKED,
-            status=None,
-            elapsed_ms=_ms_since(started),
-            attempts=counter.n,
-            error=reason or f"robots.txt disallows {url} for our user agent",
-        )
-
-
-@dataclass
-class _Counter:
-    n: int = 0
-
-
-def _conditional_headers(request: FetchRequest | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if request is not None and request.etag:
-        headers["If-None-Match"] = request.etag
-    if request is not None and request.last_modified:
-        headers["If-Modified-Since"] = request.last_modified
-    return headers
-
-
-def _check_scheme(url: str, *, redirected: bool) -> None:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme in ("http", "https"):
-        return
-    if redirected:
-        raise _Refused(f"refused to follow a redirect to {scheme}:// (only http and https): {url}")
-    raise _Refused(f"refused to fetch a {scheme}:// URL (only http and https): {url}")
-
-
-def _host_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _timeout_message(exc: httpx.TimeoutException, counter: _Counter) -> str:
-    kind = {
-        httpx.ConnectTimeout: "connect",
-        httpx.ReadTimeout: "read",
-        httpx.WriteTimeout: "write",
-        httpx.PoolTimeout: "pool",
-    }.get(type(exc), "")
-    return f"timed out ({kind} timeout) after {counter.n} attempts".replace("( ", "(")
-
-
-def _ms_since(started: float) -> float:
-    return (time.monotonic() - started) * 1000.0

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sotewatch.pipeline.changes.noise import apply_noise
 from sotewatch.pipeline.config import DEFAULT_SOURCES, Settings, Source, load_sources
@@ -22,6 +23,9 @@ from sotewatch.pipeline.fetching.decode import decode_text, sniff_type
 from sotewatch.pipeline.runs.analyse import family_for, scraper_options
 from sotewatch.scrapers import Page, get_scraper
 from sotewatch.scrapers._text import clean, is_chrome_line
+
+if TYPE_CHECKING:
+    from sotewatch.scrapers._tree import Element
 
 _SHOWN = 160  # characters of a dropped text shown
 
@@ -74,10 +78,10 @@ def _chrome(page: Page, source: Source) -> list[Dropped]:
 
     found: list[Dropped] = []
 
-    def report(rule: str, element: object) -> None:
+    def report(rule: str, element: Element) -> None:
         if getattr(element, "tag", "") in ("script", "style"):
             return  # code, not text a reader saw
-        words = clean(" ".join(element.itertext()))  # type: ignore[attr-defined]
+        words = clean(" ".join(element.itertext()))
         if words:
             found.append(Dropped(f"chrome: {rule}", _short(words)))
 

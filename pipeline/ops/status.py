@@ -163,7 +163,10 @@ def _runs(conn: sqlite3.Connection, holder_alive: bool) -> tuple[RunLine, ...]:
         counts = [int(v or 0) for v in row[4:8]]
         if row[2] is None:  # never finished (killed, or going): count what it stored
             counts = _stored_by(conn, row[0])
-        lines.append(RunLine(row[0], row[1], row[2], status, *counts, row[8]))
+        fetched, not_modified, failed, changes = counts
+        lines.append(
+            RunLine(row[0], row[1], row[2], status, fetched, not_modified, failed, changes, row[8])
+        )
     return tuple(lines)
 
 

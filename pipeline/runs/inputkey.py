@@ -48,9 +48,7 @@ def code_digest() -> bytes:
     a process."""
     from importlib import metadata
 
-    folders = [
-        Path(package.__file__).parent for package in (sotewatch.scrapers, sotewatch.pipeline)
-    ]
+    folders = [Path(package.__path__[0]) for package in (sotewatch.scrapers, sotewatch.pipeline)]
     digest = hashlib.sha256(sources_digest(folders))
     for name in _LIBRARIES:
         try:

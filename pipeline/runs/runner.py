@@ -139,7 +139,7 @@ def run_command(request: RunRequest) -> RunOutcome:
 
 def _send(request: RunRequest, subscribers: Path | None) -> DeliveryReport | None:
     """The due digests, after the run's data is stored (so a failed send loses nothing)."""
-    from sotewatch.pipeline.delivery.deliver import send_due
+    from sotewatch.pipeline.delivery.send import send_due
 
     if subscribers is None:
         log.info("no subscribers file at %s, no mail set up: nothing to send", DEFAULT_SUBSCRIBERS)

@@ -43,7 +43,7 @@ class IndexStats:
 def _tag_lemmas() -> Callable[[str, str], list[str]] | None:
     """The tagger's lemmatiser when it exists, so tagging and search agree on base forms."""
     try:
-        from sotewatch.pipeline.tagging.tag import lemmas
+        from sotewatch.pipeline.tagging.lemmas import lemmas
     except ImportError:
         return None
     return lemmas
@@ -68,7 +68,7 @@ def _simplemma_lemmas(text: str, lang: str) -> list[str]:
 def lemmas(text: str, lang: str) -> list[str]:
     """Base forms of the words of `text` (duplicates kept).
 
-    The union of two lemmatisers: the tagger's (`sotewatch.pipeline.tagging.tag.lemmas`), whose
+    The union of two lemmatisers: the tagger's (`sotewatch.pipeline.tagging.lemmas.lemmas`), whose
     lexicon knows every county and network name in every inflection and in both
     languages, and simplemma with the word's case kept, which knows the general
     vocabulary and proper nouns better than it does in lower case.

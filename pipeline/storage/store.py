@@ -23,7 +23,7 @@ from sotewatch.pipeline.config import Source, SourcesConfig
 from sotewatch.pipeline.document.models import Change, Document, Link, content_hash
 from sotewatch.pipeline.storage import bodies
 from sotewatch.pipeline.storage.migrations import migrate
-from sotewatch.pipeline.storage.transaction import immediate
+from sotewatch.pipeline.storage.transaction import immediate, inserted_id
 
 _stamp: tuple[int, str] = (-1, "")  # the last second stamped, and its stamp
 
@@ -160,16 +160,18 @@ class Store:
 
     def _upsert(self, table: str, rows: Sequence[dict[str, Any]], pk: str) -> None:
         if rows:
-            self.db[table].upsert_all(rows, pk=pk)
+            self.db.table(table).upsert_all(rows, pk=pk)
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self) -> int:
         with self.transaction():
-            return int(self.db["runs"].insert({"started": utcnow(), "status": "running"}).last_pk)
+            return inserted_id(
+                self.db.table("runs").insert({"started": utcnow(), "status": "running"})
+            )
 
     def finish_run(self, run_id: int, **stats: Any) -> None:
         with self.transaction():
-            self.db["runs"].update(run_id, {"finished": utcnow(), **stats})
+            self.db.table("runs").update(run_id, {"finished": utcnow(), **stats})
 
     # -- pages ------------------------------------------------------------------------
     def page(self, source: Source, url: str, family: str, discovered_from: int | None) -> PageRow:

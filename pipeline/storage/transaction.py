@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlite_utils.db import Table
+
 
 @contextmanager
 def immediate(db: Any) -> Iterator[None]:
@@ -22,3 +24,10 @@ def immediate(db: Any) -> Iterator[None]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def inserted_id(table: Table) -> int:
+    """The primary key `table.insert(...)` just wrote; sqlite-utils types it Optional."""
+    if table.last_pk is None:
+        raise RuntimeError(f"no row was inserted into {table.name}")
+    return int(table.last_pk)

@@ -1,31 +1,29 @@
 """Tagging: which counties and networks a passage or a change concerns. Pure, no I/O.
 
-A passage is split into tokens and sentences; each token is normalised to the base words
-it can be a form of (a dict lookup in the generated forms of pipeline/tagging/lexicon.py, or a
-pluggable lemmatiser for comparison); names are matched longest first; then the rules of
-data/taxonomy.toml decide: shared-head enumerations, the Uusimaa umbrella, Helsinki only
-as an organiser, bare group names only when tied to the national reform.
+A passage is split into tokens and sentences (tagging.tokens); each token is normalised
+to the base words it can be a form of (a dict lookup in the generated forms of
+pipeline/tagging/lexicon.py, or a pluggable lemmatiser for comparison); names are
+matched longest first; then the rules of data/taxonomy.toml decide: shared-head
+enumerations, the Uusimaa umbrella, Helsinki only as an organiser, bare group names
+only when tied to the national reform.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from sotewatch.pipeline.document.models import Change
-from sotewatch.pipeline.tagging.taxonomy import Taxonomy, load_taxonomy
+from sotewatch.pipeline.tagging.taxonomy import Taxonomy
+from sotewatch.pipeline.tagging.tokens import Token, tokenize
 
 if TYPE_CHECKING:  # the lexicon is built, and its module imported, on first use
     from sotewatch.pipeline.tagging.lexicon import Entry, Lexicon
 
     _Lookup = tuple[frozenset[str], tuple[tuple[Entry, str], ...], tuple[Entry, ...]]
 
-_TOKEN = re.compile(r"\w+(?:[-‐–]\w+)*(?:-(?!\w))?(?::\w+)?|,")
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
-_DASHES = str.maketrans({"‐": "-", "–": "-"})
 _REGION_KINDS = ("region", "umbrella", "helsinki")
 _TIES = frozenset({("tie", ""), ("actor", "")})
 _PLURAL_GENITIVE = ("iden", "itten", "ien", "jen", "ten")
@@ -40,16 +38,6 @@ class Tags:
 
     def __or__(self, other: Tags) -> Tags:
         return Tags(self.regions | other.regions, self.networks | other.networks)
-
-
-class Token(NamedTuple):
-    """A word as written (colon suffix removed: "HUS:n" → "HUS"), in lower case, in its sentence."""
-
-    text: str
-    low: str
-    sentence: int
-    first: bool  # first word of its sentence
-    dangling: bool  # "Etelä-" in "Etelä- ja Pohjois-Savossa"
 
 
 @dataclass
@@ -69,20 +57,6 @@ class _Passage:
     mentions: list[Mention] = field(default_factory=list)
     owner_of: dict[int, Mention] = field(default_factory=dict)  # token → region mention
     features: list[set[tuple[str, str]]] = field(default_factory=list)
-
-
-def tokenize(text: str) -> list[Token]:
-    """Words (hyphenated compounds whole, dangling prefixes kept) and commas, with sentences."""
-    tokens: list[Token] = []
-    for sentence, chunk in enumerate(_SENTENCES.split(text.translate(_DASHES))):
-        first = True
-        for raw in _TOKEN.findall(chunk):
-            if ":" in raw:
-                raw = raw.split(":", 1)[0]
-            comma = raw == ","
-            tokens.append(Token(raw, raw.lower(), sentence, first and not comma, raw[-1] == "-"))
-            first = first and comma
-    return tokens
 
 
 @cache
@@ -193,7 +167,7 @@ class Tagger:
                 end = self._match(passage, i, entry)
                 if end is not None and (best is None or end > best[0]):
                     best = (end, entry, base)
-                elif end is not None and end == best[0] and entry.kind == "exclude":
+                elif best is not None and end == best[0] and entry.kind == "exclude":
                     best = (end, entry, base)  # an exclusion beats a name of equal length
             if best is None:
                 i += 1
@@ -388,34 +362,3 @@ def _plural_nen(low: str) -> bool:
 
 def _plural_jaosto(low: str) -> bool:
     return low.startswith("jaosto") and (low[6:7] in ("i", "t", "j") or low == "jaostoa")
-
-
-# -- lemmas for full-text search -----------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _default_lexicon() -> Lexicon:
-    from sotewatch.pipeline.tagging.lexicon import build_lexicon
-
-    return build_lexicon(load_taxonomy())
-
-
-@lru_cache(maxsize=200_000)
-def _lemma(low: str, lang: str) -> str:
-    known = _default_lexicon().forms.get(low)
-    if known:
-        # "lapin" is both an inflected "lappi" and the fixed first word of "Lapin Kansa":
-        # the inflection is the lemma. Sorted, so the answer never depends on set order.
-        others = sorted(known - {low}, key=lambda base: (len(base), base))
-        return others[0] if others else low
-    import simplemma  # only search indexing asks for lemmas, never a run
-
-    try:
-        return simplemma.lemmatize(low, lang=lang, low_memory=True).lower()
-    except ValueError:  # a language simplemma does not know
-        return low
-
-
-def lemmas(text: str, lang: str) -> list[str]:
-    """Base forms of a text's words, for full-text search ("Lapissa" → "lappi")."""
-    return [_lemma(t.low, lang) for t in tokenize(text) if t.low != ","]
