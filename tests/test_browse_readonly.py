@@ -48,7 +48,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         calls.append(args)
         raise SystemExit(0)
 
-    monkeypatch.setattr("sotewatch.pipeline.cli.os.execv", execv)
+    monkeypatch.setattr("sotewatch.pipeline.commands.database.os.execv", execv)
     return calls
 
 
