@@ -364,6 +364,14 @@ def m007_compact_json(db: sqlite_utils.Database) -> None:
     db.conn.executemany("update snapshots set document = ?, doc_hash = ? where id = ?", updates)
 
 
+def m008_code_key(db: sqlite_utils.Database) -> None:
+    """`snapshots.code_key`: which code extracted the version (pipeline/runs/inputkey.py).
+    The first run of a new sotewatch re-reads a version made by other code, from its
+    stored body, before comparing (pipeline/runs/reread.py). Empty for versions stored
+    before: their code is not known, so they count as other code."""
+    db["snapshots"].add_column("code_key", str)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
@@ -372,6 +380,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("005_offers_links", m005_offers_links),
     ("006_input_hash", m006_input_hash),
     ("007_compact_json", m007_compact_json),
+    ("008_code_key", m008_code_key),
 ]
 
 

@@ -91,15 +91,35 @@ class Reads:
     def tracked_urls(self) -> set[str]:
         return {url for (url,) in self.conn.execute("select url from pages")}
 
-    def latest_versions(self) -> dict[int, tuple[int, str]]:
-        """page id -> (id, doc_hash) of its latest snapshot, for every page in one query:
-        a run compares each fetched page with it, and reads the JSON only if it differs."""
-        sql = """select s.page_id, s.id, s.doc_hash from snapshots s
+    def latest_versions(self) -> dict[int, tuple[int, str, str | None]]:
+        """page id -> (id, doc_hash, code_key) of its latest snapshot, for every page in
+        one query: a run compares each fetched page with it, and reads the JSON only if
+        it differs (and its stored body, if other code extracted it)."""
+        sql = """select s.page_id, s.id, s.doc_hash, s.code_key from snapshots s
                  join (select max(id) as id from snapshots group by page_id) m on m.id = s.id"""
         return {
-            page_id: (snapshot_id, digest)
-            for page_id, snapshot_id, digest in self.conn.execute(sql)
+            page_id: (snapshot_id, digest, code)
+            for page_id, snapshot_id, digest, code in self.conn.execute(sql)
         }
+
+    def snapshot_body(self, snapshot_id: int) -> tuple[str, bytes, str] | None:
+        """(final URL, raw body, content type) the version was extracted from; None when
+        its body is no longer stored (pruned)."""
+        row = self.conn.execute(
+            """select coalesce(f.url, p.url), s.body_hash, b.content_type
+               from snapshots s join pages p on p.id = s.page_id
+               left join fetches f on f.id = s.fetch_id
+               left join bodies b on b.hash = s.body_hash
+               where s.id = ?""",
+            [snapshot_id],
+        ).fetchone()
+        if row is None or row[1] is None or row[2] is None:
+            return None
+        url, digest, content_type = row
+        try:
+            return url, self.body(digest), content_type
+        except (KeyError, ValueError):  # its key body is gone: as good as pruned
+            return None
 
     def snapshot_document(self, snapshot_id: int) -> str:
         """A version's stored document JSON."""

@@ -87,16 +87,16 @@ class Store(Reads):
 
     def _upsert(self, table: str, rows: Sequence[dict[str, Any]], pk: str) -> None:
         if rows:
-            self.db[table].upsert_all(rows, pk=pk)
+            self.db.table(table).upsert_all(rows, pk=pk)
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self) -> int:
         with self.transaction():
-            return int(self.db["runs"].insert({"started": utcnow(), "status": "running"}).last_pk)
+            return self._insert("runs", {"started": utcnow(), "status": "running"})
 
     def finish_run(self, run_id: int, **stats: Any) -> None:
         with self.transaction():
-            self.db["runs"].update(run_id, {"finished": utcnow(), **stats})
+            self.db.table("runs").update(run_id, {"finished": utcnow(), **stats})
 
     # -- pages ------------------------------------------------------------------------
     def page(self, source: Source, url: str, family: str, discovered_from: int | None) -> PageRow:
@@ -279,12 +279,29 @@ class Store(Reads):
         document_json: str,
         digest: str,
         body_hash: str | None,
+        code_key: str | None = None,
     ) -> int:
-        """`add_snapshot` from a document already serialised (as the run has it)."""
+        """`add_snapshot` from a document already serialised (as the run has it);
+        `code_key`: the code that extracted it (pipeline/runs/inputkey.py)."""
         cursor = self.conn.execute(
-            """insert into snapshots
-               (page_id, fetch_id, taken_at, doc_hash, title, language, document, body_hash)
-               values (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [page_id, fetch_id, utcnow(), digest, title, language, document_json, body_hash],
+            """insert into snapshots (page_id, fetch_id, taken_at, doc_hash, title, language,
+                                      document, body_hash, code_key)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                page_id,
+                fetch_id,
+                utcnow(),
+                digest,
+                title,
+                language,
+                document_json,
+                body_hash,
+                code_key,
+            ],
         )
         return int(cursor.lastrowid or 0)
+
+    def confirm_code(self, snapshot_id: int, code_key: str) -> None:
+        """The running code reads the page as this version says: later runs compare
+        with it as they would with a version this code stored."""
+        self._update("snapshots", snapshot_id, {"code_key": code_key})
