@@ -10,6 +10,7 @@ running code, and the page's new Document is compared with that baseline instead
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,6 +65,10 @@ class UpgradeTally:
 
     def add(self, upgrade: Upgrade) -> None:
         self.counts[upgrade] = self.counts.get(upgrade, 0) + 1
+
+    def level(self) -> int:
+        """A warning when an edit made meanwhile may have gone unreported."""
+        return logging.WARNING if self.counts.get(Upgrade.RESET) else logging.INFO
 
     def line(self) -> str | None:
         """The log line, or None when no page was made by other code."""

@@ -120,9 +120,8 @@ class Run:
                     break
                 discovered = await self._wave(fetcher, jobs)
                 jobs = self._register_discovered(discovered)
-        upgraded = self.report.upgrade.line()
-        if upgraded:
-            log.info("%s", upgraded)
+        if upgraded := self.report.upgrade.line():
+            log.log(self.report.upgrade.level(), "%s", upgraded)
         return self.report
 
     def _first_jobs(self, sources: Sequence[Source]) -> list[_Job]:
