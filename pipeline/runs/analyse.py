@@ -217,8 +217,8 @@ def _prepare(
     # is the baseline.
     if upgrade is not Upgrade.RESET and (previous is not None or task.announce_new):
         changes = _compare(task, previous, doc, tagger)
-    if upgrade is not None and upgrade is not Upgrade.RESET:
-        upgrade = Upgrade.CHANGED if changes else Upgrade.SAME
+    if upgrade is Upgrade.SAME and changes:
+        upgrade = Upgrade.CHANGED
     return Finding(
         title=doc.title,
         digest=digest,
@@ -247,13 +247,14 @@ def _baseline(
     task: Task, read_previous: PreviousReader | None, read_body: BodyReader | None
 ) -> tuple[Document | None, Upgrade | None]:
     """What the new Document is compared with: the latest version as stored, or, when
-    other code extracted it, as the running code reads its stored body."""
+    other code extracted it, as the running code reads its stored body (SAME until
+    the comparison finds an edit; RESET without a body to read)."""
     if not task.previous_by_other_code or task.previous_id is None:
         return task.previous_document(read_previous), None
     if read_body is None:
         return None, Upgrade.RESET
     found = read_again(task.previous_id, task.family, task.source, read_body)
-    return found, (Upgrade.CHANGED if found is not None else Upgrade.RESET)
+    return found, (Upgrade.SAME if found is not None else Upgrade.RESET)
 
 
 def read_again(
