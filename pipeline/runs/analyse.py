@@ -194,20 +194,7 @@ def _prepare(
     document_json = doc.to_json()
     digest = content_hash(document_json)
     if digest == task.previous_hash:
-        # The document the previous version is: its own length is the one to compare
-        # with, so the check needs no parse of the previous JSON.
-        reason = soft_failure(doc, None)
-        if reason:
-            return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
-        return Finding(
-            unchanged=True,
-            title=doc.title,
-            digest=digest,
-            discovered=doc.discovered,
-            input_key=key,
-            thin=doc.extraction == "thin",
-            upgrade=Upgrade.SAME if task.previous_by_other_code else None,
-        )
+        return _unchanged(task, doc, key)
     previous, upgrade = _baseline(task, read_previous, read_body)
     reason = soft_failure(doc, previous)
     if reason:
@@ -230,6 +217,23 @@ def _prepare(
         input_key=key,
         thin=doc.extraction == "thin",
         upgrade=upgrade,
+    )
+
+
+def _unchanged(task: Task, doc: Document, key: str) -> Finding:
+    """A document that hashes as the previous version: its own length is the one to
+    compare with, so the soft-failure check needs no parse of the previous JSON."""
+    reason = soft_failure(doc, None)
+    if reason:
+        return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
+    return Finding(
+        unchanged=True,
+        title=doc.title,
+        digest=task.previous_hash or "",
+        discovered=doc.discovered,
+        input_key=key,
+        thin=doc.extraction == "thin",
+        upgrade=Upgrade.SAME if task.previous_by_other_code else None,
     )
 
 
