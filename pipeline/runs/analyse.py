@@ -19,6 +19,7 @@ from sotewatch.pipeline.config import Source
 from sotewatch.pipeline.document.models import Change, Document, Link, content_hash
 from sotewatch.pipeline.errors import ExtractionError
 from sotewatch.pipeline.runs.inputkey import input_key
+from sotewatch.pipeline.runs.reread import BodyReader, Upgrade, baseline
 from sotewatch.pipeline.tagging.tag import Tagger, Tags
 from sotewatch.scrapers import Page, ScraperOptions, get_scraper
 from sotewatch.scrapers._reader import reader_for
@@ -99,7 +100,9 @@ class Task:
     same document, and only one that does not needs the previous JSON, which `prepare`
     then reads (or is given `previous_json`). `previous_input`: the input key the latest
     version was read from (or last confirmed by): a page read to the same key is that
-    version, and is not extracted."""
+    version, and is not extracted. `previous_by_other_code`: the latest version was
+    extracted by other code (an upgrade): it is read again from its stored body before
+    comparing (pipeline/runs/reread.py)."""
 
     fetched: Page | FetchResult
     family: str
@@ -109,6 +112,7 @@ class Task:
     previous_hash: str | None = None
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
     previous_input: str | None = None
+    previous_by_other_code: bool = False
 
     @cached_property
     def page(self) -> Page:
@@ -134,7 +138,8 @@ class Finding:
     stored, so the document's JSON and text are not kept; `same_input` too: the page
     was read to its latest version's input key, and not extracted (no title, no links).
     Otherwise a new version. `input_key`: what this page was read to, kept with the page
-    for the next run, unless it failed."""
+    for the next run, unless it failed. `upgrade`: set when the latest version was
+    extracted by other code (pipeline/runs/reread.py)."""
 
     failure: str | None = None
     failure_kind: str = "error"
@@ -149,19 +154,31 @@ class Finding:
     changes: tuple[Change, ...] = ()
     content_type: str = ""  # of a new version's body, with the charset it was decoded with
     thin: bool = False  # the page was read whole: its main content was not found
+    upgrade: Upgrade | None = None
 
 
-def prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None = None) -> Finding:
+def prepare(
+    task: Task,
+    tagger: Tagger,
+    read_previous: PreviousReader | None = None,
+    read_body: BodyReader | None = None,
+) -> Finding:
     """`analyse` plus what storing needs (hash, JSON, text); never raises, because one
     page's bug, wherever it is (scraper, diff, tagger), must cost that page only.
-    `read_previous` reads the previous version when the task carries only its id."""
+    `read_previous` reads the previous version when the task carries only its id;
+    `read_body` its stored body, when other code extracted it."""
     try:
-        return _prepare(task, tagger, read_previous)
+        return _prepare(task, tagger, read_previous, read_body)
     except Exception as exc:
         return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
 
 
-def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -> Finding:
+def _prepare(
+    task: Task,
+    tagger: Tagger,
+    read_previous: PreviousReader | None,
+    read_body: BodyReader | None,
+) -> Finding:
     try:
         reading = read(task.page, task.family, task.source)
         key = reading.key
@@ -177,30 +194,18 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     document_json = doc.to_json()
     digest = content_hash(document_json)
     if digest == task.previous_hash:
-        # The document the previous version is: its own length is the one to compare
-        # with, so the check needs no parse of the previous JSON.
-        reason = soft_failure(doc, None)
-        if reason:
-            return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
-        return Finding(
-            unchanged=True,
-            title=doc.title,
-            digest=digest,
-            discovered=doc.discovered,
-            input_key=key,
-            thin=doc.extraction == "thin",
-        )
-    previous = task.previous_document(read_previous)
+        return _unchanged(task, doc, key)
+    previous, upgrade = _baseline(task, read_previous, read_body)
     reason = soft_failure(doc, previous)
     if reason:
         return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
     changes: tuple[Change, ...] = ()
-    if previous is not None or task.announce_new:
-        title = doc.title or (previous.title if previous else "")
-        found = diff_documents(previous, doc, page_url=task.page.url, page_title=title)
-        if previous is not None and previous.extraction != doc.extraction:
-            found = []  # read whole, or no longer: the switch is ours, not the page's
-        changes = tag_all(found, doc.language, task.source, tagger)
+    # After a reset there is nothing this code read to compare with: the new version
+    # is the baseline.
+    if upgrade is not Upgrade.RESET and (previous is not None or task.announce_new):
+        changes = _compare(task, previous, doc, tagger)
+    if upgrade is Upgrade.SAME and changes:
+        upgrade = Upgrade.CHANGED
     return Finding(
         title=doc.title,
         digest=digest,
@@ -211,4 +216,57 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
         content_type=task.page.content_type,
         input_key=key,
         thin=doc.extraction == "thin",
+        upgrade=upgrade,
     )
+
+
+def _unchanged(task: Task, doc: Document, key: str) -> Finding:
+    """A document that hashes as the previous version: its own length is the one to
+    compare with, so the soft-failure check needs no parse of the previous JSON."""
+    reason = soft_failure(doc, None)
+    if reason:
+        return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
+    return Finding(
+        unchanged=True,
+        title=doc.title,
+        digest=task.previous_hash or "",
+        discovered=doc.discovered,
+        input_key=key,
+        thin=doc.extraction == "thin",
+        upgrade=Upgrade.SAME if task.previous_by_other_code else None,
+    )
+
+
+def _compare(
+    task: Task, previous: Document | None, doc: Document, tagger: Tagger
+) -> tuple[Change, ...]:
+    title = doc.title or (previous.title if previous else "")
+    found = diff_documents(previous, doc, page_url=task.page.url, page_title=title)
+    if previous is not None and previous.extraction != doc.extraction:
+        found = []  # read whole, or no longer: the switch is ours, not the page's
+    return tag_all(found, doc.language, task.source, tagger)
+
+
+def _baseline(
+    task: Task, read_previous: PreviousReader | None, read_body: BodyReader | None
+) -> tuple[Document | None, Upgrade | None]:
+    """What the new Document is compared with: the latest version as stored, or, when
+    other code extracted it, as the running code reads its stored body (SAME until
+    the comparison finds an edit; RESET without a body to read)."""
+    if not task.previous_by_other_code or task.previous_id is None:
+        return task.previous_document(read_previous), None
+    if read_body is None:
+        return None, Upgrade.RESET
+    found = read_again(task.previous_id, task.family, task.source, read_body)
+    return found, (Upgrade.SAME if found is not None else Upgrade.RESET)
+
+
+def read_again(
+    snapshot_id: int, family: str, source: Source, read_body: BodyReader
+) -> Document | None:
+    """The version as the running code reads its stored body (None without one)."""
+    return baseline(snapshot_id, family, source, read_body, _read_document)
+
+
+def _read_document(page: Page, family: str, source: Source) -> Document:
+    return read(page, family, source).document()

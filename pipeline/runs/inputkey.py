@@ -41,6 +41,11 @@ def input_key(reading: Reading, ignore: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
+def code_key() -> str:
+    """The running code, as `snapshots.code_key` records which code extracted a version."""
+    return code_digest().hex()
+
+
 @cache
 def code_digest() -> bytes:
     """Every module of the two packages, and the versions of the libraries they read

@@ -21,7 +21,9 @@ from sotewatch.pipeline.config import Settings, Source, SourcesConfig
 from sotewatch.pipeline.document.models import THIN_NOTE, Link
 from sotewatch.pipeline.fetching.fetch import Fetcher
 from sotewatch.pipeline.fetching.fetched import FetchRequest, FetchResult, Outcome
-from sotewatch.pipeline.runs.analyse import Finding, Task, prepare, tag_all
+from sotewatch.pipeline.runs.analyse import Finding, Task, prepare, read_again, tag_all
+from sotewatch.pipeline.runs.inputkey import code_key
+from sotewatch.pipeline.runs.reread import UpgradeTally
 from sotewatch.pipeline.storage.storagefail import stopped_run, storage_failure
 from sotewatch.pipeline.storage.store import PageRow, Store, utcnow
 from sotewatch.pipeline.tagging.tag import Tagger
@@ -48,6 +50,8 @@ class RunReport:
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (source, url, error)
     new_pages: int = 0
     changes: int = 0  # every change recorded, "page added" included
+    # pages whose latest version other code extracted (pipeline/runs/reread.py)
+    upgrade: UpgradeTally = field(default_factory=UpgradeTally)
 
     def summary_json(self) -> dict:
         return {
@@ -100,7 +104,9 @@ class Run:
         self.settings = settings or config.settings
         self.tagger = tagger
         self.progress = progress
-        self._latest: dict[int, tuple[int, str]] = {}  # page -> its latest (snapshot, hash)
+        # page -> its latest (snapshot, hash, code key)
+        self._latest: dict[int, tuple[int, str, str | None]] = {}
+        self._code = code_key()  # the running code, recorded with each version it stores
         self.report = RunReport(run_id=0)
         self._checks: list[tuple[str, int, str]] = []  # (source, page, outcome) to count
 
@@ -114,6 +120,8 @@ class Run:
                     break
                 discovered = await self._wave(fetcher, jobs)
                 jobs = self._register_discovered(discovered)
+        if upgraded := self.report.upgrade.line():
+            log.log(self.report.upgrade.level(), "%s", upgraded)
         return self.report
 
     def _first_jobs(self, sources: Sequence[Source]) -> list[_Job]:
@@ -163,7 +171,7 @@ class Run:
         """A 200 is analysed at once, against the version it is compared to."""
         if result.outcome != Outcome.OK:
             return _Fetched(job, result)
-        previous_id, previous_hash = self._latest.get(job.page.id, (None, None))
+        previous_id, previous_hash, previous_code = self._latest.get(job.page.id, (None,) * 3)
         task = Task(
             fetched=result,
             family=job.page.family,
@@ -172,8 +180,9 @@ class Run:
             previous_hash=previous_hash,
             previous_id=previous_id,
             previous_input=job.page.input_hash,
+            previous_by_other_code=previous_id is not None and previous_code != self._code,
         )
-        found = prepare(task, self.tagger, self.store.snapshot_document)
+        found = prepare(task, self.tagger, self.store.snapshot_document, self.store.snapshot_body)
         return _Fetched(job, result, found, previous_id)
 
     def _write(self, batch: list[_Fetched], discovered: list[tuple[_Job, list[Link]]]) -> None:
@@ -226,8 +235,12 @@ class Run:
             return []
         if found.thin:
             log.warning("%s %s: %s", job.source.id, job.page.url, THIN_NOTE)
+        if found.upgrade is not None:
+            self.report.upgrade.add(found.upgrade)
         if found.unchanged:
             self._count_check(job, "unchanged")
+            if found.upgrade is not None and item.previous_id is not None:
+                self.store.confirm_code(item.previous_id, self._code)
         else:
             self._store_version(item, found, base)
         page = {
@@ -258,6 +271,7 @@ class Run:
             document_json=found.document_json,
             digest=found.digest,
             body_hash=body,
+            code_key=self._code,
         )
         if found.changes:
             self.store.add_changes(
@@ -285,6 +299,9 @@ class Run:
             self.store.update_page(job.page.id, missing_count=missing)
             return
         doc = previous.document
+        if self._latest.get(job.page.id, (0, "", None))[2] != self._code:  # upgraded since
+            body = self.store.snapshot_body
+            doc = read_again(previous.id, job.page.family, job.source, body) or doc
         changes = diff_documents(doc, None, page_url=job.page.url, page_title=doc.title)
         tagged = tag_all(changes, doc.language, job.source, self.tagger)
         self.store.add_changes(self.report.run_id, job.page.id, None, previous.id, tagged)

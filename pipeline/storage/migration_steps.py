@@ -351,3 +351,11 @@ def m007_compact_json(db: sqlite_utils.Database) -> None:
         rewritten = Document.from_json(document).to_json()
         updates.append((rewritten, content_hash(rewritten), snapshot_id))
     db.conn.executemany("update snapshots set document = ?, doc_hash = ? where id = ?", updates)
+
+
+def m008_code_key(db: sqlite_utils.Database) -> None:
+    """`snapshots.code_key`: which code extracted the version (pipeline/runs/inputkey.py).
+    The first run of a new sotewatch re-reads a version made by other code, from its
+    stored body, before comparing (pipeline/runs/reread.py). Empty for versions stored
+    before: their code is not known, so they count as other code."""
+    db.table("snapshots").add_column("code_key", str)

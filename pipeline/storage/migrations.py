@@ -25,6 +25,7 @@ from sotewatch.pipeline.storage.migration_steps import (
     m005_offers_links,
     m006_input_hash,
     m007_compact_json,
+    m008_code_key,
 )
 from sotewatch.pipeline.storage.transaction import immediate
 
@@ -36,6 +37,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("005_offers_links", m005_offers_links),
     ("006_input_hash", m006_input_hash),
     ("007_compact_json", m007_compact_json),
+    ("008_code_key", m008_code_key),
 ]
 
 

@@ -10,116 +10,43 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from sotewatch.pipeline.config import Source, SourcesConfig
-from sotewatch.pipeline.document.models import Change, Document, Link, content_hash
+from sotewatch.pipeline.document.models import Change, Document
 from sotewatch.pipeline.storage import bodies
-from sotewatch.pipeline.storage.migrations import migrate
-from sotewatch.pipeline.storage.transaction import immediate, inserted_id
+from sotewatch.pipeline.storage.connection import (
+    PAGE_SIZE,
+    WAL_CHECKPOINT_BYTES,
+    open_connection,
+    open_db,
+)
+from sotewatch.pipeline.storage.reads import Reads
+from sotewatch.pipeline.storage.rows import PageRow, SnapshotRow, doc_hash, utcnow
+from sotewatch.pipeline.storage.transaction import immediate
 
-_stamp: tuple[int, str] = (-1, "")  # the last second stamped, and its stamp
-
-
-def utcnow() -> str:
-    """Now, to the second, as every row stamps it: formatted once a second (a run
-    stamps each page's rows several times, and most pages within the same second)."""
-    global _stamp
-    second = int(time.time())
-    if second != _stamp[0]:
-        _stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
-    return _stamp[1]
-
-
-def doc_hash(doc: Document) -> str:
-    """Identity of what a page says: two fetches with the same hash are one version."""
-    return content_hash(doc.to_json())
-
-
-# Bytes per database page, for a new database. A version's document is 5-50 KB of JSON:
-# with 16 KB pages a run writes a quarter of the pages (and WAL frames) it wrote with
-# SQLite's 4 KB, and stores a first run of 1,000 pages in half the CPU (75 ms, not 150);
-# a year's database (bench/bench_storage.py) is 85 MB instead of 77.
-PAGE_SIZE = 16384
-# The write-ahead log is copied into the database once it holds this much (SQLite's
-# default is 1,000 pages: 16 MB with 16 KB pages). What is left is copied as the run
-# closes the database, one core busy and the other idle: after a first run of 1,000
-# pages that took 26 ms, with 4 MB 3 ms, and the run's CPU is the same.
-WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
+# Where they were defined before the module was split; callers import them from here.
+__all__ = [
+    "PAGE_SIZE",
+    "WAL_CHECKPOINT_BYTES",
+    "PageRow",
+    "SnapshotRow",
+    "Store",
+    "doc_hash",
+    "open_connection",
+    "open_db",
+    "utcnow",
+]
 
 
-def open_connection(path: Path | str) -> sqlite3.Connection:
-    """Open (creating and migrating) the database in WAL mode, in autocommit mode:
-    transactions are explicit (pipeline/storage/transaction.py)."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-    if str(path) != ":memory:":
-        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new database's; an old one keeps its
-        conn.execute("PRAGMA journal_mode=WAL")
-        (page_size,) = conn.execute("PRAGMA page_size").fetchone()
-        conn.execute(f"PRAGMA wal_autocheckpoint={max(1, WAL_CHECKPOINT_BYTES // page_size)}")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA recursive_triggers=ON")  # as sqlite-utils sets it
-    migrate(conn)
-    return conn
-
-
-def open_db(path: Path | str) -> sqlite_utils.Database:
-    """`open_connection` with sqlite-utils over it."""
-    return sqlite_utils.Database(open_connection(path))
-
-
-@dataclass(frozen=True)
-class PageRow:
-    id: int
-    source_id: str
-    url: str
-    family: str
-    status: str
-    missing_count: int
-    failures: int
-    etag: str | None
-    last_modified: str | None
-    offers_links: bool = False  # its latest version offers items or attachments to watch
-    input_hash: str | None = (
-        None  # what its latest version was read from (pipeline/runs/inputkey.py)
-    )
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> PageRow:
-        return cls(
-            id=row["id"],
-            source_id=row["source_id"],
-            url=row["url"],
-            family=row["family"],
-            status=row["status"],
-            missing_count=row["missing_count"] or 0,
-            failures=row["failures"] or 0,
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            offers_links=bool(row.get("offers_links")),
-            input_hash=row.get("input_hash"),
-        )
-
-
-@dataclass(frozen=True)
-class SnapshotRow:
-    id: int
-    doc_hash: str
-    document: Document
-
-
-class Store:
-    """The library's one door to the database; the CLI and the run go through it."""
+class Store(Reads):
+    """The library's one door to the database; the CLI and the run go through it. The
+    queries that only read are in `Reads` (pipeline/storage/reads.py)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -165,9 +92,7 @@ class Store:
     # -- runs -------------------------------------------------------------------------
     def start_run(self) -> int:
         with self.transaction():
-            return inserted_id(
-                self.db.table("runs").insert({"started": utcnow(), "status": "running"})
-            )
+            return self._insert("runs", {"started": utcnow(), "status": "running"})
 
     def finish_run(self, run_id: int, **stats: Any) -> None:
         with self.transaction():
@@ -182,12 +107,6 @@ class Store:
         with self.transaction():
             return self.page_row_or_insert(source, url, family, discovered_from)
 
-    def _page_row(self, source_id: str, url: str) -> PageRow | None:
-        rows = list(
-            self.db.query("select * from pages where source_id = ? and url = ?", [source_id, url])
-        )
-        return PageRow.from_row(rows[0]) if rows else None
-
     def update_page(self, page_id: int, **values: Any) -> None:
         """Set these columns of the page, in one statement."""
         self._update("pages", page_id, values)
@@ -199,18 +118,6 @@ class Store:
             self.conn.execute(
                 f"update {table} set {assignments} where id = :id", {**values, "id": row_id}
             )
-
-    def last_checked(self, source_id: str) -> str | None:
-        """When a finished run last reached the source (a killed run does not count:
-        the source is still due, and its pages are still the baseline)."""
-        sql = """select max(at) from (
-                   select max(f.fetched_at) as at from fetches f join runs r on r.id = f.run_id
-                   where f.source_id = :s and r.finished is not null and f.outcome != 'error'
-                   union all
-                   select max(c.checked_at) from source_checks c join runs r on r.id = c.run_id
-                   where c.source_id = :s and r.finished is not null)"""
-        row = self.conn.execute(sql, {"s": source_id}).fetchone()
-        return row[0] if row else None
 
     # -- fetches, bodies, snapshots, changes (call inside transaction) -------------------
     def record_fetch(self, **row: Any) -> int:
@@ -282,37 +189,6 @@ class Store:
         ).fetchone()
         return (row[0], self.body(row[0])) if row else None
 
-    def body(self, digest: str) -> bytes:
-        row = self.conn.execute(
-            "select data, compression, base from bodies where hash = ?", [digest]
-        ).fetchone()
-        if row is None:
-            raise KeyError(digest)
-        data, compression, base = row
-        return bodies.unpack(data, compression, self.body(base) if base else None)
-
-    def latest_snapshot(self, page_id: int) -> SnapshotRow | None:
-        row = self.latest_version(page_id)
-        if row is None:
-            return None
-        return SnapshotRow(id=row[0], doc_hash=row[1], document=Document.from_json(row[2]))
-
-    def offered_links(self, page_id: int) -> list[Link]:
-        """The items and attachments the page's latest version offers to watch, read in
-        SQL so that a 304 costs no Document parse."""
-        latest = self.conn.execute(
-            "select id from snapshots where page_id = ? order by id desc limit 1", [page_id]
-        ).fetchone()
-        if latest is None:
-            return []
-        sql = """select json_extract(value, '$.url'), json_extract(value, '$.text'),
-                        json_extract(value, '$.kind')
-                 from snapshots, json_each(snapshots.document, '$.links')
-                 where snapshots.id = ?
-                   and json_extract(value, '$.kind') in ('item', 'attachment')"""
-        rows = self.conn.execute(sql, [latest[0]])
-        return [Link(url, text or "", kind) for url, text, kind in rows]
-
     def add_snapshot(
         self, page_id: int, fetch_id: int, doc: Document, digest: str, body_hash: str | None
     ) -> int:
@@ -365,26 +241,7 @@ class Store:
             )
         return ids
 
-    # -- bulk reads and prepared writes for the run (one query instead of one per source) --
-    def last_checked_all(self) -> dict[str, str]:
-        """`last_checked` of every source reached by a finished run, in one pass."""
-        sql = """select source_id, max(at) from (
-                   select f.source_id, max(f.fetched_at) as at
-                   from fetches f join runs r on r.id = f.run_id
-                   where r.finished is not null and f.outcome != 'error' group by f.source_id
-                   union all
-                   select c.source_id, max(c.checked_at)
-                   from source_checks c join runs r on r.id = c.run_id
-                   where r.finished is not null group by c.source_id)
-                 group by source_id"""
-        return {source_id: at for source_id, at in self.conn.execute(sql) if at is not None}
-
-    def active_pages(self) -> dict[str, list[PageRow]]:
-        """The active pages of every source, in id order."""
-        pages: dict[str, list[PageRow]] = {}
-        for row in self.db.query("select * from pages where status = 'active' order by id"):
-            pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
-        return pages
+    # -- prepared writes for the run (one statement instead of one per page) -----------
 
     def add_pages(self, new: Sequence[tuple[Source, str, str]]) -> list[PageRow]:
         """`page` for many (source, url, family) at once, in one transaction."""
@@ -412,41 +269,6 @@ class Store:
         assert found is not None
         return found
 
-    def tracked_urls(self) -> set[str]:
-        return {url for (url,) in self.conn.execute("select url from pages")}
-
-    def latest_versions(self) -> dict[int, tuple[int, str]]:
-        """page id -> (id, doc_hash) of its latest snapshot, for every page in one query:
-        a run compares each fetched page with it, and reads the JSON only if it differs."""
-        sql = """select s.page_id, s.id, s.doc_hash from snapshots s
-                 join (select max(id) as id from snapshots group by page_id) m on m.id = s.id"""
-        return {
-            page_id: (snapshot_id, digest)
-            for page_id, snapshot_id, digest in self.conn.execute(sql)
-        }
-
-    def snapshot_document(self, snapshot_id: int) -> str:
-        """A version's stored document JSON."""
-        row = self.conn.execute("select document from snapshots where id = ?", [snapshot_id])
-        return row.fetchone()[0]
-
-    @property
-    def path(self) -> Path | None:
-        """The database file (named in storage errors), None for one in memory."""
-        for _seq, name, file in self.conn.execute("pragma database_list"):
-            if name == "main":
-                return Path(file) if file else None
-        return None
-
-    def latest_version(self, page_id: int) -> tuple[int, str, str] | None:
-        """(id, doc_hash, document JSON) of the page's latest snapshot (a run reads
-        every page's id and hash at once with `latest_versions`)."""
-        return self.conn.execute(
-            "select id, doc_hash, document from snapshots"
-            " where page_id = ? order by id desc limit 1",
-            [page_id],
-        ).fetchone()
-
     def add_version(
         self,
         page_id: int,
@@ -457,12 +279,29 @@ class Store:
         document_json: str,
         digest: str,
         body_hash: str | None,
+        code_key: str | None = None,
     ) -> int:
-        """`add_snapshot` from a document already serialised (as the run has it)."""
+        """`add_snapshot` from a document already serialised (as the run has it);
+        `code_key`: the code that extracted it (pipeline/runs/inputkey.py)."""
         cursor = self.conn.execute(
-            """insert into snapshots
-               (page_id, fetch_id, taken_at, doc_hash, title, language, document, body_hash)
-               values (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [page_id, fetch_id, utcnow(), digest, title, language, document_json, body_hash],
+            """insert into snapshots (page_id, fetch_id, taken_at, doc_hash, title, language,
+                                      document, body_hash, code_key)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                page_id,
+                fetch_id,
+                utcnow(),
+                digest,
+                title,
+                language,
+                document_json,
+                body_hash,
+                code_key,
+            ],
         )
         return int(cursor.lastrowid or 0)
+
+    def confirm_code(self, snapshot_id: int, code_key: str) -> None:
+        """The running code reads the page as this version says: later runs compare
+        with it as they would with a version this code stored."""
+        self._update("snapshots", snapshot_id, {"code_key": code_key})
