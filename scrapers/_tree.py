@@ -52,7 +52,7 @@ def _parse_bytes(content: bytes, charset: str | None) -> Element | None:
     """Each encoding bs4 would try, in its order, until lxml accepts one.
 
     The first is the HTTP charset, if any, and lxml mostly accepts it: then bs4 (and the
-    CSS engine it imports, 0.1 s) is not needed at all."""
+    CSS engine it imports) is not needed at all."""
     if charset and not content.startswith(_BOMS):
         try:
             return _feed(content, charset.lower())  # bs4's first candidate, as it asks

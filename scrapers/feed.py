@@ -21,7 +21,7 @@ from sotewatch.scrapers._xml import refuse_entities
 from sotewatch.scrapers.base import Page
 from sotewatch.scrapers.generic import GenericScraper
 
-if TYPE_CHECKING:  # imported by `parse`: feedparser takes 35 ms, and few pages are feeds
+if TYPE_CHECKING:  # imported by `parse`: feedparser is slow to import, and few pages are feeds
     import feedparser
 
 

@@ -16,7 +16,7 @@ from sotewatch.scrapers._text import clean
 from sotewatch.scrapers.base import Page
 from sotewatch.scrapers.generic import GenericScraper, contacts_of
 
-if TYPE_CHECKING:  # imported by `parse`: pypdf takes 80 ms, and few pages are PDFs
+if TYPE_CHECKING:  # imported by `parse`: pypdf is slow to import, and few pages are PDFs
     from pypdf import PdfReader
 
 _BULLET = re.compile(r"^\s*(?:[-–•▪●◦■□➢►*o]|\d{1,2}[.)])\s+")
@@ -32,7 +32,8 @@ MAX_PAGES = 1000
 MAX_TEXT_CHARS = 2_000_000  # extracted characters, all pages together
 MAX_CPU_SECONDS = 30.0  # CPU time of the extracting thread, for one PDF
 # Operators and operands pypdf may parse in one content stream (a page's, mostly): a
-# dense slide has some thousands; the parse of 700,000 took 26 s before any text came.
+# dense slide has some thousands; a crafted stream of hundreds of thousands holds the
+# parser for a long time before any text comes.
 MAX_STREAM_TOKENS = 300_000
 MAX_STREAM_BYTES = 30_000_000  # one decompressed stream (pypdf's limits, lowered)
 _PYPDF_LIMITS = (

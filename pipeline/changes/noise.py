@@ -36,8 +36,8 @@ _SEP = r"\s*:?\s*"
 class NoiseRule:
     """One kind of noise: a name for tests and logs, and the regex whose matches are removed.
 
-    The regex is compiled on first use: the global rules cost some 13 ms to compile,
-    which a run in which no page changed should not pay at start-up."""
+    The regex is compiled on first use: compiling the global rules is a cost a run in
+    which no page changed should not pay at start-up."""
 
     name: str
     regex: str

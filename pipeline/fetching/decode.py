@@ -151,8 +151,8 @@ def decode_text(content: bytes, mime: str, header_charset: str | None) -> tuple[
 def _declared(content: bytes, mime: str, header_charset: str | None) -> list[str]:
     """The page's own declaration first (most often right), then the header's.
 
-    Only asked for a body that is not UTF-8, so bs4 (some 100 ms to import) is
-    imported then, not by every run."""
+    Only asked for a body that is not UTF-8, so bs4 (slow to import) is imported
+    then, not by every run."""
     from bs4.dammit import EncodingDetector
 
     is_html = "html" in mime

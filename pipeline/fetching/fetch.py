@@ -56,9 +56,9 @@ from sotewatch.pipeline.fetching.robots import RobotsCache
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _WINDOW = 2000  # pending fetches in fetch_all; the rest wait in the caller's iterable
-# ... at first: the window doubles with each result. Started all at once, a thousand
-# fetches took the run 50-70 ms before the first page came back (each task runs until
-# it waits for robots.txt, and again for its host's gate), while analysis waited.
+# ... at first: the window doubles with each result. Started all at once, every task
+# runs until it waits for robots.txt and for its host's gate before the first page
+# comes back, while analysis waits.
 _FIRST_WINDOW = 16
 # Whether the request being fetched may reach loopback and private addresses: set by
 # `Fetcher.fetch` in its own task, read where the connection is chosen.
@@ -78,7 +78,7 @@ class Tuning:
 
 class _TLSOnDemand(httpx.AsyncBaseTransport):
     """The https transport, made for the first https request: its TLS context (the CA
-    bundle read and parsed, some 20 ms) is not paid by a run of plain http pages."""
+    bundle read and parsed) is not paid by a run of plain http pages."""
 
     def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
         self._make = make

@@ -150,8 +150,8 @@ def _send(request: RunRequest, subscribers: Path | None) -> DeliveryReport | Non
 def index_search(store: Store) -> str:
     """`sotewatch index`: add what the runs stored to the full-text search index.
 
-    Kept out of `sotewatch run` on purpose: lemmatising Finnish loads a dictionary of
-    some 400 MB, which the fetch-and-diff run itself never needs."""
+    Kept out of `sotewatch run` on purpose: lemmatising Finnish loads a dictionary,
+    which the fetch-and-diff run itself never needs."""
     from sotewatch.pipeline.storage.search import index_new
 
     stats = index_new(store.db)

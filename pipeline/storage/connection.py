@@ -10,14 +10,13 @@ import sqlite_utils
 from sotewatch.pipeline.storage.migrations import migrate
 
 # Bytes per database page, for a new database. A version's document is 5-50 KB of JSON:
-# with 16 KB pages a run writes a quarter of the pages (and WAL frames) it wrote with
-# SQLite's 4 KB, and stores a first run of 1,000 pages in half the CPU (75 ms, not 150);
-# a year's database (bench/bench_storage.py) is 85 MB instead of 77.
+# with 16 KB pages a run writes a quarter of the pages (and WAL frames) it would with
+# SQLite's 4 KB, for a slightly larger file (bench/bench_storage.py measures both).
 PAGE_SIZE = 16384
 # The write-ahead log is copied into the database once it holds this much (SQLite's
 # default is 1,000 pages: 16 MB with 16 KB pages). What is left is copied as the run
-# closes the database, one core busy and the other idle: after a first run of 1,000
-# pages that took 26 ms, with 4 MB 3 ms, and the run's CPU is the same.
+# closes the database, one core busy and the other idle: a smaller log leaves less
+# for that moment, for the same CPU over the run.
 WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 
