@@ -159,11 +159,8 @@ def test_mail_configured_without_a_subscribers_file_is_a_config_error_naming_it(
 
 
 def test_mail_configured_and_the_default_subscribers_file_missing_is_exit_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(
-        "sotewatch.pipeline.runs.runner.DEFAULT_SUBSCRIBERS", tmp_path / "subscribers.toml"
-    )
     result = CliRunner().invoke(
         cli,
         ["--db", str(tmp_path / "w.db"), "run", "--only", "stm-verkostot"],
@@ -172,6 +169,23 @@ def test_mail_configured_and_the_default_subscribers_file_missing_is_exit_2(
     assert result.exit_code == 2
     assert str(tmp_path / "subscribers.toml") in result.output
     assert not (tmp_path / "w.db").exists(), "nothing is fetched before the error"
+
+
+def test_without_a_named_file_the_readers_are_in_subscribers_toml_beside_the_database(
+    tmp_path: Path,
+) -> None:
+    """An installed sotewatch has no data folder of the operator's: the default file
+    sits beside the database, as its private state database does."""
+    (tmp_path / "subscribers.toml").write_text(
+        '[[subscriber]]\nid = "aino"\nemail = "aino@example.org"\nregions = ["lappi"]\n',
+        encoding="utf-8",
+    )
+    listed = CliRunner().invoke(cli, ["--db", str(tmp_path / "w.db"), "subscribers"], env={})
+    checked = CliRunner().invoke(cli, ["--db", str(tmp_path / "w.db"), "check"], env={})
+    assert listed.exit_code == 0, listed.output
+    assert "aino@example.org" in listed.output
+    assert checked.exit_code == 0, checked.output
+    assert f"{tmp_path / 'subscribers.toml'}: 1 subscriber" in checked.output
 
 
 def test_check_reads_the_subscribers_file_from_the_environment_and_the_option(

@@ -10,14 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from sotewatch.pipeline.config import DATA_DIR
-
 if TYPE_CHECKING:
     from sotewatch.pipeline.delivery.deliver import DeliveryReport
 
 F = TypeVar("F", bound=Callable[..., Any])  # a command function, decorated
 DEFAULT_DB = Path("sotewatch.db")
-DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
 
 
 def sources_option(func: F) -> F:
@@ -55,8 +52,14 @@ def subscribers_option(func: F) -> F:
         "--subscribers",
         "path",
         type=click.Path(dir_okay=False, path_type=Path),
-        default=DEFAULT_SUBSCRIBERS,
         envvar="SOTEWATCH_SUBSCRIBERS",
-        show_default=True,
-        help="The subscribers file (addresses stay out of the served database).",
+        callback=_beside_the_database,
+        help="The subscribers file (addresses stay out of the served database). "
+        "[default: subscribers.toml beside the database]",
     )(func)
+
+
+def _beside_the_database(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    from sotewatch.pipeline.delivery.mailsetup import default_subscribers
+
+    return value if value is not None else default_subscribers(ctx.obj["db"])

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     "subscribers_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="SOTEWATCH_SUBSCRIBERS",
-    help="Subscribers file. [default: data/subscribers.toml, if it exists]",
+    help="Subscribers file. [default: subscribers.toml beside the database, if it exists]",
 )
 @click.option(
     "--per-host-delay", type=ConfigNumber("per_host_delay"), metavar="SECONDS",
@@ -107,14 +107,15 @@ def _echo_run(outcome: RunOutcome) -> None:
     "subscribers_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="SOTEWATCH_SUBSCRIBERS",
-    help="Subscribers file. [default: data/subscribers.toml, if it exists]",
+    help="Subscribers file. [default: subscribers.toml beside the database, if it exists]",
 )
-def check(sources_path: Path | None, subscribers_path: Path | None) -> None:
+@click.pass_context
+def check(ctx: click.Context, sources_path: Path | None, subscribers_path: Path | None) -> None:
     """Validate the config files (sources, taxonomy, subscribers) and list the sources."""
     from sotewatch.pipeline.runs.runner import check_config
 
     try:
-        lines = check_config(sources_path, subscribers_path)
+        lines = check_config(sources_path, subscribers_path, db=ctx.obj["db"])
     except SotewatchError as exc:
         say(f"sotewatch: {exc}", err=True, level="error", event="error", exit_code=EXIT_CONFIG)
         sys.exit(EXIT_CONFIG)

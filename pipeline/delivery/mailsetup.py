@@ -22,6 +22,12 @@ def mail_configured(env: Mapping[str, str]) -> bool:
     return bool(env.get("SOTEWATCH_SMTP_HOST", "").strip())
 
 
+def default_subscribers(db: Path) -> Path:
+    """`subscribers.toml` beside the database (and its private state database): an
+    installed sotewatch has no data folder of the operator's to look in."""
+    return Path(db).resolve().parent / "subscribers.toml"
+
+
 def subscribers_to_send(given: Path | None, default: Path, env: Mapping[str, str]) -> Path | None:
     """The subscribers file to send to, or None when there is nothing to send to.
 

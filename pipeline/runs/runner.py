@@ -10,8 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sotewatch.pipeline.config import DATA_DIR, DEFAULT_SOURCES, SourcesConfig, load_sources
-from sotewatch.pipeline.delivery.mailsetup import mail_warnings, subscribers_to_send
+from sotewatch.pipeline.config import DEFAULT_SOURCES, SourcesConfig, load_sources
+from sotewatch.pipeline.delivery.mailsetup import (
+    default_subscribers,
+    mail_warnings,
+    subscribers_to_send,
+)
 from sotewatch.pipeline.errors import EXIT_SOURCES_FAILED
 from sotewatch.pipeline.runs.lock import run_lock
 from sotewatch.pipeline.runs.run import RunReport, run_sources
@@ -37,7 +41,7 @@ class RunRequest:
     per_host_delay: float | None = None
     per_host_limit: int | None = None
     site: str | None = None  # replaces {site} in a sources file (the demo's local server)
-    subscribers: Path | None = None  # None: data/subscribers.toml if it exists
+    subscribers: Path | None = None  # None: subscribers.toml beside the database, if any
 
 
 def load_config(sources: Path | None, taxonomy: Taxonomy, site: str | None = None) -> SourcesConfig:
@@ -81,9 +85,6 @@ def prepare_store(db: Path, taxonomy: Taxonomy) -> Store:
     return store
 
 
-DEFAULT_SUBSCRIBERS = DATA_DIR / "subscribers.toml"
-
-
 @dataclass
 class RunOutcome:
     report: RunReport
@@ -102,7 +103,9 @@ def run_command(request: RunRequest) -> RunOutcome:
     # before any fetch: a run that cannot send to anyone says so at once
     subscribers = None
     if request.send:
-        subscribers = subscribers_to_send(request.subscribers, DEFAULT_SUBSCRIBERS, os.environ)
+        subscribers = subscribers_to_send(
+            request.subscribers, default_subscribers(request.db), os.environ
+        )
     settings = config.settings
     if request.per_host_delay is not None:
         settings = replace(settings, per_host_delay=request.per_host_delay)
@@ -142,7 +145,10 @@ def _send(request: RunRequest, subscribers: Path | None) -> DeliveryReport | Non
     from sotewatch.pipeline.delivery.send import send_due
 
     if subscribers is None:
-        log.info("no subscribers file at %s, no mail set up: nothing to send", DEFAULT_SUBSCRIBERS)
+        log.info(
+            "no subscribers file at %s, no mail set up: nothing to send",
+            default_subscribers(request.db),
+        )
         return None
     return send_due(request.db, subscribers)
 
@@ -158,7 +164,9 @@ def index_search(store: Store) -> str:
     return f"indexed {stats.snapshots} versions and {stats.changes} changes"
 
 
-def check_config(sources: Path | None, subscribers_path: Path | None = None) -> list[str]:
+def check_config(
+    sources: Path | None, subscribers_path: Path | None = None, db: Path = Path("sotewatch.db")
+) -> list[str]:
     """`sotewatch check`: every config file loads; returns lines describing them, and
     warnings about mail that would go out with links no reader can open."""
     taxonomy = load_taxonomy()
@@ -169,7 +177,7 @@ def check_config(sources: Path | None, subscribers_path: Path | None = None) -> 
     ]
     for s in config.sources:
         lines.append(f"  {s.id:32} {s.family:9} {s.schedule:6} {s.url}")
-    subscribers = subscribers_to_send(subscribers_path, DEFAULT_SUBSCRIBERS, os.environ)
+    subscribers = subscribers_to_send(subscribers_path, default_subscribers(db), os.environ)
     if subscribers is not None:
         from sotewatch.pipeline.delivery.channels import load_channels
         from sotewatch.pipeline.delivery.subscribers import load_subscribers
@@ -180,7 +188,7 @@ def check_config(sources: Path | None, subscribers_path: Path | None = None) -> 
         if channels:
             lines.append(f"{subscribers}: {len(channels)} Apprise channels")
     else:
-        lines.append(f"no subscribers file at {DEFAULT_SUBSCRIBERS}: `run` will send nothing")
+        lines.append(f"no subscribers file at {default_subscribers(db)}: `run` will send nothing")
     return lines + mail_warnings(os.environ)
 
 
