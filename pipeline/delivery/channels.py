@@ -33,7 +33,14 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from sotewatch.pipeline.delivery.deliver import DeliveryReport, Outcome, StateDB, due, period_label
+from sotewatch.pipeline.delivery.deliver import (
+    DeliveryReport,
+    Outcome,
+    StateDB,
+    Stream,
+    period_label,
+    take_turn,
+)
 from sotewatch.pipeline.delivery.preferences import as_chosen, load_preferences
 from sotewatch.pipeline.delivery.subscribers import Subscriber, parse_subscriber
 from sotewatch.pipeline.delivery.unsubscribe import optouts
@@ -235,34 +242,29 @@ def deliver_channels(
 
 
 def _turn(run: _Run, channel: Channel, force: bool, report: DeliveryReport) -> None:
-    stream, at = channel.stream, _iso(run.now)
-    pending = run.state.unsent(stream.id)
-    if pending is not None:
-        delivery_id = run.state.start_attempt(pending, at)
-        outcome = Outcome(stream.id, pending["id"], pending["changes"], pending["subject"])
-        _send(run, channel, pending["message"], delivery_id, outcome, report, "retry")
-        return
-    last = run.state.last_sent(stream.id)
-    if not force and not due(stream, last[1] if last else None, run.now):
-        report.skipped.append(Outcome(stream.id, reason="not due"))
-        return
-    after_id = last[0] if last else 0
+    stream = Stream(
+        channel.stream,
+        build=lambda after_id: _build(run, channel.stream, after_id),
+        empty_row=lambda after_id: _row(channel.stream, after_id, run) | {"message": None},
+        send=lambda message, delivery_id, outcome, reason: _send(
+            run, channel, message, delivery_id, outcome, report, reason
+        ),
+    )
+    take_turn(run.state, stream, now=run.now, until_id=run.until_id, force=force, report=report)
+
+
+def _build(run: _Run, stream: Subscriber, after_id: int) -> tuple[dict[str, Any], bytes] | None:
+    """The Markdown digest of (after_id, until_id] as stored and sent; None if empty."""
     records = [r for r in run.changes if after_id < r.id <= run.until_id]
     digest = build_digest(records, stream.follow, stream.language, run.names)
-    row = _row(stream, after_id, run)
     if digest.empty:
-        if run.until_id > after_id:
-            run.state.record_nothing(row | {"message": None}, at)
-        report.skipped.append(Outcome(stream.id, reason="no changes"))
-        return
+        return None
+    row = _row(stream, after_id, run)
     title, body = render_markdown(
         digest, run.names, datasette_base=run.datasette_base, period=row["period"]
     )
     message = json.dumps({"title": title, "body": body}, ensure_ascii=False).encode("utf-8")
-    row |= {"changes": digest.count, "subject": title, "message": message}
-    digest_id, delivery_id = run.state.record_digest(row, at)
-    outcome = Outcome(stream.id, digest_id, digest.count, title)
-    _send(run, channel, message, delivery_id, outcome, report, "")
+    return row | {"changes": digest.count, "subject": title, "message": message}, message
 
 
 def _row(stream: Subscriber, after_id: int, run: _Run) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -222,26 +222,63 @@ def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport
             Outcome(subscriber.id, pending["id"], reason=f"{reason} ({refused[0]})")
         )
         return
+    stream = Stream(
+        subscriber,
+        build=lambda after_id: _build(run, subscriber, after_id),
+        empty_row=lambda after_id: _nothing(subscriber, after_id, run),
+        send=lambda message, delivery_id, outcome, reason: _send(
+            run, subscriber, message, delivery_id, outcome, report, reason
+        ),
+    )
+    take_turn(run.state, stream, now=run.now, until_id=run.until_id, force=force, report=report)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What differs between a reader's mail and a chat channel in `take_turn`."""
+
+    schedule: Subscriber  # the stream's id, and when it is due
+    build: Callable[[int], tuple[dict[str, Any], bytes] | None]  # after id -> (row, message)
+    empty_row: Callable[[int], dict[str, Any]]  # after id -> the row of an empty window
+    send: Callable[[bytes, int, Outcome, str], None]  # message, delivery id, outcome, reason
+
+
+def take_turn(
+    state: StateDB,
+    stream: Stream,
+    *,
+    now: datetime,
+    until_id: int,
+    force: bool,
+    report: DeliveryReport,
+) -> None:
+    """One stream's turn, exactly once: an unsent digest goes again, byte for byte,
+    before anything new; a stream not due waits; a window with nothing for it is
+    recorded as empty, so it is not looked at again; a new digest is recorded before
+    it is sent (`send` marks it sent only when the server took it)."""
+    stream_id, at = stream.schedule.id, _iso(now)
+    pending = state.unsent(stream_id)
     if pending is not None:
-        delivery_id = run.state.start_attempt(pending, _iso(run.now))
-        outcome = Outcome(subscriber.id, pending["id"], pending["changes"], pending["subject"])
-        _send(run, subscriber, pending["message"], delivery_id, outcome, report, "retry")
+        delivery_id = state.start_attempt(pending, at)
+        outcome = Outcome(stream_id, pending["id"], pending["changes"], pending["subject"])
+        stream.send(pending["message"], delivery_id, outcome, "retry")
         return
-    last = run.state.last_sent(subscriber.id)
-    if not force and not due(subscriber, last[1] if last else None, run.now):
-        report.skipped.append(Outcome(subscriber.id, reason="not due"))
+    last = state.last_sent(stream_id)
+    if not force and not due(stream.schedule, last[1] if last else None, now):
+        report.skipped.append(Outcome(stream_id, reason="not due"))
         return
     after_id = last[0] if last else 0
-    built = _build(run, subscriber, after_id)
+    built = stream.build(after_id)
     if built is None:
-        if run.until_id > after_id:
-            run.state.record_nothing(_nothing(subscriber, after_id, run), _iso(run.now))
-        report.skipped.append(Outcome(subscriber.id, reason="no changes"))
+        if until_id > after_id:
+            state.record_nothing(stream.empty_row(after_id), at)
+        report.skipped.append(Outcome(stream_id, reason="no changes"))
         return
     row, message = built
-    digest_id, delivery_id = run.state.record_digest(row, _iso(run.now))
-    outcome = Outcome(subscriber.id, digest_id, row["changes"], row["subject"])
-    _send(run, subscriber, message, delivery_id, outcome, report, "")
+    digest_id, delivery_id = state.record_digest(row, at)
+    stream.send(
+        message, delivery_id, Outcome(stream_id, digest_id, row["changes"], row["subject"]), ""
+    )
 
 
 def _nothing(subscriber: Subscriber, after_id: int, run: _Run) -> dict[str, Any]:
