@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sotewatch.pipeline.changes.diff import diff_documents
 from sotewatch.pipeline.changes.noise import apply_noise
+from sotewatch.pipeline.changes.repeated import Repeated, drop_repeated
 from sotewatch.pipeline.changes.softfail import soft_failure
 from sotewatch.pipeline.config import Source
 from sotewatch.pipeline.document.models import Change, Document, Link, content_hash
@@ -109,6 +110,7 @@ class Task:
     previous_hash: str | None = None
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
     previous_input: str | None = None
+    site: SiteLookup | None = None  # the blocks repeated on the site's other pages
 
     @cached_property
     def page(self) -> Page:
@@ -123,6 +125,7 @@ class Task:
 
 
 PreviousReader = Callable[[int], str]  # snapshot id -> its stored document JSON
+SiteLookup = Callable[[Document, Document | None], Repeated]  # (new, previous) -> repeated
 
 
 @dataclass(frozen=True)
@@ -195,9 +198,14 @@ def _prepare(task: Task, tagger: Tagger, read_previous: PreviousReader | None) -
     if reason:
         return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
     changes: tuple[Change, ...] = ()
+    seen = doc  # what the diff compares: the site's template left out of both versions
+    if task.site is not None:
+        repeated = task.site(doc, previous)
+        seen = drop_repeated(doc, repeated)
+        previous = drop_repeated(previous, repeated) if previous is not None else None
     if previous is not None or task.announce_new:
         title = doc.title or (previous.title if previous else "")
-        found = diff_documents(previous, doc, page_url=task.page.url, page_title=title)
+        found = diff_documents(previous, seen, page_url=task.page.url, page_title=title)
         if previous is not None and previous.extraction != doc.extraction:
             found = []  # read whole, or no longer: the switch is ours, not the page's
         changes = tag_all(found, doc.language, task.source, tagger)
