@@ -53,6 +53,15 @@ def site(box: dict[str, tuple[str, ...]] | None = None, edited: str = "") -> dic
     }
 
 
+def run(db: Path, urls: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--db", str(db), "run", "--sources", str(urls), "--no-send", "--force",
+         "--per-host-delay", "0"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
 def run_editions(tmp_path: Path, *editions: dict[str, bytes]) -> list[tuple[str, str, str]]:
     """Run `sotewatch run` once per edition of the site; the changes the last one stored,
     as (page path, before, after)."""
@@ -63,12 +72,7 @@ def run_editions(tmp_path: Path, *editions: dict[str, bytes]) -> list[tuple[str,
         for edition in editions:
             served.clear()
             served.update(edition)
-            result = CliRunner().invoke(
-                cli,
-                ["--db", str(db), "run", "--sources", str(urls), "--no-send", "--force",
-                 "--per-host-delay", "0"],
-            )  # fmt: skip
-            assert result.exit_code == 0, result.output
+            run(db, urls)
         rows = sqlite_utils.Database(db).query(
             "select p.url, c.before, c.after from changes c join pages p on p.id = c.page_id"
             " where c.run_id = (select max(id) from runs)"
@@ -96,6 +100,21 @@ def test_a_block_on_two_pages_only_is_content(tmp_path: Path) -> None:
     second = site({"/verkostot": changed, "/jaostot": pair, "/seuranta": (), "/viestinta": ()})
     changes = run_editions(tmp_path, first, second)
     assert [(path, after) for path, _, after in changes] == [("/verkostot", changed[0])]
+
+
+def test_preview_shows_the_template_as_repeated_on_the_sites_pages(tmp_path: Path) -> None:
+    db, urls = tmp_path / "watch.db", tmp_path / "urls.txt"
+    with serving(site()) as base:
+        urls.write_text("".join(f"{base}{path}\n" for path in PAGES), encoding="utf-8")
+        run(db, urls)
+        result = CliRunner().invoke(cli, ["--db", str(db), "preview", f"{base}/verkostot"])
+        alone = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "preview",
+                                         f"{base}/verkostot"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shown, dropped = result.output.split("\ndropped (")
+    assert BOX[0] not in shown and own_text("Verkostot")[0] in shown
+    assert f"[repeated on 4 pages of this site] {BOX[0]}" in dropped
+    assert BOX[0] in alone.output.split("\ndropped (")[0]
 
 
 def test_one_shared_line_is_content_a_run_of_them_a_template() -> None:

@@ -39,7 +39,8 @@ def page_keys(doc: Document) -> frozenset[str]:
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    """The site a page is on: its host and port."""
+    return urlsplit(url).netloc.lower()
 
 
 def repeated_on_others(own: frozenset[str], others: Iterable[frozenset[str]]) -> Repeated:
