@@ -92,6 +92,18 @@ def test_a_template_block_removed_from_one_page_is_not_that_pages_news(tmp_path:
     assert run_editions(tmp_path, site(), site({"/seuranta": ()})) == []
 
 
+def test_a_block_that_stops_being_a_template_does_not_flip_a_page(tmp_path: Path) -> None:
+    """On three pages the box is the template; taken off one, it stands on only one other
+    page of each that keeps it: the next edit of such a page reports the edit alone."""
+    three = site({"/viestinta": ()})
+    two = site({"/viestinta": (), "/seuranta": ()})
+    edited = site({"/viestinta": (), "/seuranta": ()}, edited="/verkostot")
+    changes = run_editions(tmp_path, three, two, edited)
+    assert [(path, after) for path, _, after in changes] == [
+        ("/verkostot", own_text("Verkostot", edited=True)[1])
+    ]
+
+
 def test_a_block_on_two_pages_only_is_content(tmp_path: Path) -> None:
     """Two pages saying the same is not yet a template (it takes three)."""
     pair = ("Yhteinen kappale kahdella sivulla.", "Toinen yhteinen kappale kahdella sivulla.")
