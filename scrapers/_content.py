@@ -38,6 +38,8 @@ _ANYWHERE_WORDS = 5
 # have trimmed an inline element from it).
 _PARTIAL_WORDS = 10
 _PARTIAL_SHARE = 0.5
+# Content characters a found block may skip and still move the reading on (`_aligned`).
+MAX_SKIP = 1000
 
 
 # This many lines in a row, each one link to the site's other pages, are a link list.
@@ -105,7 +107,9 @@ def select(items: Sequence[Block], content: str, visible: int) -> Selection:
 
 def _aligned(items: Sequence[Block], content: str) -> list[int]:
     """Indexes of the blocks found in `content`: a whole line of it, else in reading order
-    after the previous block found, else (a long block) anywhere or mostly.
+    after the previous block found, else (a long block) anywhere or mostly. A block found
+    more than `MAX_SKIP` characters ahead is kept but does not move the reading on: the
+    page's name repeated at the content's end must not hide the short lines before it.
 
     Words are compared run together: extractors join list items and table cells with
     or without a space ("yksiListan"), and a block's words must be found in order."""
@@ -131,7 +135,8 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
                     kept.append(index)
         if at >= 0:
             kept.append(index)
-            cursor = max(cursor, at + len(needle))
+            if at - cursor <= MAX_SKIP:
+                cursor = max(cursor, at + len(needle))
     return kept
 
 

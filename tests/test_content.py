@@ -51,6 +51,16 @@ def test_a_short_line_is_content_only_where_the_content_has_it_in_order() -> Non
     assert texts(chosen.items) == ["Tulosta", LONG]
 
 
+def test_a_line_found_far_ahead_does_not_hide_the_short_lines_before_it() -> None:
+    # The extractor put the page's name at the end of its text (a table layout): the
+    # short list items read before it are still found in their place.
+    name = "Alueen uutiset | Hyvinvointialue"
+    short = [f"+ Lisätty kohta numero {n}" for n in range(1, 80)]
+    items = [Block(0, name), *(Block(0, line) for line in short)]
+    chosen = select(items, " ".join(short) + f"\n| {name} |", visible=2000)
+    assert texts(chosen.items) == [name, *short] and not chosen.thin
+
+
 def test_table_rows_between_kept_passages_stay_with_them() -> None:
     items = [Block(0, LONG), Block(0, "Taulukko kumppaneista"), Block(0, "Kumppani | Maa"),
              Block(0, "Vercel | Yhdysvallat"), Block(0, LONG + " Toinen kappale."),

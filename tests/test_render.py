@@ -159,6 +159,27 @@ def test_source_health_note_names_failing_sources() -> None:
     assert soup(render([record(1)]).html).find(class_="health") is None
 
 
+@pytest.mark.parametrize(
+    ("language", "failing", "thin"),
+    [
+        ("fi", "haku on epäonnistunut", "seurataan tavallista karkeammin"),
+        ("sv", "har misslyckats", "bevakas grövre än vanligt"),
+        ("en", "has been failing", "watched more coarsely than usual"),
+    ],
+)
+def test_a_thin_page_is_not_introduced_as_a_failing_source(
+    language: str, failing: str, thin: str
+) -> None:
+    only_thin = [("THL", 0, "https://thl.example/seloste")]
+    rendered = render([record(1)], language=language, health=only_thin)
+    for note in (soup(rendered.html).find(class_="health").get_text(), rendered.text):
+        assert thin in note and failing not in note
+    both = render([record(1)], language=language, health=[("STM", 4, "HTTP 503"), *only_thin])
+    note = soup(both.html).find(class_="health").get_text()
+    assert note.index(failing) < note.index("STM") < note.index(thin) < note.index("THL")
+    assert both.text.index(failing) < both.text.index(thin) < both.text.index("THL:")
+
+
 def test_footer_says_what_the_reader_follows() -> None:
     reader = Subscriber(
         "aino", "aino@example.org", "Aino", "fi", Follow(frozenset({"lappi"}), frozenset(), True)

@@ -157,7 +157,9 @@ def scrapers() -> None:
 @click.option("--ignore", multiple=True, metavar="REGEX", help="Noise pattern to try.")
 @click.option("--url", "as_url", metavar="URL", help="The address a saved FILE came from.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
 def preview(
+    ctx: click.Context,
     target: str,
     sources_path: Path | None,
     source_id: str | None,
@@ -171,11 +173,12 @@ def preview(
     """Show one page exactly as the diff will see it, and what was dropped and why.
 
     TARGET is a URL (fetched as a run fetches it) or a saved file. Try `--include`,
-    `--exclude` and `--ignore` here, then write them into the source's entry."""
+    `--exclude` and `--ignore` here, then write them into the source's entry. Blocks
+    the site repeats on its other pages stored in the database are shown as dropped."""
     from sotewatch.pipeline.ops.preview import preview_target
 
     shown = preview_target(
-        target, sources_path, source_id, family, include, exclude, ignore, as_url
+        target, sources_path, source_id, family, include, exclude, ignore, as_url, ctx.obj["db"]
     )
     click.echo(shown.to_json() if as_json else shown.render())
 

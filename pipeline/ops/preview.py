@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sotewatch.pipeline.changes.noise import apply_noise
+from sotewatch.pipeline.changes.repeated import (
+    Repeated,
+    drop_repeated,
+    host_of,
+    page_keys,
+    paragraph_key,
+    repeated_on_others,
+)
 from sotewatch.pipeline.config import DEFAULT_SOURCES, Settings, Source, load_sources
 from sotewatch.pipeline.document.models import THIN_NOTE, Document
 from sotewatch.pipeline.errors import ConfigError, FetchError
@@ -56,8 +65,9 @@ class Preview:
         return "\n".join(_lines(self))
 
 
-def preview_page(page: Page, source: Source) -> Preview:
-    """The Document a run would store for `page`, and the texts left out of it."""
+def preview_page(page: Page, source: Source, others: Iterable[frozenset[str]] = ()) -> Preview:
+    """The Document the diff would see for `page`, and the texts left out of it;
+    `others`: the paragraphs of the site's other pages (`stored_site_pages`)."""
     family = family_for(page, source.family)
     scraper = get_scraper(family, scraper_options(source))
     raw = scraper.parse(page)
@@ -67,7 +77,10 @@ def preview_page(page: Page, source: Source) -> Preview:
         dropped += _chrome(page, source)
         dropped += _not_content(page, raw, source)
     dropped += _noise(raw, document)
-    return Preview(document, tuple(dropped))
+    repeated = repeated_on_others(page_keys(document), others)
+    seen = drop_repeated(document, repeated)
+    dropped += _repeated(document, seen, repeated)
+    return Preview(seen, tuple(dropped))
 
 
 _HTML_FAMILIES = ("generic", "ministry", "ngo", "county")
@@ -124,6 +137,34 @@ def _noise(raw: Document, document: Document) -> list[Dropped]:
     return out
 
 
+def _repeated(document: Document, seen: Document, repeated: Repeated) -> list[Dropped]:
+    """Paragraphs left out as the site's template (pipeline/changes/repeated.py)."""
+    after = {p for s in seen.sections for p in s.paragraphs}
+    return [
+        Dropped(f"repeated on {repeated[paragraph_key(p)] + 1} pages of this site", _short(p))
+        for s in document.sections
+        for p in s.paragraphs
+        if p not in after and paragraph_key(p) in repeated
+    ]
+
+
+def stored_site_pages(db: Path | None, url: str) -> list[frozenset[str]]:
+    """The paragraphs of the latest stored version of each other active page of `url`'s
+    host in the database at `db` (read only; none when there is no database)."""
+    if db is None or not db.is_file():
+        return []
+    sql = """select p.url, s.document from pages p join snapshots s on s.id =
+             (select max(id) from snapshots where page_id = p.id) where p.status = 'active'"""
+    with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
+        rows = conn.execute(sql).fetchall()
+    host = host_of(url)
+    return [
+        page_keys(Document.from_json(document))
+        for other, document in rows
+        if other != url and host_of(other) == host
+    ]
+
+
 def _short(text: str) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
@@ -166,9 +207,11 @@ def preview_target(
     exclude: tuple[str, ...],
     ignore: tuple[str, ...],
     as_url: str | None,
+    db: Path | None = None,
 ) -> Preview:
     """`sotewatch preview`: the source (configured, or ad hoc) and the page, previewed.
-    Options given on the command line come on top of the configured source's."""
+    Options given on the command line come on top of the configured source's; the
+    database `db` holds the site's other pages, whose template the diff leaves out."""
     from sotewatch.pipeline.changes.noise import compile_patterns
 
     settings, source = _source(sources_path, source_id, target)
@@ -187,7 +230,7 @@ def preview_target(
         if not path.is_file():
             raise ConfigError(f"{target}: no such file (give a saved page or an http(s) URL)")
         page = page_from_file(path, as_url or (source.url if source_id else None))
-    return preview_page(page, source)
+    return preview_page(page, source, stored_site_pages(db, page.url))
 
 
 def _source(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sotewatch.pipeline.changes.diff import diff_documents
 from sotewatch.pipeline.changes.noise import apply_noise
+from sotewatch.pipeline.changes.repeated import Repeated, drop_repeated
 from sotewatch.pipeline.changes.softfail import soft_failure
 from sotewatch.pipeline.config import Source
 from sotewatch.pipeline.document.models import Change, Document, Link, content_hash
@@ -113,6 +114,7 @@ class Task:
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
     previous_input: str | None = None
     previous_by_other_code: bool = False
+    site: SiteLookup | None = None  # the blocks repeated on the site's other pages
 
     @cached_property
     def page(self) -> Page:
@@ -127,6 +129,7 @@ class Task:
 
 
 PreviousReader = Callable[[int], str]  # snapshot id -> its stored document JSON
+SiteLookup = Callable[[Document, Document | None], Repeated]  # (new, previous) -> repeated
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,12 @@ def _compare(
     task: Task, previous: Document | None, doc: Document, tagger: Tagger
 ) -> tuple[Change, ...]:
     title = doc.title or (previous.title if previous else "")
-    found = diff_documents(previous, doc, page_url=task.page.url, page_title=title)
+    seen = doc  # what the diff compares: the site's template left out of both versions
+    if task.site is not None:
+        repeated = task.site(doc, previous)
+        seen = drop_repeated(doc, repeated)
+        previous = drop_repeated(previous, repeated) if previous is not None else None
+    found = diff_documents(previous, seen, page_url=task.page.url, page_title=title)
     if previous is not None and previous.extraction != doc.extraction:
         found = []  # read whole, or no longer: the switch is ours, not the page's
     return tag_all(found, doc.language, task.source, tagger)

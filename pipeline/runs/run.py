@@ -15,8 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from sotewatch.pipeline.changes.diff import diff_documents
+from sotewatch.pipeline.changes.repeated import SiteBlocks
 from sotewatch.pipeline.config import Settings, Source, SourcesConfig
 from sotewatch.pipeline.document.models import THIN_NOTE, Link
 from sotewatch.pipeline.fetching.fetch import Fetcher
@@ -109,6 +111,7 @@ class Run:
         self._code = code_key()  # the running code, recorded with each version it stores
         self.report = RunReport(run_id=0)
         self._checks: list[tuple[str, int, str]] = []  # (source, page, outcome) to count
+        self._site = SiteBlocks(self._stored_pages, self._latest_document)
 
     async def execute(self, sources: Sequence[Source]) -> RunReport:
         self.report = RunReport(run_id=self.store.start_run())
@@ -181,9 +184,18 @@ class Run:
             previous_id=previous_id,
             previous_input=job.page.input_hash,
             previous_by_other_code=previous_id is not None and previous_code != self._code,
+            site=partial(self._site.repeated, job.page.id, job.page.url),
         )
         found = prepare(task, self.tagger, self.store.snapshot_document, self.store.snapshot_body)
         return _Fetched(job, result, found, previous_id)
+
+    def _stored_pages(self) -> list[tuple[int, str]]:
+        """(id, url) of the active pages with a stored version (for `SiteBlocks`)."""
+        pages = self.store.active_pages().values()
+        return [(p.id, p.url) for rows in pages for p in rows if p.id in self._latest]
+
+    def _latest_document(self, page_id: int) -> str:
+        return self.store.snapshot_document(self._latest[page_id][0])
 
     def _write(self, batch: list[_Fetched], discovered: list[tuple[_Job, list[Link]]]) -> None:
         with self.store.transaction():
