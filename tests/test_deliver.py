@@ -20,14 +20,10 @@ import pytest
 from bs4 import BeautifulSoup
 from digest_fixtures import Received, SmtpSink, add_changes, cases, make_main_db, names, smtp_server
 
-from sotewatch.pipeline.delivery.deliver import (
-    deliver_due,
-    delivered_watermark,
-    due,
-    state_path_for,
-)
+from sotewatch.pipeline.delivery.deliver import deliver_due, delivered_watermark, state_path_for
 from sotewatch.pipeline.delivery.mail import MailSettings, SMTPMailer, SMTPSettings
 from sotewatch.pipeline.delivery.send import send_due
+from sotewatch.pipeline.delivery.streams import due
 from sotewatch.pipeline.delivery.subscribers import Follow, Subscriber, load_subscribers
 from sotewatch.pipeline.digests.health import source_health
 from sotewatch.pipeline.digests.render import SourceHealth

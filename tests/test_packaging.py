@@ -76,3 +76,12 @@ def test_scrapers_build_on_the_document_package_alone() -> None:
         if name.startswith("sotewatch.scrapers"):
             strays = {m for m in imports_at_load(path, modules) if not m.startswith(allowed)}
             assert not strays, f"{name} imports {sorted(strays)}"
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """A module a newcomer can read in one sitting has one concern; past 400 lines it
+    usually has two."""
+    sizes = {
+        name: len(path.read_text("utf-8").splitlines()) for name, path in module_files().items()
+    }
+    assert {name: lines for name, lines in sizes.items() if lines > 400} == {}

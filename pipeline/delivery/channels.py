@@ -27,21 +27,22 @@ import tomllib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import sqlite_utils
 
-from sotewatch.pipeline.delivery.deliver import (
+from sotewatch.pipeline.delivery.preferences import as_chosen, load_preferences
+from sotewatch.pipeline.delivery.statedb import StateDB
+from sotewatch.pipeline.delivery.streams import (
     DeliveryReport,
     Outcome,
-    StateDB,
     Stream,
+    iso,
     period_label,
     take_turn,
 )
-from sotewatch.pipeline.delivery.preferences import as_chosen, load_preferences
 from sotewatch.pipeline.delivery.subscribers import Subscriber, parse_subscriber
 from sotewatch.pipeline.delivery.unsubscribe import optouts
 from sotewatch.pipeline.digests.channel_digest import render_markdown
@@ -275,7 +276,7 @@ def _row(stream: Subscriber, after_id: int, run: _Run) -> dict[str, Any]:
         "first_change_id": after_id + 1,
         "last_change_id": run.until_id,
         "changes": 0,
-        "created": _iso(run.now),
+        "created": iso(run.now),
         "subject": "",
         "message_id": f"{stream.id}/{period}/{after_id + 1}-{run.until_id}",
     }
@@ -294,13 +295,8 @@ def _send(
     try:
         run.notifier.send(channel, stored["title"], stored["body"])
     except DeliveryError as exc:
-        run.state.finish(delivery_id, "failed", _iso(run.now), str(exc))
+        run.state.finish(delivery_id, "failed", iso(run.now), str(exc))
         report.failed.append(dataclasses.replace(outcome, reason=str(exc)))
         return
-    run.state.finish(delivery_id, "sent", _iso(run.now))
+    run.state.finish(delivery_id, "sent", iso(run.now))
     report.sent.append(dataclasses.replace(outcome, reason=reason))
-
-
-def _iso(moment: datetime) -> str:
-    """As deliver.py stores times: a naive time is UTC."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat(timespec="seconds")

@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,14 @@ from sotewatch.pipeline.delivery.mail import Mailer, MailSettings, build_message
 from sotewatch.pipeline.delivery.preferences import apply_preferences, load_preferences
 from sotewatch.pipeline.delivery.refusals import PERMANENT, PERMANENT_TRIES
 from sotewatch.pipeline.delivery.statedb import StateDB, Unrecorded
+from sotewatch.pipeline.delivery.streams import (
+    DeliveryReport,
+    Outcome,
+    Stream,
+    iso,
+    period_label,
+    take_turn,
+)
 from sotewatch.pipeline.delivery.subscribers import Subscriber
 from sotewatch.pipeline.delivery.unsubscribe import optouts
 from sotewatch.pipeline.digests.digest import (
@@ -68,52 +76,6 @@ def state_path_for(main_db: Path | str) -> Path:
     """
     path = Path(os.path.realpath(main_db))
     return path.with_name(f"{path.stem}-private.db")
-
-
-def due(subscriber: Subscriber, last_sent_at: datetime | None, now: datetime) -> bool:
-    """Daily: once per calendar day. Weekly: once since the latest `weekday` (today included).
-
-    Dates are taken in `now`'s time zone, so a cron run at 07:00 Helsinki time
-    counts as that Helsinki day. A reader never sent anything is due at once.
-    """
-    if last_sent_at is None:
-        return True
-    now, last_sent_at = _aware(now), _aware(last_sent_at)
-    last_day = last_sent_at.astimezone(now.tzinfo).date()
-    today = now.date()
-    if subscriber.frequency == "weekly":
-        slot = today - timedelta(days=(today.weekday() - subscriber.weekday) % 7)
-        return last_day < slot
-    return last_day < today
-
-
-def period_label(subscriber: Subscriber, now: datetime) -> str:
-    if subscriber.frequency == "weekly":
-        year, week, _ = now.isocalendar()
-        return f"{year}-W{week:02d}"
-    return now.date().isoformat()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    subscriber_id: str
-    digest_id: int | None = None
-    changes: int = 0
-    subject: str = ""
-    reason: str = ""  # why skipped or failed; "retry" for a re-sent digest
-
-
-@dataclass
-class DeliveryReport:
-    sent: list[Outcome] = field(default_factory=list)
-    skipped: list[Outcome] = field(default_factory=list)
-    failed: list[Outcome] = field(default_factory=list)
-
-    def raise_for_failures(self) -> None:
-        """For the CLI: any failure is exit 4, after every subscriber had their turn."""
-        if self.failed:
-            detail = "; ".join(f"{o.subscriber_id}: {o.reason}" for o in self.failed)
-            raise DeliveryError(f"{len(self.failed)} digest(s) not delivered: {detail}")
 
 
 @dataclass(frozen=True)
@@ -233,54 +195,6 @@ def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport
     take_turn(run.state, stream, now=run.now, until_id=run.until_id, force=force, report=report)
 
 
-@dataclass(frozen=True)
-class Stream:
-    """What differs between a reader's mail and a chat channel in `take_turn`."""
-
-    schedule: Subscriber  # the stream's id, and when it is due
-    build: Callable[[int], tuple[dict[str, Any], bytes] | None]  # after id -> (row, message)
-    empty_row: Callable[[int], dict[str, Any]]  # after id -> the row of an empty window
-    send: Callable[[bytes, int, Outcome, str], None]  # message, delivery id, outcome, reason
-
-
-def take_turn(
-    state: StateDB,
-    stream: Stream,
-    *,
-    now: datetime,
-    until_id: int,
-    force: bool,
-    report: DeliveryReport,
-) -> None:
-    """One stream's turn, exactly once: an unsent digest goes again, byte for byte,
-    before anything new; a stream not due waits; a window with nothing for it is
-    recorded as empty, so it is not looked at again; a new digest is recorded before
-    it is sent (`send` marks it sent only when the server took it)."""
-    stream_id, at = stream.schedule.id, _iso(now)
-    pending = state.unsent(stream_id)
-    if pending is not None:
-        delivery_id = state.start_attempt(pending, at)
-        outcome = Outcome(stream_id, pending["id"], pending["changes"], pending["subject"])
-        stream.send(pending["message"], delivery_id, outcome, "retry")
-        return
-    last = state.last_sent(stream_id)
-    if not force and not due(stream.schedule, last[1] if last else None, now):
-        report.skipped.append(Outcome(stream_id, reason="not due"))
-        return
-    after_id = last[0] if last else 0
-    built = stream.build(after_id)
-    if built is None:
-        if until_id > after_id:
-            state.record_nothing(stream.empty_row(after_id), at)
-        report.skipped.append(Outcome(stream_id, reason="no changes"))
-        return
-    row, message = built
-    digest_id, delivery_id = state.record_digest(row, at)
-    stream.send(
-        message, delivery_id, Outcome(stream_id, digest_id, row["changes"], row["subject"]), ""
-    )
-
-
 def _nothing(subscriber: Subscriber, after_id: int, run: _Run) -> dict[str, Any]:
     """The digests row of a window that had nothing for the reader."""
     return {
@@ -289,7 +203,7 @@ def _nothing(subscriber: Subscriber, after_id: int, run: _Run) -> dict[str, Any]
         "first_change_id": after_id + 1,
         "last_change_id": run.until_id,
         "changes": 0,
-        "created": _iso(run.now),
+        "created": iso(run.now),
         "subject": "",
         "message_id": "",
         "message": None,
@@ -331,7 +245,7 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         "first_change_id": after_id + 1,
         "last_change_id": run.until_id,
         "changes": digest.count,
-        "created": _iso(run.now),
+        "created": iso(run.now),
         "subject": rendered.subject,
         "message_id": msg.message_id,
         "message": message,
@@ -349,12 +263,12 @@ def _send(
     reason: str,
 ) -> None:
     try:
-        with run.state.sending(delivery_id, _iso(run.now)):
+        with run.state.sending(delivery_id, iso(run.now)):
             run.mailer.send(message, run.settings.sender, [subscriber.email])
             report.sent.append(_with(outcome, reason))
     except DeliveryError as exc:
         error = (PERMANENT if isinstance(exc, PermanentDeliveryError) else "") + str(exc)
-        run.state.finish(delivery_id, "failed", _iso(run.now), error)
+        run.state.finish(delivery_id, "failed", iso(run.now), error)
         report.failed.append(_with(outcome, error))
 
 
@@ -362,15 +276,6 @@ def _with(outcome: Outcome, reason: str) -> Outcome:
     return Outcome(
         outcome.subscriber_id, outcome.digest_id, outcome.changes, outcome.subject, reason
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """A naive time is taken as UTC, so stored and given times always compare."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return _aware(moment).isoformat(timespec="seconds")
 
 
 def delivered_watermark(state_db_path: Path | str) -> int | None:

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -25,7 +25,7 @@ from sotewatch.pipeline.fetching.fetch import Fetcher
 from sotewatch.pipeline.fetching.fetched import FetchRequest, FetchResult, Outcome
 from sotewatch.pipeline.runs.analyse import Finding, Task, prepare, read_again, tag_all
 from sotewatch.pipeline.runs.inputkey import code_key
-from sotewatch.pipeline.runs.reread import UpgradeTally
+from sotewatch.pipeline.runs.report import RunReport
 from sotewatch.pipeline.storage.storagefail import stopped_run, storage_failure
 from sotewatch.pipeline.storage.store import PageRow, Store, utcnow
 from sotewatch.pipeline.tagging.tag import Tagger
@@ -35,33 +35,6 @@ log = logging.getLogger("sotewatch.run")
 MAX_DISCOVERY_WAVES = 3
 STORE_BATCH = 64  # pages written per transaction
 STORE_WAIT = 0.1  # seconds a fetched page may wait for its batch
-
-
-@dataclass
-class RunReport:
-    """What a run did; `summary_json` is the scriptable form (`--summary-json`)."""
-
-    run_id: int
-    fetched: int = 0
-    not_modified: int = 0
-    failed: int = 0
-    skipped_sources: list[str] = field(default_factory=list)
-    # url -> changes, for pages that had a version before this run (a page seen for the
-    # first time is counted in `new_pages`, and its "page added" in `changes`)
-    changed: dict[str, int] = field(default_factory=dict)
-    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (source, url, error)
-    new_pages: int = 0
-    changes: int = 0  # every change recorded, "page added" included
-    # pages whose latest version other code extracted (pipeline/runs/reread.py)
-    upgrade: UpgradeTally = field(default_factory=UpgradeTally)
-
-    def summary_json(self) -> dict:
-        return {
-            "fetched": self.fetched,
-            "not_modified": self.not_modified,
-            "failed": self.failed,
-            "changed": [{"url": url, "changes": n} for url, n in self.changed.items()],
-        }
 
 
 @dataclass(frozen=True)
