@@ -29,6 +29,7 @@ The tables are behind `delivery.statedb.StateDB`; `delivery.send` is the command
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -265,17 +266,11 @@ def _send(
     try:
         with run.state.sending(delivery_id, iso(run.now)):
             run.mailer.send(message, run.settings.sender, [subscriber.email])
-            report.sent.append(_with(outcome, reason))
+            report.sent.append(dataclasses.replace(outcome, reason=reason))
     except DeliveryError as exc:
         error = (PERMANENT if isinstance(exc, PermanentDeliveryError) else "") + str(exc)
         run.state.finish(delivery_id, "failed", iso(run.now), error)
-        report.failed.append(_with(outcome, error))
-
-
-def _with(outcome: Outcome, reason: str) -> Outcome:
-    return Outcome(
-        outcome.subscriber_id, outcome.digest_id, outcome.changes, outcome.subject, reason
-    )
+        report.failed.append(dataclasses.replace(outcome, reason=error))
 
 
 def delivered_watermark(state_db_path: Path | str) -> int | None:
