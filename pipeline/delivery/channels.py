@@ -75,7 +75,8 @@ def load_channels(
     path: Path, subscribers: Sequence[Subscriber] = (), *, taxonomy: Any = None
 ) -> tuple[Channel, ...]:
     """Every Apprise stream of a subscribers file: readers' `apprise` lists, then [[channel]]s."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
     result: list[Channel] = []
     for index, entry in enumerate(raw.get("subscriber", [])):
         if "apprise" in entry and index < len(subscribers):
@@ -84,7 +85,7 @@ def load_channels(
             urls = _urls(entry["apprise"], where)
             result += _streams(reader, f"{reader.id}#apprise", urls, reader.id, where)
     known = _known(taxonomy)
-    lines = _entry_lines(path.read_text(encoding="utf-8"))
+    lines = _entry_lines(text)
     seen: set[str] = set()
     for index, entry in enumerate(raw.get("channel", [])):
         line = lines[index] if index < len(lines) else 0
