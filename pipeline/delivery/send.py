@@ -79,26 +79,27 @@ def send_due(
     from sotewatch.pipeline.storage.store import open_db
     from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
-    subscribers = load_subscribers(subscribers_path, taxonomy=load_taxonomy())
-    channels = load_channels(subscribers_path, subscribers, taxonomy=load_taxonomy())
+    taxonomy = load_taxonomy()
+    subscribers = load_subscribers(subscribers_path, taxonomy=taxonomy)
+    channels = load_channels(subscribers_path, subscribers, taxonomy=taxonomy)
     settings = MailSettings.from_env()
     if dry_run or not subscribers:  # channels alone need no SMTP server
         mailer: Mailer = DryRunMailer(dry_run or Path("."))
     else:
         mailer = SMTPMailer(SMTPSettings.from_env())
+    now = now or datetime.now(UTC)
+    base = os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE)
     main_db = open_db(db_path)
     try:
         with _state_for(db_path, dry_run=dry_run is not None) as state:
             report = deliver_due(
-                main_db, state, subscribers, mailer, now=now or datetime.now(UTC),
-                datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+                main_db, state, subscribers, mailer, now=now, datasette_base=base,
                 health=source_health(main_db), force=force, settings=settings,
             )  # fmt: skip
             if channels:  # Teams, Slack, webhooks...: pipeline/delivery/channels.py
                 notifier = DryRunNotifier(dry_run) if dry_run else AppriseNotifier()
                 more = deliver_channels(
-                    main_db, state, channels, notifier, now=now or datetime.now(UTC),
-                    datasette_base=os.environ.get("SOTEWATCH_DATASETTE_URL", DEFAULT_DATASETTE),
+                    main_db, state, channels, notifier, now=now, datasette_base=base,
                     force=force,
                 )  # fmt: skip
                 report.sent += more.sent
