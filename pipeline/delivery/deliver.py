@@ -42,7 +42,7 @@ import sqlite_utils
 
 from sotewatch.pipeline.delivery.mail import Mailer, MailSettings, build_message
 from sotewatch.pipeline.delivery.preferences import apply_preferences, load_preferences
-from sotewatch.pipeline.delivery.refusals import PERMANENT, PERMANENT_TRIES
+from sotewatch.pipeline.delivery.refusals import DONE, PERMANENT, PERMANENT_TRIES
 from sotewatch.pipeline.delivery.statedb import StateDB, Unrecorded
 from sotewatch.pipeline.delivery.streams import (
     DeliveryReport,
@@ -285,8 +285,8 @@ def delivered_watermark(state_db_path: Path | str) -> int | None:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         row = conn.execute(
-            """select min(sent) from (
-                 select d.subscriber_id, coalesce(max(case when x.status in ('sent', 'empty')
+            f"""select min(sent) from (
+                 select d.subscriber_id, coalesce(max(case when x.status in {DONE}
                         then d.last_change_id end), 0) as sent
                  from digests d left join deliveries x on x.digest_id = d.id
                  group by d.subscriber_id)"""

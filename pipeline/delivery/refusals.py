@@ -6,9 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-_DONE = (
-    "('sent', 'empty')"  # as pipeline/delivery/statedb.py: a digest with either status is closed
-)
+DONE = "('sent', 'empty')"  # SQL: a digest with either delivery status is closed
+
 # A digest an address refused for good (SMTP 5xx) this many times in a row is not tried
 # again for that address: the reader is shown as failing in `status` until the address
 # in the subscribers file changes (or the entry goes).
@@ -33,7 +32,7 @@ def failing_readers(state_db_path: Path | str) -> list[tuple[str, int, str]]:
                join deliveries x on x.digest_id = d.id
                where x.status = 'failed' and x.error like '{PERMANENT}%'
                  and not exists (select 1 from deliveries y where y.digest_id = d.id
-                                 and y.status in {_DONE})
+                                 and y.status in {DONE})
                group by d.id having count(*) >= ? order by d.subscriber_id""",
             [PERMANENT_TRIES],
         ).fetchall()

@@ -13,10 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
-from sotewatch.pipeline.delivery.refusals import refused_for_good
+from sotewatch.pipeline.delivery.refusals import DONE, refused_for_good
 from sotewatch.pipeline.storage.transaction import immediate, inserted_id
-
-_DONE = "('sent', 'empty')"  # a digest with either delivery status is closed
 
 
 class Unrecorded(Exception):
@@ -76,7 +74,7 @@ class StateDB:
         """The digest built for this reader that no attempt has delivered yet."""
         rows = self.db.query(
             f"""select * from digests d where subscriber_id = ? and not exists
-               (select 1 from deliveries where digest_id = d.id and status in {_DONE})
+               (select 1 from deliveries where digest_id = d.id and status in {DONE})
                order by id limit 1""",
             [subscriber_id],
         )
@@ -86,7 +84,7 @@ class StateDB:
         """(last_change_id, when it was sent) of the reader's newest delivered digest."""
         row = self.db.execute(
             f"""select d.last_change_id, max(x.at) from digests d
-               join deliveries x on x.digest_id = d.id and x.status in {_DONE}
+               join deliveries x on x.digest_id = d.id and x.status in {DONE}
                where d.subscriber_id = ? group by d.id order by d.id desc limit 1""",
             [subscriber_id],
         ).fetchone()
