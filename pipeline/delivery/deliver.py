@@ -197,7 +197,8 @@ def _turn(run: _Run, subscriber: Subscriber, force: bool, report: DeliveryReport
 
 
 def _nothing(subscriber: Subscriber, after_id: int, run: _Run) -> dict[str, Any]:
-    """The digests row of a window that had nothing for the reader."""
+    """The digests row of a window that had nothing for the reader (and the base of
+    one that had something: `_build` adds the count, subject and message)."""
     return {
         "subscriber_id": subscriber.id,
         "period": period_label(subscriber, run.now),
@@ -240,13 +241,8 @@ def _build(run: _Run, subscriber: Subscriber, after_id: int) -> tuple[dict, byte
         list_unsubscribe=header,
     )
     message = msg.as_bytes()
-    row = {
-        "subscriber_id": subscriber.id,
-        "period": period,
-        "first_change_id": after_id + 1,
-        "last_change_id": run.until_id,
+    row = _nothing(subscriber, after_id, run) | {
         "changes": digest.count,
-        "created": iso(run.now),
         "subject": rendered.subject,
         "message_id": msg.message_id,
         "message": message,
