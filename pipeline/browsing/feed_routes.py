@@ -12,23 +12,18 @@ one run to the next and a feed reader never shows a change twice.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
 from datasette.utils.asgi import NotFound, Response
 
-from sotewatch.pipeline.digests.digest import Names, load_changes
+from sotewatch.pipeline.browsing.datasette_reading import names as _names
+from sotewatch.pipeline.digests.digest import load_changes
 from sotewatch.pipeline.digests.feeds import FEED_SIZE, feed_xml
 
 INDEX = "/-/sotewatch/feeds"
 INDEX_PATTERN = rf"^{INDEX}$"
 FEED_PATTERN = rf"^{INDEX}/(?P<kind>region|network)-(?P<slug>[a-z0-9-]{{1,80}})\.xml$"
-
-
-@lru_cache(maxsize=1)
-def _names() -> Names:
-    return Names.load()
 
 
 async def feed_page(datasette: Any, request: Any) -> Response:

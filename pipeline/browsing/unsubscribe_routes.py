@@ -76,7 +76,7 @@ async def _state_path(datasette: Any) -> Path:
 
 async def preferences_page(datasette: Any, request: Any) -> Response:
     """GET: the reader's counties, networks and schedule as a form. POST: save them."""
-    from sotewatch.pipeline.browsing.feed_routes import _names
+    from sotewatch.pipeline.browsing.datasette_reading import names as _names
 
     try:
         subscriber_id = unsubscribe.verify(
