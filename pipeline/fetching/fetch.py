@@ -242,9 +242,7 @@ class Fetcher:
             return failed_result(request, started, counter, None, self._budget_message())
         except RetryableStatus as exc:
             return result_from(request, exc.response, started, counter)
-        except Refused as exc:
-            return failed_result(request, started, counter, None, str(exc))
-        except (BodyTooLarge, UnsupportedEncoding) as exc:
+        except (Refused, BodyTooLarge, UnsupportedEncoding) as exc:
             return failed_result(request, started, counter, None, str(exc))
         except httpx.TimeoutException as exc:
             return failed_result(request, started, counter, None, timeout_message(exc, counter))

@@ -16,14 +16,7 @@ def is_due(schedule: str, last: datetime | None, now: datetime) -> bool:
     """True if a source last fetched at `last` should be fetched at `now`."""
     if last is None or schedule == EVERY_RUN:
         return True
-    match = _INTERVAL.match(schedule)
-    if match:
-        period = timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
-        return now - last >= period - _SLACK
-    from croniter import croniter  # only cron schedules need it; most are intervals
-
-    next_time = croniter(schedule, last).get_next(datetime)
-    return next_time <= now
+    return next_time(schedule, last) <= now
 
 
 # A plain URL list has no schedule of its own: its pages are checked on every run.
@@ -37,6 +30,6 @@ def next_time(schedule: str, last: datetime) -> datetime:
     match = _INTERVAL.match(schedule)
     if match:
         return last + timedelta(**{_UNIT[match.group(2)]: int(match.group(1))}) - _SLACK
-    from croniter import croniter
+    from croniter import croniter  # only cron schedules need it; most are intervals
 
     return croniter(schedule, last).get_next(datetime)
