@@ -41,13 +41,12 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sotewatch.pipeline.changes.noise import apply_noise
+from sotewatch.pipeline.document.models import Document
+from sotewatch.pipeline.fetching.decode import decode_text
+from sotewatch.scrapers import Page, get_scraper
 
-from sotewatch.pipeline.changes.noise import apply_noise  # noqa: E402
-from sotewatch.pipeline.document.models import Document  # noqa: E402
-from sotewatch.pipeline.fetching.decode import decode_text  # noqa: E402
-from sotewatch.scrapers import Page, get_scraper  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # ../shared/realpages beside the checkout (or beside the worktrees' folder)
 DEFAULTS = [ROOT.parent / "shared" / "realpages", ROOT.parent.parent / "shared" / "realpages"]

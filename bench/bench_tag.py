@@ -19,12 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sotewatch.pipeline.tagging.evaltagger import read_examples, score
+from sotewatch.pipeline.tagging.tag import Tagger
+from sotewatch.pipeline.tagging.taxonomy import load_taxonomy
 
-from sotewatch.pipeline.tagging.evaltagger import read_examples, score  # noqa: E402
-from sotewatch.pipeline.tagging.tag import Tagger  # noqa: E402
-from sotewatch.pipeline.tagging.taxonomy import load_taxonomy  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA = ROOT / "tests" / "data"
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ import click
 
 from sotewatch.pipeline.commands.clitypes import ConfigNumber
 from sotewatch.pipeline.commands.common import echo_delivery, say, sources_option
-from sotewatch.pipeline.errors import EXIT_CONFIG, EXIT_SOURCES_FAILED, SotewatchError
+from sotewatch.pipeline.errors import EXIT_SOURCES_FAILED
 
 if TYPE_CHECKING:
     from sotewatch.pipeline.runs.runner import RunOutcome
@@ -114,11 +113,7 @@ def check(ctx: click.Context, sources_path: Path | None, subscribers_path: Path 
     """Validate the config files (sources, taxonomy, subscribers) and list the sources."""
     from sotewatch.pipeline.runs.runner import check_config
 
-    try:
-        lines = check_config(sources_path, subscribers_path, db=ctx.obj["db"])
-    except SotewatchError as exc:
-        say(f"sotewatch: {exc}", err=True, level="error", event="error", exit_code=EXIT_CONFIG)
-        sys.exit(EXIT_CONFIG)
+    lines = check_config(sources_path, subscribers_path, db=ctx.obj["db"])  # ConfigError: exit 2
     click.echo("\n".join(lines))
 
 

@@ -74,8 +74,7 @@ def preview_page(page: Page, source: Source, others: Iterable[frozenset[str]] = 
     document = apply_noise(raw, source.ignore)
     dropped: list[Dropped] = []
     if family in _HTML_FAMILIES:
-        dropped += _chrome(page, source)
-        dropped += _not_content(page, raw, source)
+        dropped += _chrome_and_not_content(page, raw, source)
     dropped += _noise(raw, document)
     repeated = repeated_on_others(page_keys(document), others)
     seen = drop_repeated(document, repeated)
@@ -86,8 +85,11 @@ def preview_page(page: Page, source: Source, others: Iterable[frozenset[str]] = 
 _HTML_FAMILIES = ("generic", "ministry", "ngo", "county")
 
 
-def _chrome(page: Page, source: Source) -> list[Dropped]:
+def _chrome_and_not_content(page: Page, raw: Document, source: Source) -> list[Dropped]:
+    """The chrome the scraper strips, by rule; then the blocks left after it that the
+    Document does not hold. The page is parsed and stripped once for both."""
     from sotewatch.scrapers import _html
+    from sotewatch.scrapers._tree import first
 
     found: list[Dropped] = []
 
@@ -100,30 +102,19 @@ def _chrome(page: Page, source: Source) -> list[Dropped]:
 
     root = _html.parse(page.content, page.text, page.content_type)
     _html.strip_chrome(root, _exclude(source), report)
+    body = first(root, "body")
+    kept = {raw.title, *(p for s in raw.sections for p in (*s.path, *s.paragraphs))}
+    for block in _html.blocks(root if body is None else body):
+        if block.text in kept:
+            continue
+        rule = "chrome line" if is_chrome_line(block.text) else "not main content"
+        found.append(Dropped(rule, _short(block.text)))
     return found
 
 
 def _exclude(source: Source) -> tuple[str, ...]:
     """The family's chrome selectors, then the source's: as the scraper drops them."""
     return (*getattr(get_scraper(source.family), "exclude", ()), *source.exclude)
-
-
-def _not_content(page: Page, raw: Document, source: Source) -> list[Dropped]:
-    """The blocks left after the chrome that the Document does not hold."""
-    from sotewatch.scrapers import _html
-    from sotewatch.scrapers._tree import first
-
-    root = _html.parse(page.content, page.text, page.content_type)
-    _html.strip_chrome(root, _exclude(source))
-    body = first(root, "body")
-    kept = {raw.title, *(p for s in raw.sections for p in (*s.path, *s.paragraphs))}
-    out = []
-    for block in _html.blocks(root if body is None else body):
-        if block.text in kept:
-            continue
-        rule = "chrome line" if is_chrome_line(block.text) else "not main content"
-        out.append(Dropped(rule, _short(block.text)))
-    return out
 
 
 def _noise(raw: Document, document: Document) -> list[Dropped]:

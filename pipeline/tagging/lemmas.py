@@ -14,9 +14,9 @@ if TYPE_CHECKING:  # the lexicon is built, and its module imported, on first use
 
 @lru_cache(maxsize=1)
 def _default_lexicon() -> Lexicon:
-    from sotewatch.pipeline.tagging.lexicon import build_lexicon
+    from sotewatch.pipeline.tagging.tag import lexicon_of  # the tagger's, if it built one
 
-    return build_lexicon(load_taxonomy())
+    return lexicon_of(load_taxonomy())
 
 
 @lru_cache(maxsize=200_000)
