@@ -55,7 +55,6 @@ BLOCKS = set(
         "ul",
     ]
 )
-TEXT_HOLDERS = ("p", "li", "td", "pre", "blockquote", "dd", "h2", "h3", "h4")
 _BLOCKISH = tuple(BLOCKS | set(HEADINGS))
 
 
