@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from sotewatch.pipeline.document.models import Link
 from sotewatch.scrapers._html import Block
+from sotewatch.scrapers._reading import TABLE_CELLS
 
 # The extractor's content under a quarter of the visible text: it missed the page's point.
 THIN_SHARE = 0.25
@@ -44,7 +45,6 @@ MAX_SKIP = 1000
 
 # This many lines in a row, each one link to the site's other pages, are a link list.
 LINK_LIST_RUN = 3
-TABLE_CELLS = " | "  # how scrapers/_html.py joins a table row's cells
 
 
 class Selection(NamedTuple):

@@ -55,8 +55,8 @@ BLOCKS = set(
         "ul",
     ]
 )
-TEXT_HOLDERS = ("p", "li", "td", "pre", "blockquote", "dd", "h2", "h3", "h4")
 _BLOCKISH = tuple(BLOCKS | set(HEADINGS))
+TABLE_CELLS = " | "  # between a table row's cells, in one paragraph
 
 
 class Block(NamedTuple):
@@ -145,7 +145,7 @@ def _visit(child: Element, buffer: list[str], out: list[_Line]) -> None:
     elif name == "tr" and first_below(child, "table", "ul", "ol", "p") is None:
         _flush(buffer, out)
         cells = [clean(text(cell, " ")) for cell in child.iterchildren("td", "th")]
-        out.append(_Line(0, " | ".join(c for c in cells if c), clean=True))
+        out.append(_Line(0, TABLE_CELLS.join(c for c in cells if c), clean=True))
     elif name in BLOCKS:
         _flush(buffer, out)
         if len(child):

@@ -125,13 +125,12 @@ class PdfScraper(GenericScraper):
         )
 
 
-def page_lines(pdf_page, budget: _Budget | None = None) -> list[str]:  # noqa: ANN001
+def page_lines(pdf_page, budget: _Budget) -> list[str]:  # noqa: ANN001
     """The page's lines in reading order; two columns are read one after the other."""
     fragments: list[_Fragment] = []
 
     def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
-        if budget is not None:
-            budget.spend(len(text))
+        budget.spend(len(text))
         if text.strip():
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -139,8 +138,7 @@ def page_lines(pdf_page, budget: _Budget | None = None) -> list[str]:  # noqa: A
 
     plain = pdf_page.extract_text(visitor_text=visit) or ""
     if not fragments:
-        if budget is not None:
-            budget.spend(len(plain))
+        budget.spend(len(plain))
         return [clean(line) for line in plain.splitlines() if clean(line)]
     width = float(pdf_page.mediabox.width or 0) or max(f.x for f in fragments) * 2
     columns = _columns(fragments, width)

@@ -59,7 +59,7 @@ from sotewatch.pipeline.changes.moves import (
 )
 from sotewatch.pipeline.changes.moves import snip as _snip
 from sotewatch.pipeline.changes.owners import OwnerMove, owner_moves, row_handover
-from sotewatch.pipeline.changes.passages import passage, passage_of, positions
+from sotewatch.pipeline.changes.passages import passage_of, positions, wrapped_around
 from sotewatch.pipeline.changes.sections import match_sections, section_changes, title_changes
 from sotewatch.pipeline.changes.worddiff import (
     changed_phrases,
@@ -134,8 +134,8 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
                 passage_of(old.paragraphs, a, where_old), passage_of(new.paragraphs, b, where_new)
             )
             changes.append(replace(edited, context=context))
-        gone += [Loose(new.heading, i, t, _around(old.paragraphs, i)) for i, t in removed]
-        came += [Loose(new.heading, j, t, _around(new.paragraphs, j)) for j, t in added]
+        gone += [Loose(new.heading, i, t, wrapped_around(old.paragraphs, i)) for i, t in removed]
+        came += [Loose(new.heading, j, t, wrapped_around(new.paragraphs, j)) for j, t in added]
         for move in owner_moves(old.paragraphs, new.paragraphs):
             handovers[(new.heading, meaningful_key(move.line))] = move
     moves, gone, came = pair_moves(gone, came)
@@ -166,12 +166,6 @@ def _text_changes(page: PageRef, pairs: Iterable[tuple[Section, Section]]) -> li
         for p in came
     ]
     return changes
-
-
-def _around(paragraphs: Sequence[str], index: int) -> str:
-    """The wrapped lines around a paragraph, when there are any (else "")."""
-    whole = passage(paragraphs, index)
-    return whole if whole != paragraphs[index] else ""
 
 
 def _join(*texts: str) -> str:

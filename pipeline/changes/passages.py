@@ -51,10 +51,13 @@ def passage_of(paragraphs: Sequence[str], text: str, where: dict[str, int] | Non
     """The passage around the first paragraph equal to `text` ("" if there is none, or
     if it is the paragraph alone). `where` (see `positions`) saves a search per call."""
     index = (where if where is not None else positions(paragraphs)).get(text)
-    if index is None:
-        return ""
+    return "" if index is None else wrapped_around(paragraphs, index)
+
+
+def wrapped_around(paragraphs: Sequence[str], index: int) -> str:
+    """The passage around the paragraph at `index`, or "" if it is the paragraph alone."""
     whole = passage(paragraphs, index)
-    return whole if whole != text else ""
+    return whole if whole != paragraphs[index] else ""
 
 
 def positions(paragraphs: Sequence[str]) -> dict[str, int]:

@@ -30,11 +30,12 @@ def match_sections(
     list[tuple[Section, Section]], list[Section], list[Section], list[tuple[Section, Section]]
 ]:
     """(same path pairs, added, removed, renamed pairs). Repeated paths pair up in order."""
-    old_by_key = dict(_keyed(old))
+    old_keys = _keyed(old)
+    old_by_key = dict(old_keys)
     new_keys = _keyed(new)
     pairs = [(old_by_key[key], section) for key, section in new_keys if key in old_by_key]
     matched = {key for key, _ in new_keys if key in old_by_key}
-    removed = [s for key, s in _keyed(old) if key not in matched]
+    removed = [s for key, s in old_keys if key not in matched]
     added = [s for key, s in new_keys if key not in matched]
     renamed = _pair_renames(removed, added)
     renamed_ids = {id(s) for pair in renamed for s in pair}
