@@ -1,8 +1,9 @@
 """Chrome: site furniture dropped from the tree before the main content is looked for.
 
-By tag (navigation, forms, scripts), by attribute in one pass (roles, class and id
-parts: cookie, share, breadcrumb, counter, related ...), by a "Katso myös" heading and
-the box it opens, plus the source's own `exclude` selectors. Unread <meta>/<link> go too.
+By tag (navigation, forms, scripts), by attribute in one pass (hidden, display:none,
+roles, class and id parts: cookie, share, breadcrumb, counter, related ...), by a
+"Katso myös" heading and the box it opens, plus the source's own `exclude` selectors.
+Unread <meta>/<link> go too.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ CHROME_LABEL_PARTS = ("breadcrumb", "murupolku")
 _CLASS_PART = re.compile("|".join(map(re.escape, CHROME_CLASS_PARTS)))
 _ID_PART = re.compile("|".join(map(re.escape, CHROME_ID_PARTS)))
 _LABEL_PART = re.compile("|".join(map(re.escape, CHROME_LABEL_PARTS)))
+# An inline style that hides the element: a browser shows none of its text (a formula's
+# MathML beside its image, a tooltip), and trafilatura reads none of it either.
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 _PROTECTED = {"html", "body", "main", "article"}
 
 
@@ -99,7 +103,8 @@ def strip_chrome(
 Report = Callable[[str, Element], None]
 # Furniture is short or made of links: an element named like furniture ("sharing",
 # "related", "tags") that holds this much text outside links is where the content is
-# (a theme's "documentContent__sharingContainer"). Banners and hidden text go anyway.
+# (a theme's "documentContent__sharingContainer"; a page a script reveals from behind
+# display:none). Banners and hidden text go anyway.
 PROSE_CHARS = 1000
 _ALWAYS_CHROME = ("hidden", "class *cookie*", "class *consent*", "class *gdpr*")
 
@@ -143,6 +148,8 @@ def _is_chrome(element: Element) -> str:
         return ""
     if "hidden" in attrs or attrs.get("aria-hidden", "").lower() == "true":
         return "hidden"
+    if _DISPLAY_NONE.search(attrs.get("style", "")):
+        return "style display:none"
     role = attrs.get("role", "").lower()
     if role in CHROME_ROLES:
         return f"role={role}"

@@ -6,7 +6,7 @@ text alone; the chrome guards on small pages."""
 from __future__ import annotations
 
 from sotewatch.pipeline.document.models import Link
-from sotewatch.scrapers import Page, get_scraper
+from sotewatch.scrapers import Page, _html, get_scraper
 from sotewatch.scrapers._content import (
     THIN_MAX_HELD,
     internal_link_texts,
@@ -129,3 +129,22 @@ def test_a_run_of_links_to_the_sites_other_pages_is_dropped_links_elsewhere_stay
     kept = texts(without_link_lists(items, internal_link_texts(links, page)))
     assert kept == [LONG, "Laki 0/2021", "Laki 1/2021", "Laki 2/2021", "Uutinen numero 0",
                     LONG + " Lisäksi."]  # fmt: skip
+
+
+def blocks_after_chrome(html: str) -> list[str]:
+    root = _html.parse(html.encode(), html, "text/html; charset=utf-8")
+    _html.strip_chrome(root)
+    return texts(_html.blocks(root))
+
+
+def test_text_a_style_hides_is_not_read_and_does_not_split_its_paragraph() -> None:
+    # Wikipedia's formulas: MathML a browser does not show, beside the image it does.
+    html = ("<html><body><p>Annetaan <span style='display: none'><math>\n<mi>N</mi>\n"
+            "</math></span> vektoria.</p></body></html>")  # fmt: skip
+    assert blocks_after_chrome(html) == ["Annetaan vektoria."]
+
+
+def test_a_page_a_script_reveals_from_behind_display_none_is_still_read() -> None:
+    body = " ".join([LONG] * 14)
+    html = f"<html><body><div style='display:none'><p>{body}</p></div></body></html>"
+    assert blocks_after_chrome(html) == [body]
