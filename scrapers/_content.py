@@ -31,6 +31,9 @@ THIN_MAX_HELD = 2000
 # A fast reading under this share of the page's text asks trafilatura's second opinions.
 SECOND_OPINION_SHARE = 0.5
 _WORD = re.compile(r"\w+")
+# Scripts written without spaces (Chinese, Japanese, Thai): each character counts as a
+# word when a block's length is told in words (`_ANYWHERE_WORDS`).
+_UNSPACED = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NON_WORD = re.compile(r"\W+")
 # A block this long found anywhere in the content (not only after the previous match)
 # is content: short ones ("Home", "Print") are kept only in reading order.
@@ -127,7 +130,7 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
         if lines[needle] > 0:  # as often as the content has the line, anywhere
             lines[needle] -= 1
             at = at if at >= 0 else stream.find(needle)
-        elif at < 0 and len(own := words(item.text)) >= _ANYWHERE_WORDS:
+        elif at < 0 and _length_in_words(own := words(item.text)) >= _ANYWHERE_WORDS:
             at = stream.find(needle)
             if at < 0 and len(own) >= _PARTIAL_WORDS:
                 triples = triples if triples is not None else _triples(words(content))
@@ -138,6 +141,11 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
             if at - cursor <= MAX_SKIP:
                 cursor = max(cursor, at + len(needle))
     return kept
+
+
+def _length_in_words(own: list[str]) -> int:
+    """How many words `own` holds, a character of an unspaced script one word."""
+    return sum(max(1, len(_UNSPACED.findall(word))) for word in own)
 
 
 def _run_together(text: str) -> str:

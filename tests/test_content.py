@@ -51,6 +51,15 @@ def test_a_short_line_is_content_only_where_the_content_has_it_in_order() -> Non
     assert texts(chosen.items) == ["Tulosta", LONG]
 
 
+def test_a_long_sentence_is_found_anywhere_in_a_script_written_without_spaces() -> None:
+    # One \w+ run is a whole Chinese sentence: it is long by its characters, not short
+    # as one "word", so it is content wherever the extractor put it.
+    sentence = "谷歌在2014年收购的人工智能公司开发出一款能够学习新知识的计算机。"
+    items = [Block(0, LONG), Block(0, sentence)]
+    chosen = select(items, f"谷歌(微博) {sentence}\n{LONG}", visible=200)
+    assert texts(chosen.items) == [LONG, sentence]
+
+
 def test_a_line_found_far_ahead_does_not_hide_the_short_lines_before_it() -> None:
     # The extractor put the page's name at the end of its text (a table layout): the
     # short list items read before it are still found in their place.
