@@ -42,7 +42,10 @@ _ANYWHERE_WORDS = 5
 # have trimmed an inline element from it).
 _PARTIAL_WORDS = 10
 _PARTIAL_SHARE = 0.5
-# Content characters a found block may skip and still move the reading on (`_aligned`).
+# Content characters a found block may skip and still move the reading on (`_aligned`):
+# this many per character of the block, at most MAX_SKIP. A short text found far ahead
+# ("Next", a tab's label above its panel) is more likely a repeat than its place.
+SKIP_PER_CHARACTER = 20
 MAX_SKIP = 1000
 
 
@@ -111,8 +114,9 @@ def select(items: Sequence[Block], content: str, visible: int) -> Selection:
 def _aligned(items: Sequence[Block], content: str) -> list[int]:
     """Indexes of the blocks found in `content`: a whole line of it, else in reading order
     after the previous block found, else (a long block) anywhere or mostly. A block found
-    more than `MAX_SKIP` characters ahead is kept but does not move the reading on: the
-    page's name repeated at the content's end must not hide the short lines before it.
+    further ahead than its length allows (`SKIP_PER_CHARACTER`, `MAX_SKIP`) is kept but
+    does not move the reading on: the page's name repeated at the content's end, or a
+    tab's label repeated above its panel, must not hide the lines before it.
 
     Words are compared run together: extractors join list items and table cells with
     or without a space ("yksiListan"), and a block's words must be found in order."""
@@ -138,7 +142,7 @@ def _aligned(items: Sequence[Block], content: str) -> list[int]:
                     kept.append(index)
         if at >= 0:
             kept.append(index)
-            if at - cursor <= MAX_SKIP:
+            if at - cursor <= min(MAX_SKIP, SKIP_PER_CHARACTER * len(needle)):
                 cursor = max(cursor, at + len(needle))
     return kept
 

@@ -70,6 +70,17 @@ def test_a_line_found_far_ahead_does_not_hide_the_short_lines_before_it() -> Non
     assert texts(chosen.items) == [name, *short] and not chosen.thin
 
 
+def test_a_tabs_label_found_a_panel_ahead_does_not_take_that_panels_heading() -> None:
+    # Two tabs' labels, then each tab's panel under the same words as its heading: the
+    # second label is found a whole panel ahead, a repeat rather than its place, and
+    # the second panel keeps its heading.
+    panel = [f"{LONG} {n}" for n in range(6)]
+    items = [Block(0, "Teemat"), Block(0, "Lisäosat"), Block(3, "Teemat"),
+             *(Block(0, line) for line in panel), Block(3, "Lisäosat"), Block(0, LONG)]  # fmt: skip
+    content = "\n".join(["Teemat", *panel, "Lisäosat", LONG])
+    assert Block(3, "Lisäosat") in select(items, content, visible=1000).items
+
+
 def test_table_rows_between_kept_passages_stay_with_them() -> None:
     items = [Block(0, LONG), Block(0, "Taulukko kumppaneista"), Block(0, "Kumppani | Maa"),
              Block(0, "Vercel | Yhdysvallat"), Block(0, LONG + " Toinen kappale."),
