@@ -191,13 +191,15 @@ def without_link_lists(items: list[Block], inner: set[str]) -> list[Block]:
 
 def _with_tables(items: Sequence[Block], kept: list[int]) -> list[int]:
     """With the table rows between two kept blocks: extractors often leave a data table
-    out of the passage around it (a list of sub-processors, of contacts per county)."""
+    out of the passage around it (a list of sub-processors, of contacts per county).
+    A table has two rows or more: one line with a pipe in it is a caption or a byline
+    ("Kuva: Timur | flickr", "Freitag | 14. Juni 2019 | 15:49")."""
     out: list[int] = []
     for index in kept:
         if out and index - out[-1] > 1:
             gap = range(out[-1] + 1, index)
             rows = sum(TABLE_CELLS in items[i].text for i in gap)
-            if rows > len(gap) / 2:  # a caption, a row of one cell: still the table
+            if rows >= 2 and rows > len(gap) / 2:  # a caption, a row of one cell: still a table
                 out.extend(gap)
         out.append(index)
     return out

@@ -90,6 +90,13 @@ def test_table_rows_between_kept_passages_stay_with_them() -> None:
     assert "Uutinen | 1.2.2025" not in texts(chosen.items)  # not between kept passages
 
 
+def test_one_line_with_a_pipe_between_kept_passages_is_a_caption_not_a_table() -> None:
+    items = [Block(0, LONG), Block(0, "Kokoussali. | Kuva: Aino Esimerkki"),
+             Block(0, LONG + " Toinen kappale.")]  # fmt: skip
+    chosen = select(items, f"{LONG}\n{LONG} Toinen kappale.", visible=400)
+    assert texts(chosen.dropped) == ["Kokoussali. | Kuva: Aino Esimerkki"]
+
+
 def test_the_first_h1_stays_even_when_the_extractor_took_it_for_the_title() -> None:
     items = [Block(1, "Verkostot"), Block(0, LONG)]
     assert texts(select(items, LONG, visible=200).items) == ["Verkostot", LONG]
