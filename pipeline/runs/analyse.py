@@ -99,9 +99,9 @@ class Task:
 
     The previous version comes as its id and hash: most re-fetched pages extract to the
     same document, and only one that does not needs the previous JSON, which `extract`
-    then reads (or is given `previous_json`). `previous_input`: the input key the latest
-    version was read from (or last confirmed by): a page read to the same key is that
-    version, and is not extracted. `previous_by_other_code`: the latest version was
+    then reads. `previous_input`: the input key the latest version was read from (or
+    last confirmed by): a page read to the same key is that version, and is not
+    extracted. `previous_by_other_code`: the latest version was
     extracted by other code (an upgrade): it is read again from its stored body before
     comparing (pipeline/runs/reread.py)."""
 
@@ -109,7 +109,6 @@ class Task:
     family: str
     source: Source
     announce_new: bool
-    previous_json: str | None = None
     previous_hash: str | None = None
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
     previous_input: str | None = None
@@ -122,9 +121,9 @@ class Task:
         return fetched if isinstance(fetched, Page) else fetched.page()
 
     def previous_document(self, read_previous: PreviousReader | None) -> Document | None:
-        text = self.previous_json
-        if text is None and self.previous_id is not None and read_previous is not None:
-            text = read_previous(self.previous_id)
+        if self.previous_id is None or read_previous is None:
+            return None
+        text = read_previous(self.previous_id)
         return Document.from_json(text) if text else None
 
 
