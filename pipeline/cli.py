@@ -42,7 +42,9 @@ class SotewatchGroup(click.Group):
             failure = storage_failure(exc)
             if failure is None:
                 raise
-            click.echo(f"sotewatch: {ctx.obj['db'] if ctx.obj else ''}: {failure}", err=True)
+            where = ctx.obj["db"] if ctx.obj else ""
+            say(f"sotewatch: {where}: {failure}", err=True, level="error", event="error",
+                exit_code=EXIT_STORAGE)  # fmt: skip
             ctx.exit(EXIT_STORAGE)
 
 

@@ -49,6 +49,7 @@ SKIP_PER_CHARACTER = 20
 MAX_SKIP = 1000
 
 
+_SENTENCE_ENDS = (".", "!", "?", "”", '"')
 # This many lines in a row, each one link to the site's other pages, are a link list.
 LINK_LIST_RUN = 3
 
@@ -98,7 +99,7 @@ def select(items: Sequence[Block], content: str, visible: int) -> Selection:
     all of them, flagged thin, when those are under `THIN_SHARE` of `visible`, the
     length of the page's text outside links (menus and link lists are not what it says),
     and short (`THIN_MAX_HELD`)."""
-    kept = _with_title(items, _with_tables(items, _aligned(items, content)))
+    kept = _with_title(items, _titling(items, _with_tables(items, _aligned(items, content))))
     held = sum(len(items[i].text) for i in kept)
     if visible >= THIN_MIN_VISIBLE and held < min(THIN_SHARE * visible, THIN_MAX_HELD):
         return Selection(list(items), True, [], held)
@@ -203,6 +204,31 @@ def _with_tables(items: Sequence[Block], kept: list[int]) -> list[int]:
                 out.extend(gap)
         out.append(index)
     return out
+
+
+def _titling(items: Sequence[Block], kept: list[int]) -> list[int]:
+    """Without the headings that title nothing kept: a heading whose every block up to
+    the next heading of its level or above was left out titled chrome (a box of the
+    latest news, a sidebar widget), whatever the extractor kept of it. A heading that
+    is a sentence is prose set large (a standfirst, a pull quote), and stays."""
+    chosen = set(kept)
+    out: list[int] = []
+    for index in kept:
+        level, text = items[index]
+        prose = text.endswith(_SENTENCE_ENDS)
+        if level and not prose and not _titles_something(items, index, level, chosen):
+            continue
+        out.append(index)
+    return out
+
+
+def _titles_something(items: Sequence[Block], index: int, level: int, kept: set[int]) -> bool:
+    for below in range(index + 1, len(items)):
+        if items[below].level and items[below].level <= level:
+            return False
+        if not items[below].level and below in kept:
+            return True
+    return False
 
 
 def _mostly_in(own: list[str], triples: set[tuple[str, ...]]) -> bool:

@@ -97,6 +97,26 @@ def test_one_line_with_a_pipe_between_kept_passages_is_a_caption_not_a_table() -
     assert texts(chosen.dropped) == ["Kokoussali. | Kuva: Aino Esimerkki"]
 
 
+def test_a_heading_over_nothing_kept_goes_with_what_it_titled() -> None:
+    """Extractors keep the headings of a news box or a widget whose items they drop."""
+    items = [Block(1, "Verkostot"), Block(0, LONG), Block(2, "Ajankohtaista"),
+             Block(3, "Rahoituslaskelmat päivitettiin"), Block(0, "1.1.2026 Lue lisää"),
+             Block(2, "Lisätietoja"), Block(0, "Aino Esimerkki, puh. 040 123 4567")]  # fmt: skip
+    content = (
+        f"Verkostot\n{LONG}\nAjankohtaista\nRahoituslaskelmat päivitettiin\n"
+        "Lisätietoja\nAino Esimerkki, puh. 040 123 4567"
+    )
+    chosen = select(items, content, visible=len(content))
+    assert texts(chosen.items) == ["Verkostot", LONG, "Lisätietoja",
+                                   "Aino Esimerkki, puh. 040 123 4567"]  # fmt: skip
+
+
+def test_a_heading_that_is_a_sentence_is_prose_and_stays() -> None:
+    items = [Block(1, "Verkostot"), Block(0, LONG), Block(4, "Verkosto kokoontuu syksyllä.")]
+    content = f"Verkostot\n{LONG}\nVerkosto kokoontuu syksyllä."
+    assert texts(select(items, content, visible=len(content)).items) == texts(items)
+
+
 def test_the_first_h1_stays_even_when_the_extractor_took_it_for_the_title() -> None:
     items = [Block(1, "Verkostot"), Block(0, LONG)]
     assert texts(select(items, LONG, visible=200).items) == ["Verkostot", LONG]

@@ -10,7 +10,7 @@ import sqlite_utils
 from click.testing import CliRunner
 from localsite import serving
 
-from sotewatch.pipeline.changes.repeated import drop_repeated, paragraph_key, repeated_on_others
+from sotewatch.pipeline.changes.repeated import drop_repeated, repeated_on_others
 from sotewatch.pipeline.cli import cli
 from sotewatch.pipeline.document.models import Document, Section
 
@@ -138,7 +138,7 @@ def test_one_shared_line_is_content_a_run_of_them_a_template() -> None:
             Section(("A", "Ota yhteyttä"), BOX),
         ),
     )
-    repeated = {paragraph_key(p): 3 for p in ("Yhteinen rivi.", *BOX)}
+    repeated = {p: 3 for p in ("Yhteinen rivi.", *BOX)}
     assert drop_repeated(doc, repeated).sections == (doc.sections[0],)
 
 
@@ -146,3 +146,14 @@ def test_a_paragraph_repeats_when_it_stands_on_two_other_pages() -> None:
     own = frozenset({"a", "b", "c"})
     others = [frozenset({"a", "b"}), frozenset({"a"}), frozenset({"c"})]
     assert repeated_on_others(own, others) == {"a": 2}
+
+
+def test_a_line_added_to_a_template_block_on_every_page_is_not_reported(tmp_path: Path) -> None:
+    """The site adds a line to its box on every page at once: no page of the run, not
+    even the first ones read, reports it, because every page's new version is read
+    before any is compared."""
+    longer = dict.fromkeys(PAGES, (*BOX, "Uusi palvelunumero on käytössä joulukuusta alkaen."))
+    changes = run_editions(tmp_path, site(), site(longer, edited="/seuranta"))
+    assert [(path, after) for path, _, after in changes] == [
+        ("/seuranta", own_text("Seurantaryhmä", edited=True)[1])
+    ]

@@ -8,6 +8,7 @@ grow, exactly as on a full file system, without filling one.
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import threading
@@ -204,8 +205,9 @@ def test_a_message_accepted_but_not_recorded_is_reported(
     assert len(sink.to("aino@example.org")) == 1
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 def test_any_command_meeting_a_full_disk_exits_5(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, log_format: str
 ) -> None:
     def full(store: Store) -> str:
         error = sqlite3.OperationalError("database or disk is full")
@@ -213,7 +215,11 @@ def test_any_command_meeting_a_full_disk_exits_5(
         raise error
 
     monkeypatch.setattr(runner_module, "index_search", full)
-    result = CliRunner().invoke(cli, ["--db", str(store.path), "index"])
+    command = ["--db", str(store.path), "--log-format", log_format, "index"]
+    result = CliRunner().invoke(cli, command)
     assert result.exit_code == 5
     assert "the database or the disk is full" in result.output
     assert "Traceback" not in result.output
+    if log_format == "json":  # a log shipper reads this line as it reads every other
+        line = json.loads(result.output.strip().splitlines()[-1])
+        assert line["level"] == "error" and line["exit_code"] == 5

@@ -15,7 +15,6 @@ shows up as a change of the page.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -24,18 +23,14 @@ from sotewatch.pipeline.document.models import Document, Section
 
 MIN_OTHER_PAGES = 2  # a block on three pages of a site is its template
 MIN_RUN = 2  # consecutive repeated paragraphs: one shared line is content
-_SPACE = re.compile(r"\s+")
 
-Repeated = dict[str, int]  # paragraph key -> on how many other pages of the site it stands
-
-
-def paragraph_key(paragraph: str) -> str:
-    """What makes two paragraphs the same block: their words, spacing aside."""
-    return _SPACE.sub(" ", paragraph).strip().casefold()
+Repeated = dict[str, int]  # paragraph -> on how many other pages of the site it stands
 
 
-def page_keys(doc: Document) -> frozenset[str]:
-    return frozenset(paragraph_key(p) for s in doc.sections for p in s.paragraphs)
+def page_paragraphs(doc: Document) -> frozenset[str]:
+    """The page's paragraphs, as its scraper wrote them (spacing collapsed): a template
+    is the same text on every page, written by the same code."""
+    return frozenset(p for s in doc.sections for p in s.paragraphs)
 
 
 def host_of(url: str) -> str:
@@ -56,8 +51,7 @@ def repeated_on_others(own: frozenset[str], others: Iterable[frozenset[str]]) ->
 def dropped_runs(section: Section, repeated: Repeated) -> list[tuple[int, int]]:
     """(start, end) of each run of at least `MIN_RUN` repeated paragraphs."""
     runs, start = [], None
-    keys = [paragraph_key(p) for p in section.paragraphs]
-    for index, key in enumerate([*keys, None]):
+    for index, key in enumerate([*section.paragraphs, None]):
         if key is not None and key in repeated:
             start = index if start is None else start
             continue
@@ -87,7 +81,10 @@ def drop_repeated(doc: Document, repeated: Repeated) -> Document:
 class SiteBlocks:
     """The paragraphs of the latest version of every active page, by host: read from
     the store once a run, and only for a host one of whose pages changed (most runs
-    change nothing); a page read anew in the run counts with what it says now."""
+    change nothing); a page read anew in the run counts with what it says now
+    (`note`), and a run notes every page of a wave before it asks about any, so that a
+    line the site adds to its template on every page at once is known as template on
+    the first page compared too."""
 
     def __init__(
         self, pages: Callable[[], Iterable[tuple[int, str]]], document: Callable[[int], str]
@@ -95,29 +92,35 @@ class SiteBlocks:
         self._pages = pages  # (page id, url) of the active pages with a stored version
         self._document = document  # page id -> its latest version's document JSON
         self._ids: dict[str, list[int]] | None = None
-        self._keys: dict[str, dict[int, frozenset[str]]] = {}
+        self._paragraphs: dict[str, dict[int, frozenset[str]]] = {}
+
+    def note(self, page_id: int, url: str, doc: Document) -> None:
+        """The page says `doc` now: its paragraphs count with those it said before."""
+        known = self._host(host_of(url))
+        known[page_id] = known.get(page_id, frozenset()) | page_paragraphs(doc)
 
     def repeated(
         self, page_id: int, url: str, doc: Document, previous: Document | None = None
     ) -> Repeated:
         """The paragraphs of `doc` and of its `previous` version repeated on other pages
-        of its host; `doc` then stands for its page."""
+        of its host."""
         known = self._host(host_of(url))
-        own = page_keys(doc)
-        both = own | page_keys(previous) if previous is not None else own
-        found = repeated_on_others(both, (k for i, k in known.items() if i != page_id))
-        known[page_id] = known.get(page_id, frozenset()) | own  # said, or says: this run
-        return found
+        both = (
+            page_paragraphs(doc) | page_paragraphs(previous)
+            if previous is not None
+            else page_paragraphs(doc)
+        )
+        return repeated_on_others(both, (k for i, k in known.items() if i != page_id))
 
     def _host(self, host: str) -> dict[int, frozenset[str]]:
         if self._ids is None:
             self._ids = {}
             for page_id, url in self._pages():
                 self._ids.setdefault(host_of(url), []).append(page_id)
-        if host not in self._keys:
+        if host not in self._paragraphs:
             ids = self._ids.get(host, [])
             read = len(ids) >= MIN_OTHER_PAGES  # with this page, enough to repeat a block
-            self._keys[host] = {
-                i: page_keys(Document.from_json(self._document(i))) for i in ids if read
+            self._paragraphs[host] = {
+                i: page_paragraphs(Document.from_json(self._document(i))) for i in ids if read
             }
-        return self._keys[host]
+        return self._paragraphs[host]

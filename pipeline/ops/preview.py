@@ -21,8 +21,7 @@ from sotewatch.pipeline.changes.repeated import (
     Repeated,
     drop_repeated,
     host_of,
-    page_keys,
-    paragraph_key,
+    page_paragraphs,
     repeated_on_others,
 )
 from sotewatch.pipeline.config import DEFAULT_SOURCES, Settings, Source, load_sources
@@ -76,7 +75,7 @@ def preview_page(page: Page, source: Source, others: Iterable[frozenset[str]] = 
     if family in _HTML_FAMILIES:
         dropped += _chrome_and_not_content(page, raw, source)
     dropped += _noise(raw, document)
-    repeated = repeated_on_others(page_keys(document), others)
+    repeated = repeated_on_others(page_paragraphs(document), others)
     seen = drop_repeated(document, repeated)
     dropped += _repeated(document, seen, repeated)
     return Preview(seen, tuple(dropped))
@@ -132,10 +131,10 @@ def _repeated(document: Document, seen: Document, repeated: Repeated) -> list[Dr
     """Paragraphs left out as the site's template (pipeline/changes/repeated.py)."""
     after = {p for s in seen.sections for p in s.paragraphs}
     return [
-        Dropped(f"repeated on {repeated[paragraph_key(p)] + 1} pages of this site", _short(p))
+        Dropped(f"repeated on {repeated[p] + 1} pages of this site", _short(p))
         for s in document.sections
         for p in s.paragraphs
-        if p not in after and paragraph_key(p) in repeated
+        if p not in after and p in repeated
     ]
 
 
@@ -150,7 +149,7 @@ def stored_site_pages(db: Path | None, url: str) -> list[frozenset[str]]:
         rows = conn.execute(sql).fetchall()
     host = host_of(url)
     return [
-        page_keys(Document.from_json(document))
+        page_paragraphs(Document.from_json(document))
         for other, document in rows
         if other != url and host_of(other) == host
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -95,13 +95,13 @@ def tag_all(
 
 @dataclass(frozen=True)
 class Task:
-    """Everything `prepare` needs.
+    """Everything `extract` and `compare` need.
 
     The previous version comes as its id and hash: most re-fetched pages extract to the
-    same document, and only one that does not needs the previous JSON, which `prepare`
-    then reads (or is given `previous_json`). `previous_input`: the input key the latest
-    version was read from (or last confirmed by): a page read to the same key is that
-    version, and is not extracted. `previous_by_other_code`: the latest version was
+    same document, and only one that does not needs the previous JSON, which `extract`
+    then reads. `previous_input`: the input key the latest version was read from (or
+    last confirmed by): a page read to the same key is that version, and is not
+    extracted. `previous_by_other_code`: the latest version was
     extracted by other code (an upgrade): it is read again from its stored body before
     comparing (pipeline/runs/reread.py)."""
 
@@ -109,7 +109,6 @@ class Task:
     family: str
     source: Source
     announce_new: bool
-    previous_json: str | None = None
     previous_hash: str | None = None
     previous_id: int | None = None  # the snapshot `read_previous` reads, when needed
     previous_input: str | None = None
@@ -122,9 +121,9 @@ class Task:
         return fetched if isinstance(fetched, Page) else fetched.page()
 
     def previous_document(self, read_previous: PreviousReader | None) -> Document | None:
-        text = self.previous_json
-        if text is None and self.previous_id is not None and read_previous is not None:
-            text = read_previous(self.previous_id)
+        if self.previous_id is None or read_previous is None:
+            return None
+        text = read_previous(self.previous_id)
         return Document.from_json(text) if text else None
 
 
@@ -142,7 +141,8 @@ class Finding:
     was read to its latest version's input key, and not extracted (no title, no links).
     Otherwise a new version. `input_key`: what this page was read to, kept with the page
     for the next run, unless it failed. `upgrade`: set when the latest version was
-    extracted by other code (pipeline/runs/reread.py)."""
+    extracted by other code (pipeline/runs/reread.py). `pending`: a new version not yet
+    compared with its baseline (`extract`), until `compare` is called."""
 
     failure: str | None = None
     failure_kind: str = "error"
@@ -158,6 +158,15 @@ class Finding:
     content_type: str = ""  # of a new version's body, with the charset it was decoded with
     thin: bool = False  # the page was read whole: its main content was not found
     upgrade: Upgrade | None = None
+    pending: Pending | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A new version and what it is compared with, between `extract` and `compare`."""
+
+    document: Document
+    baseline: Document | None
 
 
 def prepare(
@@ -166,21 +175,46 @@ def prepare(
     read_previous: PreviousReader | None = None,
     read_body: BodyReader | None = None,
 ) -> Finding:
-    """`analyse` plus what storing needs (hash, JSON, text); never raises, because one
-    page's bug, wherever it is (scraper, diff, tagger), must cost that page only.
-    `read_previous` reads the previous version when the task carries only its id;
-    `read_body` its stored body, when other code extracted it."""
+    """`extract` and `compare` at once, for a page compared on its own."""
+    return compare(task, extract(task, read_previous, read_body), tagger)
+
+
+def extract(
+    task: Task, read_previous: PreviousReader | None = None, read_body: BodyReader | None = None
+) -> Finding:
+    """The page's Document and what storing it needs (hash, JSON), with the changes
+    still `pending`: a run reads every page of a wave before it compares any, so that a
+    block the site changed on all its pages at once is known as its template
+    (pipeline/changes/repeated.py). Never raises: one page's bug, wherever it is
+    (scraper, soft-failure check), must cost that page only. `read_previous` reads the
+    previous version when the task carries only its id; `read_body` its stored body,
+    when other code extracted it."""
     try:
-        return _prepare(task, tagger, read_previous, read_body)
+        return _extract(task, read_previous, read_body)
     except Exception as exc:
-        return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
+        return _failed(exc)
 
 
-def _prepare(
-    task: Task,
-    tagger: Tagger,
-    read_previous: PreviousReader | None,
-    read_body: BodyReader | None,
+def compare(task: Task, found: Finding, tagger: Tagger) -> Finding:
+    """`found` with its pending changes found and tagged; never raises, as `extract`."""
+    if found.pending is None:
+        return found
+    try:
+        changes = _compare(task, found.pending.baseline, found.pending.document, tagger)
+    except Exception as exc:
+        return _failed(exc)
+    upgrade = found.upgrade
+    if upgrade is Upgrade.SAME and changes:
+        upgrade = Upgrade.CHANGED
+    return replace(found, changes=changes, upgrade=upgrade, pending=None)
+
+
+def _failed(exc: Exception) -> Finding:
+    return Finding(failure=f"analysis failed: {type(exc).__name__}: {exc}")
+
+
+def _extract(
+    task: Task, read_previous: PreviousReader | None, read_body: BodyReader | None
 ) -> Finding:
     try:
         reading = read(task.page, task.family, task.source)
@@ -202,24 +236,20 @@ def _prepare(
     reason = soft_failure(doc, previous)
     if reason:
         return Finding(failure=f"soft failure: {reason}", failure_kind="soft_failure")
-    changes: tuple[Change, ...] = ()
     # After a reset there is nothing this code read to compare with: the new version
     # is the baseline.
-    if upgrade is not Upgrade.RESET and (previous is not None or task.announce_new):
-        changes = _compare(task, previous, doc, tagger)
-    if upgrade is Upgrade.SAME and changes:
-        upgrade = Upgrade.CHANGED
+    compared = upgrade is not Upgrade.RESET and (previous is not None or task.announce_new)
     return Finding(
         title=doc.title,
         digest=digest,
         document_json=document_json,
         language=doc.language,
         discovered=doc.discovered,
-        changes=changes,
         content_type=task.page.content_type,
         input_key=key,
         thin=doc.extraction == "thin",
         upgrade=upgrade,
+        pending=Pending(doc, previous) if compared else None,
     )
 
 

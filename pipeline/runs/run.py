@@ -23,7 +23,7 @@ from sotewatch.pipeline.config import Settings, Source, SourcesConfig
 from sotewatch.pipeline.document.models import THIN_NOTE, Link
 from sotewatch.pipeline.fetching.fetch import Fetcher
 from sotewatch.pipeline.fetching.fetched import FetchRequest, FetchResult, Outcome
-from sotewatch.pipeline.runs.analyse import Finding, Task, prepare, read_again, tag_all
+from sotewatch.pipeline.runs.analyse import Finding, Task, compare, extract, read_again, tag_all
 from sotewatch.pipeline.runs.inputkey import code_key
 from sotewatch.pipeline.runs.report import RunReport
 from sotewatch.pipeline.storage.storagefail import stopped_run, storage_failure
@@ -52,6 +52,7 @@ class _Fetched:
     result: FetchResult
     found: Finding | None = None  # set for a 200
     previous_id: int | None = None
+    task: Task | None = None  # set for a 200
 
 
 ProgressHook = Callable[[FetchResult], None]
@@ -131,20 +132,27 @@ class Run:
         ]
         discovered: list[tuple[_Job, list[Link]]] = []
         batch: list[_Fetched] = []
+        new_versions: list[_Fetched] = []  # compared once the wave's pages are all read
         since = time.monotonic()
         async for result in fetcher.fetch_all(requests):
+            item = self._received(by_key[result.request.key], result)  # type: ignore[index]
+            if item.found is not None and item.found.pending is not None:
+                new_versions.append(item)
+                continue
             if not batch:
                 since = time.monotonic()
-            batch.append(self._received(by_key[result.request.key], result))  # type: ignore[index]
+            batch.append(item)
             if len(batch) >= STORE_BATCH or time.monotonic() - since >= STORE_WAIT:
                 self._write(batch, discovered)
                 batch = []
+        batch += [self._compared(item) for item in new_versions]
         if batch:
             self._write(batch, discovered)
         return discovered
 
     def _received(self, job: _Job, result: FetchResult) -> _Fetched:
-        """A 200 is analysed at once, against the version it is compared to."""
+        """A 200 is read at once; a new version's page is noted as what its site says
+        now, and compared with its baseline when the wave's pages are all read."""
         if result.outcome != Outcome.OK:
             return _Fetched(job, result)
         previous_id, previous_hash, previous_code = self._latest.get(job.page.id, (None,) * 3)
@@ -159,8 +167,14 @@ class Run:
             previous_by_other_code=previous_id is not None and previous_code != self._code,
             site=partial(self._site.repeated, job.page.id, job.page.url),
         )
-        found = prepare(task, self.tagger, self.store.snapshot_document, self.store.snapshot_body)
-        return _Fetched(job, result, found, previous_id)
+        found = extract(task, self.store.snapshot_document, self.store.snapshot_body)
+        if found.pending is not None:
+            self._site.note(job.page.id, job.page.url, found.pending.document)
+        return _Fetched(job, result, found, previous_id, task)
+
+    def _compared(self, item: _Fetched) -> _Fetched:
+        assert item.found is not None and item.task is not None
+        return replace(item, found=compare(item.task, item.found, self.tagger))
 
     def _stored_pages(self) -> list[tuple[int, str]]:
         """(id, url) of the active pages with a stored version (for `SiteBlocks`)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from sotewatch.pipeline.config import Source
 from sotewatch.pipeline.runs.schedule import next_time
+from sotewatch.pipeline.storage.reads import LAST_REACHED
 
 FIRST_RETRY = timedelta(hours=1)
 
@@ -79,17 +80,10 @@ def read_states(db: Any, sources: Sequence[Source]) -> list[SourceState]:
     return [_state(source, rows.get(source.id)) for source in sources]
 
 
-# Whole-table passes grouped by source (as Store.last_checked_all), not a subquery per
-# source: a URL list of 1,000 sources is read in a few scans.
-_STATE_SQL = """
+# Whole-table passes grouped by source, as `LAST_REACHED`.
+_STATE_SQL = f"""
 with finished as (select id from runs where finished is not null),
-ok as (
-  select f.source_id, max(f.fetched_at) as at from fetches f
-   where f.run_id in finished and f.outcome != 'error' group by f.source_id
-  union all
-  select c.source_id, max(c.checked_at) from source_checks c
-   where c.run_id in finished group by c.source_id),
-checked as (select source_id, max(at) as at from ok group by source_id),
+checked as ({LAST_REACHED}),
 attempted as (
   select source_id, max(fetched_at) as at from fetches
    where run_id in finished group by source_id),

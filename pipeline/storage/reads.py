@@ -12,6 +12,19 @@ from sotewatch.pipeline.document.models import Document, Link
 from sotewatch.pipeline.storage import bodies
 from sotewatch.pipeline.storage.rows import PageRow, SnapshotRow
 
+# When a finished run last reached each source: its last fetch that did not fail, or its
+# last check (a killed run does not count: the source is still due, and its pages are
+# still the baseline). Whole-table passes grouped by source, not a subquery per source:
+# a URL list of 1,000 sources is read in a few scans.
+LAST_REACHED = """
+select source_id, max(at) as at from (
+  select f.source_id, max(f.fetched_at) as at from fetches f join runs r on r.id = f.run_id
+   where r.finished is not null and f.outcome != 'error' group by f.source_id
+  union all
+  select c.source_id, max(c.checked_at) from source_checks c join runs r on r.id = c.run_id
+   where r.finished is not null group by c.source_id)
+group by source_id"""
+
 
 class Reads:
     """The queries of `Store` that write nothing."""
@@ -26,16 +39,8 @@ class Reads:
         return PageRow.from_row(rows[0]) if rows else None
 
     def last_checked(self, source_id: str) -> str | None:
-        """When a finished run last reached the source (a killed run does not count:
-        the source is still due, and its pages are still the baseline)."""
-        sql = """select max(at) from (
-                   select max(f.fetched_at) as at from fetches f join runs r on r.id = f.run_id
-                   where f.source_id = :s and r.finished is not null and f.outcome != 'error'
-                   union all
-                   select max(c.checked_at) from source_checks c join runs r on r.id = c.run_id
-                   where c.source_id = :s and r.finished is not null)"""
-        row = self.conn.execute(sql, {"s": source_id}).fetchone()
-        return row[0] if row else None
+        """When a finished run last reached the source (`LAST_REACHED`)."""
+        return self.last_checked_all().get(source_id)
 
     def body(self, digest: str) -> bytes:
         row = self.conn.execute(
@@ -70,16 +75,8 @@ class Reads:
 
     def last_checked_all(self) -> dict[str, str]:
         """`last_checked` of every source reached by a finished run, in one pass."""
-        sql = """select source_id, max(at) from (
-                   select f.source_id, max(f.fetched_at) as at
-                   from fetches f join runs r on r.id = f.run_id
-                   where r.finished is not null and f.outcome != 'error' group by f.source_id
-                   union all
-                   select c.source_id, max(c.checked_at)
-                   from source_checks c join runs r on r.id = c.run_id
-                   where r.finished is not null group by c.source_id)
-                 group by source_id"""
-        return {source_id: at for source_id, at in self.conn.execute(sql) if at is not None}
+        rows = self.conn.execute(LAST_REACHED)
+        return {source_id: at for source_id, at in rows if at is not None}
 
     def active_pages(self) -> dict[str, list[PageRow]]:
         """The active pages of every source, in id order."""

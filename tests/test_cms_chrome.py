@@ -1,0 +1,125 @@
+"""Chrome that nobody here wrote changes nothing of what is reported.
+
+The sample site's content (tests/cms_chrome.py) is served twice: bare, and in the
+chrome of a Liferay portal and a WordPress theme whose every part rotates between two
+visits (the latest releases inside the content column, related posts, a view counter
+and a relative date inside the article, a sidebar, a generator version). Read with no
+family rules, as a new source is: an unchanged page in rotating chrome reports
+nothing, and an edited one reports exactly what the bare page reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import sqlite_utils
+from click.testing import CliRunner
+from cms_chrome import CMS_PAGES, LAYOUTS, bare
+from localsite import serving
+
+from sotewatch.pipeline.cli import cli
+from sotewatch.pipeline.document.models import Document
+
+Layout = Callable[[int, str, int], bytes]
+Change = tuple[str, str, str, str | None, str | None]  # path, kind, section, before, after
+
+
+@contextmanager
+def sites(served: dict[str, dict[str, bytes]]) -> Iterator[dict[str, str]]:
+    """One server per CMS (a site is a host); yields each one's base URL."""
+    with ExitStack() as stack:
+        yield {cms: stack.enter_context(serving(pages)) for cms, pages in served.items()}
+
+
+def watch(tmp_path: Path, layout: Callable[[str], Layout], editions: list[tuple[int, int]]):
+    """Run `sotewatch run` once per (edition, visit) over every page; yields, after each
+    run, the changes it stored and the Documents stored for each path."""
+    tmp_path.mkdir(exist_ok=True)
+    db, urls = tmp_path / "watch.db", tmp_path / "urls.txt"
+    served: dict[str, dict[str, bytes]] = {cms: {} for cms in CMS_PAGES}
+    with sites(served) as bases:
+        urls.write_text(
+            "".join(f"{bases[cms]}/{path}\n" for cms, paths in CMS_PAGES.items() for path in paths)
+        )
+        for edition, visit in editions:
+            for cms, paths in CMS_PAGES.items():
+                served[cms].clear()
+                served[cms].update(
+                    {f"/{path}": layout(cms)(edition, path, visit) for path in paths}
+                )
+            command = ["--db", str(db), "run", "--sources", str(urls), "--no-send", "--force",
+                       "--per-host-delay", "0"]  # fmt: skip
+            result = CliRunner().invoke(cli, command)
+            assert result.exit_code == 0, result.output
+            yield _stored(db, bases)
+
+
+def _stored(db: Path, bases: dict[str, str]) -> tuple[list[Change], dict[str, Document]]:
+    database = sqlite_utils.Database(db)
+
+    def path_of(url: str) -> str:
+        return next(url.removeprefix(base + "/") for base in bases.values() if url.startswith(base))
+
+    changes = sorted(
+        (path_of(row["url"]), row["kind"], row["section"], row["before"], row["after"])
+        for row in database.query(
+            "select p.url, c.kind, c.section, c.before, c.after from changes c"
+            " join pages p on p.id = c.page_id where c.run_id = (select max(id) from runs)"
+        )
+    )
+    documents = {
+        path_of(row["url"]): Document.from_json(row["document"])
+        for row in database.query(
+            "select p.url, s.document from snapshots s join pages p on p.id = s.page_id"
+            " where s.id in (select max(id) from snapshots group by page_id)"
+        )
+    }
+    return changes, documents
+
+
+def in_cms(cms: str) -> Layout:
+    return LAYOUTS[cms]
+
+
+def without_chrome(cms: str) -> Layout:
+    return bare
+
+
+def paragraphs(doc: Document) -> list[str]:
+    return [p for section in doc.sections for p in section.paragraphs]
+
+
+def test_unchanged_pages_in_rotating_cms_chrome_report_nothing(tmp_path: Path) -> None:
+    runs = list(watch(tmp_path, in_cms, [(1, 0), (1, 1), (1, 2)]))
+    assert [changes for changes, _ in runs[1:]] == [[], []]
+
+
+def test_every_paragraph_is_watched_and_nothing_that_rotates(tmp_path: Path) -> None:
+    """Every paragraph and contact of the content is watched, in order; of the chrome,
+    nothing that differs between two visits (a static widget may stay: it is never
+    reported)."""
+    first, second = watch(tmp_path / "cms", in_cms, [(1, 0), (1, 1)])
+    [(_, alone)] = watch(tmp_path / "bare", without_chrome, [(1, 0)])
+    in_chrome = first[1]
+    assert set(in_chrome) == set(alone) == {p for paths in CMS_PAGES.values() for p in paths}
+    for path, reference in alone.items():
+        watched = paragraphs(in_chrome[path])
+        assert in_order(paragraphs(reference), watched), path
+        assert in_chrome[path].contacts == reference.contacts, path
+        assert paragraphs(second[1][path]) == watched, path
+
+
+def in_order(wanted: list[str], found: list[str]) -> bool:
+    rest = iter(found)
+    return all(any(p == q for q in rest) for p in wanted)
+
+
+def test_an_edition_in_rotating_chrome_reports_what_the_bare_pages_report(
+    tmp_path: Path,
+) -> None:
+    *_, (in_chrome, _) = watch(tmp_path / "cms", in_cms, [(1, 0), (2, 1)])
+    *_, (alone, _) = watch(tmp_path / "bare", without_chrome, [(1, 0), (2, 1)])
+    assert alone, "edition 2 edits these pages"
+    assert in_chrome == alone
