@@ -57,6 +57,9 @@ BLOCKS = set(
 )
 _BLOCKISH = tuple(BLOCKS | set(HEADINGS))
 TABLE_CELLS = " | "  # between a table row's cells, in one paragraph
+# A <br> in gathered text: a line break. A newline of the page's source is a space, as a
+# browser shows it (but in <pre>, where it is a line break too).
+_BREAK = "\x0b"
 
 
 class Block(NamedTuple):
@@ -138,7 +141,7 @@ def _walk(element: Element, out: list[_Line], buffer: list[str] | None = None) -
 def _visit(child: Element, buffer: list[str], out: list[_Line]) -> None:
     name = child.tag
     if name == "br":
-        buffer.append("\n")
+        buffer.append(_BREAK)
     elif name in HEADINGS:
         _flush(buffer, out)
         out.append(_Line(HEADINGS[name], text(child, " ")))
@@ -146,6 +149,9 @@ def _visit(child: Element, buffer: list[str], out: list[_Line]) -> None:
         _flush(buffer, out)
         cells = [clean(text(cell, " ")) for cell in child.iterchildren("td", "th")]
         out.append(_Line(0, TABLE_CELLS.join(c for c in cells if c), clean=True))
+    elif name == "pre":
+        _flush(buffer, out)
+        _flush([_inline_text(child).replace("\n", _BREAK)], out)
     elif name in BLOCKS:
         _flush(buffer, out)
         if len(child):
@@ -162,9 +168,9 @@ def _flush(buffer: list[str], out: list[_Line]) -> None:
     """The gathered text as lines; a blank one would clean to nothing, so it is left out."""
     if not buffer:  # every block boundary flushes; most find nothing gathered
         return
-    for line in "".join(buffer).split("\n"):
+    for line in "".join(buffer).split(_BREAK):
         if line and not line.isspace():
-            out.append(_Line(0, line))
+            out.append(_Line(0, line.replace("\n", " ")))
     buffer.clear()
 
 
@@ -172,4 +178,4 @@ def _inline_text(element: Element) -> str:
     """Every string below `element` (ruby text too), a <br> as a line break."""
     if first_below(element, "br") is None:
         return "".join(element.itertext())
-    return "".join(string for _, string in strings(element, br="\n"))
+    return "".join(string for _, string in strings(element, br=_BREAK))

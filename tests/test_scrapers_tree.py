@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from sotewatch.scrapers._reading import blocks
 from sotewatch.scrapers._select import _soup_of, select_all
 from sotewatch.scrapers._tree import drop, first, parse, text
 
@@ -89,3 +90,21 @@ def test_richer_selectors_are_matched_by_soupsieve(selector: str, texts: list[st
 def test_an_invalid_selector_matches_nothing_and_spoils_no_other(selector: str) -> None:
     invalid, items = select_all(tree(), (selector, "li"))
     assert invalid == [] and [item.text for item in items] == ["Jaa", "Tulosta", "Yksi", "Kaksi"]
+
+
+@pytest.mark.parametrize(
+    ("markup", "lines"),
+    [
+        ("<p>Tilaa tiedotteet\nsähköpostiisi.</p>", ["Tilaa tiedotteet sähköpostiisi."]),
+        ("<p>Aino Esimerkki<br>Eero Malli</p>", ["Aino Esimerkki", "Eero Malli"]),
+        ("<p><span>Aino\nEsimerkki<br>\nEero</span> Malli</p>", ["Aino Esimerkki", "Eero Malli"]),
+        ("<pre>rivi yksi\nrivi kaksi</pre>", ["rivi yksi", "rivi kaksi"]),
+    ],
+)
+def test_a_source_newline_is_a_space_and_a_line_break_is_a_br(
+    markup: str, lines: list[str]
+) -> None:
+    """As a browser shows the page: the newlines of the HTML source are spaces, except
+    in <pre>; <br> breaks a line."""
+    root = parse(f"<body>{markup}</body>".encode(), "", "utf-8")
+    assert [block.text for block in blocks(root)] == lines
