@@ -39,15 +39,27 @@ def ensure_installed() -> Path | None:
     return script
 
 
+# How a urlwatch user watches a page's text rather than its bytes (its docs' filters):
+# the content element, then its text. On the bench's pages it reports exactly the edited
+# pages, as `sotewatch run` does; without it every page is CHANGED by its footer date.
+TEXT_FILTER = "filter:\n  - css: main\n  - html2text"
+
+
 def runs(
-    script: Path, folder: Path, urls: list[str], rebuild: Callable[[str], None]
+    script: Path,
+    folder: Path,
+    urls: list[str],
+    rebuild: Callable[[str], None],
+    job_filter: str = "",
 ) -> dict[str, dict]:
     """urlwatch's cold, changed and unchanged runs; `rebuild(phase)` readies the site for
-    each, as for the sotewatch runs. Returns each run's wall, cpu, rss_mb, exit and the
-    count of jobs its report lists, by kind (NEW, CHANGED, ERROR)."""
+    each, as for the sotewatch runs; `job_filter` is added to every job (e.g.
+    `TEXT_FILTER`). Returns each run's wall, cpu, rss_mb, exit and the count of jobs its
+    report lists, by kind (NEW, CHANGED, ERROR)."""
     folder.mkdir(parents=True, exist_ok=True)
+    extra = f"\n{job_filter}" if job_filter else ""
     (folder / "urls.yaml").write_text(
-        "\n---\n".join(f"name: page{i}\nurl: {url}" for i, url in enumerate(urls)) + "\n"
+        "\n---\n".join(f"name: page{i}\nurl: {url}{extra}" for i, url in enumerate(urls)) + "\n"
     )
     command = [str(script), "--urls", str(folder / "urls.yaml")]
     command += ["--config", str(folder / "urlwatch.yaml"), "--cache", str(folder / "cache.db")]
