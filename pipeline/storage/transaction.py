@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils.db import Table
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
 
 
 @contextmanager
