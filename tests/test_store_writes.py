@@ -1,9 +1,7 @@
-"""The run's batched writes: checks counted per run and source, pages registered once,
-the config mirrored row by row only where it changed."""
+"""The run's batched writes: checks counted per run and source, pages registered once."""
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -30,17 +28,6 @@ def checks(store: Store, run_id: int) -> dict[str, tuple[int, int]]:
         "select source_id, unchanged, not_modified from source_checks where run_id = ?", [run_id]
     )
     return {source: (unchanged, not_modified) for source, unchanged, not_modified in rows}
-
-
-def test_the_sources_are_mirrored_again_only_where_the_config_changed(store: Store) -> None:
-    renamed = dataclasses.replace(SOSTE, name="SOSTE ry")
-    before = store.conn.total_changes
-    store.sync_sources(SourcesConfig(Path("sources.toml"), Settings(), (STM, SOSTE)))
-    assert store.conn.total_changes == before  # as mirrored: no row written
-    store.sync_sources(SourcesConfig(Path("sources.toml"), Settings(), (STM, renamed)))
-    assert store.conn.total_changes == before + 1
-    names = dict(store.db.execute("select id, name from sources"))
-    assert names == {"stm": "STM", "soste": "SOSTE ry"}
 
 
 def test_a_batch_of_checks_adds_up_per_source_and_notes_each_page(store: Store) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import sqlite_utils
 
 from sotewatch.pipeline.storage.migrations import migrate
-
-if TYPE_CHECKING:
-    import sqlite_utils
 
 # Bytes per database page, for a new database. A version's document is 5-50 KB of JSON:
 # with 16 KB pages a run writes a quarter of the pages (and WAL frames) it would with
@@ -42,6 +40,4 @@ def open_connection(path: Path | str) -> sqlite3.Connection:
 
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """`open_connection` with sqlite-utils over it."""
-    import sqlite_utils  # not for `run`, which talks to its Store (Store.db says why)
-
     return sqlite_utils.Database(open_connection(path))

@@ -4,9 +4,9 @@ each source was last reached. `Store` (pipeline/storage/store.py) adds the write
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+
+import sqlite_utils
 
 from sotewatch.pipeline.document.models import Document, Link
 from sotewatch.pipeline.storage import bodies
@@ -17,16 +17,12 @@ class Reads:
     """The queries of `Store` that write nothing."""
 
     conn: sqlite3.Connection
-
-    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
-        """Rows as dicts, as sqlite-utils' `query` gives them."""
-        cursor = self.conn.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return (dict(zip(names, row, strict=True)) for row in cursor)
+    db: sqlite_utils.Database
 
     def _page_row(self, source_id: str, url: str) -> PageRow | None:
-        sql = "select * from pages where source_id = ? and url = ?"
-        rows = list(self._dicts(sql, [source_id, url]))
+        rows = list(
+            self.db.query("select * from pages where source_id = ? and url = ?", [source_id, url])
+        )
         return PageRow.from_row(rows[0]) if rows else None
 
     def last_checked(self, source_id: str) -> str | None:
@@ -88,7 +84,7 @@ class Reads:
     def active_pages(self) -> dict[str, list[PageRow]]:
         """The active pages of every source, in id order."""
         pages: dict[str, list[PageRow]] = {}
-        for row in self._dicts("select * from pages where status = 'active' order by id"):
+        for row in self.db.query("select * from pages where status = 'active' order by id"):
             pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
         return pages
 

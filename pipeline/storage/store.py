@@ -12,9 +12,10 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import sqlite_utils
 
 from sotewatch.pipeline.config import Source, SourcesConfig
 from sotewatch.pipeline.document.models import Change, Document
@@ -28,9 +29,6 @@ from sotewatch.pipeline.storage.connection import (
 from sotewatch.pipeline.storage.reads import Reads
 from sotewatch.pipeline.storage.rows import PageRow, SnapshotRow, doc_hash, utcnow
 from sotewatch.pipeline.storage.transaction import immediate
-
-if TYPE_CHECKING:
-    import sqlite_utils
 
 # Where they were defined before the module was split; callers import them from here.
 __all__ = [
@@ -52,15 +50,7 @@ class Store(Reads):
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-
-    @cached_property
-    def db(self) -> sqlite_utils.Database:
-        """sqlite-utils over the connection, for everything but a run's per-page writes.
-        Made on first use: a run of 304s needs neither its import nor the plugin scan
-        its first `Database` makes."""
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.conn)
+        self.db = sqlite_utils.Database(conn)  # for everything but a run's per-page writes
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -96,12 +86,8 @@ class Store(Reads):
             self._upsert("networks", networks, "slug")
 
     def _upsert(self, table: str, rows: Sequence[dict[str, Any]], pk: str) -> None:
-        """Only the rows that differ from the stored ones: the config rarely changes, and
-        a run then writes nothing here."""
-        stored = {row[pk]: row for row in self._dicts(f"select * from {table}")}
-        changed = [row for row in rows if not _holds(stored.get(row[pk]), row)]
-        if changed:
-            self.db.table(table).upsert_all(changed, pk=pk)
+        if rows:
+            self.db.table(table).upsert_all(rows, pk=pk)
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self) -> int:
@@ -110,7 +96,7 @@ class Store(Reads):
 
     def finish_run(self, run_id: int, **stats: Any) -> None:
         with self.transaction():
-            self._update("runs", run_id, {"finished": utcnow(), **stats})
+            self.db.table("runs").update(run_id, {"finished": utcnow(), **stats})
 
     # -- pages ------------------------------------------------------------------------
     def page(self, source: Source, url: str, family: str, discovered_from: int | None) -> PageRow:
@@ -319,8 +305,3 @@ class Store(Reads):
         """The running code reads the page as this version says: later runs compare
         with it as they would with a version this code stored."""
         self._update("snapshots", snapshot_id, {"code_key": code_key})
-
-
-def _holds(stored: dict[str, Any] | None, row: dict[str, Any]) -> bool:
-    """Whether a stored row has all of `row`'s values (it may have more columns)."""
-    return stored is not None and all(stored.get(k) == v for k, v in row.items())
