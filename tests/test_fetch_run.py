@@ -17,6 +17,7 @@ import stamina
 from faultserver import FaultServer, fault_server
 
 from sotewatch.pipeline.config import Settings, Source, SourcesConfig
+from sotewatch.pipeline.runs import run
 from sotewatch.pipeline.runs.run import RunReport, run_sources
 from sotewatch.pipeline.runs.runner import prepare_store
 from sotewatch.pipeline.storage.store import Store
@@ -163,10 +164,18 @@ def _not_to_be_extracted(*args: object) -> None:
     raise AssertionError("the page was extracted again")
 
 
-def test_an_unchanged_page_is_a_304_and_stores_nothing(watch: Watch) -> None:
+def _not_to_be_digested() -> None:
+    raise AssertionError("the code was digested")
+
+
+def test_an_unchanged_page_is_a_304_and_stores_nothing(
+    watch: Watch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nor does it digest the code's modules: that key is recorded with a new version."""
     watch.server.serve_as("/watched", "/page/ennallaan")
     watch.run()
     before = watch.snapshots()
+    monkeypatch.setattr(run, "code_key", _not_to_be_digested)
     again = watch.run()
     assert watch.fetch_rows(again.run_id) == []  # a 304 is counted, not stored row by row
     checks = watch.store.db.execute(

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 
 from sotewatch.pipeline.changes.diff import diff_documents
 from sotewatch.pipeline.changes.repeated import SiteBlocks
@@ -82,10 +82,15 @@ class Run:
         self.progress = progress
         # page -> its latest (snapshot, hash, code key)
         self._latest: dict[int, tuple[int, str, str | None]] = {}
-        self._code = code_key()  # the running code, recorded with each version it stores
         self.report = RunReport(run_id=0)
         self._checks: list[tuple[str, int, str]] = []  # (source, page, outcome) to count
         self._site = SiteBlocks(self._stored_pages, self._latest_document)
+
+    @cached_property
+    def _code(self) -> str:
+        """The running code, recorded with each version stored; digested on the first 200
+        or 404, as a run of 304s never needs it."""
+        return code_key()
 
     async def execute(self, sources: Sequence[Source]) -> RunReport:
         self.report = RunReport(run_id=self.store.start_run())
