@@ -53,7 +53,7 @@ class GenericScraper(Scraper):
 
     def document(self, page: Page, root: Element, meta_published: str | None) -> Document:
         """The Document of the page's tree, its chrome stripped (`read`)."""
-        main, items, title, thin = self.content(root, page.url)
+        found, items, title, thin = self.content(root, page.url)
         items, published = self.refine(items)
         sections = self.shape(_html.sections(items), title)
         return Document(
@@ -62,14 +62,17 @@ class GenericScraper(Scraper):
             language=self.language(title, sections),
             sections=sections,
             contacts=contacts_of(sections),
-            links=self.links(_kept_links(_html.links(main, root, page.url), items, thin)),
+            links=self.links(_kept_links(found, items, thin)),
             published=published or meta_published,
             kind="page",
             extraction="thin" if thin else "",
         )
 
-    def content(self, root: Element, page_url: str) -> tuple[Element, list[Block], str, bool]:
-        """(where the content is, its blocks, the title, whether the extraction is thin).
+    def content(
+        self, root: Element, page_url: str
+    ) -> tuple[tuple[Link, ...], list[Block], str, bool]:
+        """(the links where the content is, its blocks, the title, whether the extraction
+        is thin).
 
         An `include` selector (the source's, then the family's) says where the content
         is; otherwise trafilatura decides which of the page's blocks are content."""
@@ -80,7 +83,7 @@ class GenericScraper(Scraper):
             items = _html.blocks(main)
             if title_outside:
                 items = [Block(1, title), *items]
-            return main, items, title, False
+            return _html.links(main, root, page_url), items, title, False
         body = first(root, "body")
         main = root if body is None else body
         title, _ = _html.page_title(root, main)
@@ -88,10 +91,11 @@ class GenericScraper(Scraper):
         markup = etree.tostring(root, encoding="unicode")
         visible = len(text(main, " ", strip=True)) - _html.link_text(main)
         chosen = _content.choose(every, markup, visible)
+        found = _html.links(main, root, page_url)
         if chosen.thin:
-            return main, chosen.items, title, True
-        inner = _content.internal_link_texts(_html.links(main, root, page_url), page_url)
-        return main, _content.without_link_lists(chosen.items, inner), title, False
+            return found, chosen.items, title, True
+        inner = _content.internal_link_texts(found, page_url)
+        return found, _content.without_link_lists(chosen.items, inner), title, False
 
     def refine(self, items: list[Block]) -> tuple[list[Block], str | None]:
         """Hook: drop or read family-specific lines; returns the publication date found.
