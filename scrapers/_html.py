@@ -131,7 +131,30 @@ def absolute(base: str, href: str) -> str:
         return ""
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return ""
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    path, query = without_session_ids(parts.path or "/", parts.query)
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+# Session ids a server writes into its links for a client without its cookie, as every
+# run of a fetcher is (the rules of Heritrix's StripSessionIDs and StripSessionCFIDs, and
+# Liferay's per-session p_auth token): a new one each run would make every link,
+# attachment and listed item look new.
+_SESSION_PATH = re.compile(r";jsessionid=[^/?;]*", re.IGNORECASE)
+_SESSION_PARAMS = re.compile(
+    r"^(?:jsessionid|phpsessid|aspsessionid[a-z]{8}|cfid|cftoken|p_auth|sid(?==[0-9a-f]{32}$))=",
+    re.IGNORECASE,
+)
+
+
+def without_session_ids(path: str, query: str) -> tuple[str, str]:
+    """`path` and `query` without the session ids a server put in them."""
+    if ";" in path:
+        path = _SESSION_PATH.sub("", path)
+    if query and "=" in query:
+        params = [param for param in re.split("[&;]", query) if param]
+        kept = [param for param in params if not _SESSION_PARAMS.match(param)]
+        query = "&".join(kept) if len(kept) < len(params) else query
+    return path, query
 
 
 def is_attachment(url: str, mime: str = "") -> bool:
