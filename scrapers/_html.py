@@ -23,6 +23,7 @@ from sotewatch.scrapers._chrome import PUBLISHED_META as PUBLISHED_META
 from sotewatch.scrapers._chrome import is_alternate
 from sotewatch.scrapers._chrome import link_text as link_text
 from sotewatch.scrapers._chrome import strip_chrome as strip_chrome
+from sotewatch.scrapers._emails import reveal_emails
 from sotewatch.scrapers._reading import Block as Block
 from sotewatch.scrapers._reading import blocks as blocks
 from sotewatch.scrapers._reading import sections as sections
@@ -35,8 +36,11 @@ _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]+$")
 
 
 def parse(content: bytes, text: str, content_type: str) -> Element:
-    """The page's tree; decoding is deterministic for the same bytes."""
-    return _tree.parse(content, text, _charset(content_type))
+    """The page's tree, with the e-mail addresses a CDN hid read back (`_emails`);
+    decoding is deterministic for the same bytes."""
+    root = _tree.parse(content, text, _charset(content_type))
+    reveal_emails(root)
+    return root
 
 
 def find_main(root: Element, include: tuple[str, ...] = ()) -> Element:
