@@ -4,8 +4,9 @@ The sample site's content (tests/cms_chrome.py) is served twice: bare, and in th
 chrome of a Liferay portal and a WordPress theme whose every part rotates between two
 visits (the latest releases inside the content column, related posts, a view counter
 and a relative date inside the article, a sidebar, a generator version). Read with no
-family rules, as a new source is: an unchanged page in rotating chrome reports
-nothing, and an edited one reports exactly what the bare page reports.
+family rules, as a new source is, and by the families the default sources use: an
+unchanged page in rotating chrome reports nothing, and an edited one reports exactly
+what the bare page reports.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 from click.testing import CliRunner
 from cms_chrome import CMS_PAGES, LAYOUTS, bare
@@ -33,15 +35,35 @@ def sites(served: dict[str, dict[str, bytes]]) -> Iterator[dict[str, str]]:
         yield {cms: stack.enter_context(serving(pages)) for cms, pages in served.items()}
 
 
-def watch(tmp_path: Path, layout: Callable[[str], Layout], editions: list[tuple[int, int]]):
-    """Run `sotewatch run` once per (edition, visit) over every page; yields, after each
-    run, the changes it stored and the Documents stored for each path."""
+# Read with no family's rules, as a new source is, or as the default sources read these
+# sites (the ministries' family, the NGOs').
+FAMILIES = {
+    "generic": {"liferay": "generic", "wordpress": "generic"},
+    "families": {"liferay": "ministry", "wordpress": "ngo"},
+}
+
+
+def watch(
+    tmp_path: Path,
+    layout: Callable[[str], Layout],
+    editions: list[tuple[int, int]],
+    families: dict[str, str] = FAMILIES["generic"],
+):
+    """Run `sotewatch run` once per (edition, visit) over every page, each CMS's pages
+    read by its family in `families`; yields, after each run, the changes it stored and
+    the Documents stored for each path."""
     tmp_path.mkdir(exist_ok=True)
-    db, urls = tmp_path / "watch.db", tmp_path / "urls.txt"
+    db, sources = tmp_path / "watch.db", tmp_path / "sources.toml"
     served: dict[str, dict[str, bytes]] = {cms: {} for cms in CMS_PAGES}
     with sites(served) as bases:
-        urls.write_text(
-            "".join(f"{bases[cms]}/{path}\n" for cms, paths in CMS_PAGES.items() for path in paths)
+        sources.write_text(
+            "[settings]\nper_host_delay = 0\n"
+            + "".join(
+                f'[[source]]\nid = "{cms}-{index}"\nurl = "{bases[cms]}/{path}"\n'
+                f'family = "{families[cms]}"\n'
+                for cms, paths in CMS_PAGES.items()
+                for index, path in enumerate(paths)
+            )
         )
         for edition, visit in editions:
             for cms, paths in CMS_PAGES.items():
@@ -49,8 +71,7 @@ def watch(tmp_path: Path, layout: Callable[[str], Layout], editions: list[tuple[
                 served[cms].update(
                     {f"/{path}": layout(cms)(edition, path, visit) for path in paths}
                 )
-            command = ["--db", str(db), "run", "--sources", str(urls), "--no-send", "--force",
-                       "--per-host-delay", "0"]  # fmt: skip
+            command = ["--db", str(db), "run", "--sources", str(sources), "--no-send", "--force"]
             result = CliRunner().invoke(cli, command)
             assert result.exit_code == 0, result.output
             yield _stored(db, bases)
@@ -91,8 +112,11 @@ def paragraphs(doc: Document) -> list[str]:
     return [p for section in doc.sections for p in section.paragraphs]
 
 
-def test_unchanged_pages_in_rotating_cms_chrome_report_nothing(tmp_path: Path) -> None:
-    runs = list(watch(tmp_path, in_cms, [(1, 0), (1, 1), (1, 2)]))
+@pytest.mark.parametrize("read_by", FAMILIES)
+def test_unchanged_pages_in_rotating_cms_chrome_report_nothing(
+    tmp_path: Path, read_by: str
+) -> None:
+    runs = list(watch(tmp_path, in_cms, [(1, 0), (1, 1), (1, 2)], FAMILIES[read_by]))
     assert [changes for changes, _ in runs[1:]] == [[], []]
 
 
@@ -116,10 +140,12 @@ def in_order(wanted: list[str], found: list[str]) -> bool:
     return all(any(p == q for q in rest) for p in wanted)
 
 
+@pytest.mark.parametrize("read_by", FAMILIES)
 def test_an_edition_in_rotating_chrome_reports_what_the_bare_pages_report(
-    tmp_path: Path,
+    tmp_path: Path, read_by: str
 ) -> None:
-    *_, (in_chrome, _) = watch(tmp_path / "cms", in_cms, [(1, 0), (2, 1)])
-    *_, (alone, _) = watch(tmp_path / "bare", without_chrome, [(1, 0), (2, 1)])
+    families = FAMILIES[read_by]
+    *_, (in_chrome, _) = watch(tmp_path / "cms", in_cms, [(1, 0), (2, 1)], families)
+    *_, (alone, _) = watch(tmp_path / "bare", without_chrome, [(1, 0), (2, 1)], families)
     assert alone, "edition 2 edits these pages"
     assert in_chrome == alone
