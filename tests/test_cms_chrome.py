@@ -48,25 +48,26 @@ def watch(
     layout: Callable[[str], Layout],
     editions: list[tuple[int, int]],
     families: dict[str, str] = FAMILIES["generic"],
+    pages: dict[str, tuple[str, ...]] = CMS_PAGES,
 ):
     """Run `sotewatch run` once per (edition, visit) over every page, each CMS's pages
     read by its family in `families`; yields, after each run, the changes it stored and
     the Documents stored for each path."""
     tmp_path.mkdir(exist_ok=True)
     db, sources = tmp_path / "watch.db", tmp_path / "sources.toml"
-    served: dict[str, dict[str, bytes]] = {cms: {} for cms in CMS_PAGES}
+    served: dict[str, dict[str, bytes]] = {cms: {} for cms in pages}
     with sites(served) as bases:
         sources.write_text(
             "[settings]\nper_host_delay = 0\n"
             + "".join(
                 f'[[source]]\nid = "{cms}-{index}"\nurl = "{bases[cms]}/{path}"\n'
                 f'family = "{families[cms]}"\n'
-                for cms, paths in CMS_PAGES.items()
+                for cms, paths in pages.items()
                 for index, path in enumerate(paths)
             )
         )
         for edition, visit in editions:
-            for cms, paths in CMS_PAGES.items():
+            for cms, paths in pages.items():
                 served[cms].clear()
                 served[cms].update(
                     {f"/{path}": layout(cms)(edition, path, visit) for path in paths}
@@ -149,3 +150,16 @@ def test_an_edition_in_rotating_chrome_reports_what_the_bare_pages_report(
     *_, (alone, _) = watch(tmp_path / "bare", without_chrome, [(1, 0), (2, 1)], families)
     assert alone, "edition 2 edits these pages"
     assert in_chrome == alone
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="known gap: on a page whose own text is short, trafilatura keeps the teasers "
+    "of the latest-news box beside it (headline and summary per section, so no run of "
+    "repeated paragraphs); their rotation is reported",
+)
+def test_a_short_page_in_liferay_chrome_reports_no_rotating_news(tmp_path: Path) -> None:
+    pages = {"liferay": ("verkostojarjestot/neuvottelukunta", "stm/verkostot", "stm/valmistelu")}
+    runs = list(watch(tmp_path, in_cms, [(1, 0), (1, 1)], {"liferay": "generic"}, pages))
+    assert runs[1][0] == []
