@@ -15,6 +15,17 @@ _PROTECTED_LINK = "/cdn-cgi/l/email-protection"
 _FOUND = f'//*[@data-cfemail] | //a[contains(@href, "{_PROTECTED_LINK}")]'
 
 
+def may_hide_emails(content: bytes, text: str) -> bool:
+    """Whether the page's source has the marks of the obfuscation (a search in bytes is
+    cheaper than a look through every element of every page)."""
+    if content:
+        return any(mark in content for mark in _MARKS)
+    return any(mark.decode() in text for mark in _MARKS)
+
+
+_MARKS = (b"data-cfemail", _PROTECTED_LINK.encode())
+
+
 def reveal_emails(root: Element) -> None:
     """Undo Cloudflare's e-mail obfuscation in place: an element holding an encoded
     address holds the address, an encoded link is a mailto: link."""

@@ -23,7 +23,7 @@ from sotewatch.scrapers._chrome import PUBLISHED_META as PUBLISHED_META
 from sotewatch.scrapers._chrome import is_alternate
 from sotewatch.scrapers._chrome import link_text as link_text
 from sotewatch.scrapers._chrome import strip_chrome as strip_chrome
-from sotewatch.scrapers._emails import reveal_emails
+from sotewatch.scrapers._emails import may_hide_emails, reveal_emails
 from sotewatch.scrapers._reading import Block as Block
 from sotewatch.scrapers._reading import blocks as blocks
 from sotewatch.scrapers._reading import sections as sections
@@ -39,7 +39,8 @@ def parse(content: bytes, text: str, content_type: str) -> Element:
     """The page's tree, with the e-mail addresses a CDN hid read back (`_emails`);
     decoding is deterministic for the same bytes."""
     root = _tree.parse(content, text, _charset(content_type))
-    reveal_emails(root)
+    if may_hide_emails(content, text):
+        reveal_emails(root)
     return root
 
 
