@@ -53,7 +53,7 @@ class GenericScraper(Scraper):
 
     def document(self, page: Page, root: Element, meta_published: str | None) -> Document:
         """The Document of the page's tree, its chrome stripped (`read`)."""
-        found, items, title, thin = self.content(root, page.url)
+        found, items, title, thin, shown = self.content(root, page.url)
         items, published = self.refine(items)
         sections = self.shape(_html.sections(items), title)
         return Document(
@@ -66,13 +66,14 @@ class GenericScraper(Scraper):
             published=published or meta_published,
             kind="page",
             extraction="thin" if thin else "",
+            shown=frozenset(block.text for block in shown),
         )
 
     def content(
         self, root: Element, page_url: str
-    ) -> tuple[tuple[Link, ...], list[Block], str, bool]:
+    ) -> tuple[tuple[Link, ...], list[Block], str, bool, list[Block]]:
         """(the links where the content is, its blocks, the title, whether the extraction
-        is thin).
+        is thin, every block the page shows).
 
         An `include` selector (the source's, then the family's) says where the content
         is; otherwise trafilatura decides which of the page's blocks are content."""
@@ -83,7 +84,7 @@ class GenericScraper(Scraper):
             items = _html.blocks(main)
             if title_outside:
                 items = [Block(1, title), *items]
-            return _html.links(main, root, page_url), items, title, False
+            return _html.links(main, root, page_url), items, title, False, items
         body = first(root, "body")
         main = root if body is None else body
         title, _ = _html.page_title(root, main)
@@ -93,9 +94,9 @@ class GenericScraper(Scraper):
         chosen = _content.choose(every, markup, visible)
         found = _html.links(main, root, page_url)
         if chosen.thin:
-            return found, chosen.items, title, True
+            return found, chosen.items, title, True, every
         inner = _content.internal_link_texts(found, page_url)
-        return found, _content.without_link_lists(chosen.items, inner), title, False
+        return found, _content.without_link_lists(chosen.items, inner), title, False, every
 
     def refine(self, items: list[Block]) -> tuple[list[Block], str | None]:
         """Hook: drop or read family-specific lines; returns the publication date found.

@@ -10,7 +10,7 @@ import sqlite_utils
 from click.testing import CliRunner
 from localsite import serving
 
-from sotewatch.pipeline.changes.repeated import drop_repeated, repeated_on_others
+from sotewatch.pipeline.changes.repeated import block_key, drop_repeated, repeated_on_others
 from sotewatch.pipeline.cli import cli
 from sotewatch.pipeline.document.models import Document, Section
 
@@ -138,11 +138,35 @@ def test_one_shared_line_is_content_a_run_of_them_a_template() -> None:
             Section(("A", "Ota yhteyttä"), BOX),
         ),
     )
-    repeated = {p: 3 for p in ("Yhteinen rivi.", *BOX)}
+    repeated = {block_key(p): 3 for p in ("Yhteinen rivi.", *BOX)}
     assert drop_repeated(doc, repeated).sections == (doc.sections[0],)
 
 
-def test_a_paragraph_repeats_when_it_stands_on_two_other_pages() -> None:
+def test_teasers_a_site_shows_on_its_other_pages_go_heading_and_all() -> None:
+    """A box of the latest news: each teaser its own heading and one line."""
+    teasers = [("Rahoituslaskelmat päivitettiin", "1.1.2026 Laskelmat julkaistiin."),
+               ("Lausuntopyyntö asetuksesta", "2.1.2026 Lausuntoja pyydetään.")]  # fmt: skip
+    own = Section(("A",), ("Oma kappale.", "Oma toinen kappale."))
+    doc = Document(
+        "https://stm.example/a",
+        "A",
+        sections=(own, *(Section(("A", "Ajankohtaista", h), (line,)) for h, line in teasers)),
+    )
+    repeated = {block_key(text): 2 for teaser in teasers for text in teaser}
+    assert drop_repeated(doc, repeated).sections == (own,)
+
+
+def test_a_contact_the_site_names_on_several_pages_is_content() -> None:
+    contacts = ("Jari Kivimäki, osastopäällikkö, STM, 0295 163 418, jari.kivimaki(at)gov.fi",
+                "Riikka Lappalainen, projektisihteeri, STM, 0295 163 577")  # fmt: skip
+    doc = Document(
+        "https://stm.example/a", "A", sections=(Section(("A", "Lisätietoja"), contacts),)
+    )
+    repeated = {block_key(text): 3 for text in ("Lisätietoja", *contacts)}
+    assert drop_repeated(doc, repeated) == doc
+
+
+def test_a_block_repeats_when_two_other_pages_show_it() -> None:
     own = frozenset({"a", "b", "c"})
     others = [frozenset({"a", "b"}), frozenset({"a"}), frozenset({"c"})]
     assert repeated_on_others(own, others) == {"a": 2}

@@ -1,13 +1,17 @@
 """Blocks a site repeats on several watched pages (a "latest news" box, a footer-ish
 block inside the content area) are its template, not the page's news.
 
-Decided by structure, not by words: a run of at least `MIN_RUN` consecutive paragraphs
-of a section, each of which also stands in the latest stored versions of at least
-`MIN_OTHER_PAGES` other pages of the same host, is left out of what the diff compares.
-A single shared line (a contact, a switchboard number) stays: it is content.
+Decided by structure, not by words: a run of at least `MIN_RUN` consecutive blocks of
+the page in reading order (a section's heading, its paragraphs), each of which the
+site also shows on at least `MIN_OTHER_PAGES` of its other watched pages, is left out
+of what the diff compares. What another page shows is every block its scraper read
+there (`Document.shown`, kept as keys in `pages.shown`), not only what was taken for its
+content: an extractor that keeps a box of teasers on one short page and drops it on the
+others must not make that page report the box's rotation. A single shared line stays,
+and so does any line that names a contact: a contact is content wherever it stands.
 
 Stable by construction: the stored versions keep every paragraph (the page did say
-it), the repeated set is computed from those stored versions alone, never from what an
+it), the repeated set is computed from what the site's pages show, never from what an
 earlier decision left out, and the diff drops the same set from the previous version
 and the new one. A block that starts or stops repeating, or rotates its items, never
 shows up as a change of the page.
@@ -15,22 +19,34 @@ shows up as a change of the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from sotewatch.pipeline.document.models import Document, Section
+from sotewatch.pipeline.document.contacts import parse_contacts
+from sotewatch.pipeline.document.models import Document
 
 MIN_OTHER_PAGES = 2  # a block on three pages of a site is its template
-MIN_RUN = 2  # consecutive repeated paragraphs: one shared line is content
+MIN_RUN = 2  # consecutive repeated blocks: one shared line is content
 
-Repeated = dict[str, int]  # paragraph -> on how many other pages of the site it stands
+Repeated = dict[str, int]  # block key -> on how many other pages of the site it shows
 
 
-def page_paragraphs(doc: Document) -> frozenset[str]:
-    """The page's paragraphs, as its scraper wrote them (spacing collapsed): a template
-    is the same text on every page, written by the same code."""
-    return frozenset(p for s in doc.sections for p in s.paragraphs)
+def block_key(text: str) -> str:
+    """A block's text as a short key: what a page shows is stored as keys."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def section_keys(doc: Document) -> frozenset[str]:
+    """The keys of the page's headings and paragraphs: the blocks the diff compares."""
+    return frozenset(block_key(text) for _, _, text in _blocks(doc))
+
+
+def shown_keys(doc: Document) -> frozenset[str]:
+    """The keys of every block the page shows: its sections' and what its scraper read
+    around them (`Document.shown`)."""
+    return section_keys(doc) | {block_key(text) for text in doc.shown}
 
 
 def host_of(url: str) -> str:
@@ -39,8 +55,8 @@ def host_of(url: str) -> str:
 
 
 def repeated_on_others(own: frozenset[str], others: Iterable[frozenset[str]]) -> Repeated:
-    """For the paragraphs of one page: on how many of the other pages each stands, for
-    those on at least `MIN_OTHER_PAGES`."""
+    """For the blocks of one page: on how many of the other pages each shows, for those
+    on at least `MIN_OTHER_PAGES`."""
     counts = dict.fromkeys(own, 0)
     for keys in others:
         for key in own & keys:
@@ -48,79 +64,99 @@ def repeated_on_others(own: frozenset[str], others: Iterable[frozenset[str]]) ->
     return {key: count for key, count in counts.items() if count >= MIN_OTHER_PAGES}
 
 
-def dropped_runs(section: Section, repeated: Repeated) -> list[tuple[int, int]]:
-    """(start, end) of each run of at least `MIN_RUN` repeated paragraphs."""
-    runs, start = [], None
-    for index, key in enumerate([*section.paragraphs, None]):
-        if key is not None and key in repeated:
-            start = index if start is None else start
-            continue
-        if start is not None and index - start >= MIN_RUN:
-            runs.append((start, index))
-        start = None
-    return runs
-
-
 def drop_repeated(doc: Document, repeated: Repeated) -> Document:
-    """`doc` without its repeated blocks; a section they emptied goes with them."""
+    """`doc` without its runs of repeated blocks; a section they emptied goes with them."""
     if not repeated:
         return doc
+    gone = _in_runs(doc, repeated)
+    if not gone:
+        return doc
     sections = []
-    for section in doc.sections:
-        runs = dropped_runs(section, repeated)
-        if not runs:
-            sections.append(section)
-            continue
-        gone = {index for start, end in runs for index in range(start, end)}
-        kept = tuple(p for i, p in enumerate(section.paragraphs) if i not in gone)
-        if kept:
+    for index, section in enumerate(doc.sections):
+        kept = tuple(p for i, p in enumerate(section.paragraphs) if (index, i) not in gone)
+        emptied = not kept and (bool(section.paragraphs) or (index, -1) in gone)
+        if not emptied:
             sections.append(replace(section, paragraphs=kept))
     return replace(doc, sections=tuple(sections))
 
 
+def _in_runs(doc: Document, repeated: Repeated) -> set[tuple[int, int]]:
+    """(section, paragraph) of each block in a run of at least `MIN_RUN` repeated ones;
+    paragraph -1 is the section's heading."""
+    gone: set[tuple[int, int]] = set()
+    run: list[tuple[int, int]] = []
+    for where, is_heading, text in [*_blocks(doc), ((-1, -1), False, "")]:
+        if text and block_key(text) in repeated and (is_heading or not _names_a_contact(text)):
+            run.append(where)
+            continue
+        if len(run) >= MIN_RUN:
+            gone.update(run)
+        run = []
+    return gone
+
+
+def _blocks(doc: Document) -> Iterator[tuple[tuple[int, int], bool, str]]:
+    """((section, paragraph), is it a heading, text) in reading order."""
+    for index, section in enumerate(doc.sections):
+        if section.path:
+            yield (index, -1), True, section.path[-1]
+        for position, paragraph in enumerate(section.paragraphs):
+            yield (index, position), False, paragraph
+
+
+def _names_a_contact(text: str) -> bool:
+    return bool(parse_contacts([text], ""))
+
+
 class SiteBlocks:
-    """The paragraphs of the latest version of every active page, by host: read from
-    the store once a run, and only for a host one of whose pages changed (most runs
-    change nothing); a page read anew in the run counts with what it says now
-    (`note`), and a run notes every page of a wave before it asks about any, so that a
-    line the site adds to its template on every page at once is known as template on
-    the first page compared too."""
+    """What every active page of a host shows, read from the store once a run, and only
+    for a host one of whose pages changed (most runs change nothing); a page read anew
+    in the run counts with what it shows now (`note`), and a run notes every page it
+    reads in a wave before it compares any, so that a line the site adds to its
+    template on every page at once is known as template on the first page compared
+    too."""
 
     def __init__(
-        self, pages: Callable[[], Iterable[tuple[int, str]]], document: Callable[[int], str]
+        self,
+        pages: Callable[[], Iterable[tuple[int, str, str | None]]],
+        document: Callable[[int], str],
     ) -> None:
-        self._pages = pages  # (page id, url) of the active pages with a stored version
-        self._document = document  # page id -> its latest version's document JSON
-        self._ids: dict[str, list[int]] | None = None
-        self._paragraphs: dict[str, dict[int, frozenset[str]]] = {}
+        # (page id, url, the keys of what it showed when last read, if stored) of the
+        # active pages with a stored version; page id -> its latest document JSON
+        self._pages = pages
+        self._document = document
+        self._hosts: dict[str, list[tuple[int, str | None]]] | None = None
+        self._shown: dict[str, dict[int, frozenset[str]]] = {}
 
-    def note(self, page_id: int, url: str, doc: Document) -> None:
-        """The page says `doc` now: its paragraphs count with those it said before."""
+    def note(self, page_id: int, url: str, shown: frozenset[str]) -> None:
+        """The page shows these blocks now (`shown_keys`): they count with those it
+        showed before."""
         known = self._host(host_of(url))
-        known[page_id] = known.get(page_id, frozenset()) | page_paragraphs(doc)
+        known[page_id] = known.get(page_id, frozenset()) | shown
 
     def repeated(
         self, page_id: int, url: str, doc: Document, previous: Document | None = None
     ) -> Repeated:
-        """The paragraphs of `doc` and of its `previous` version repeated on other pages
-        of its host."""
+        """The blocks of `doc` and of its `previous` version that other pages of its host
+        show."""
         known = self._host(host_of(url))
-        both = (
-            page_paragraphs(doc) | page_paragraphs(previous)
-            if previous is not None
-            else page_paragraphs(doc)
-        )
-        return repeated_on_others(both, (k for i, k in known.items() if i != page_id))
+        own = section_keys(doc) | section_keys(previous) if previous else section_keys(doc)
+        return repeated_on_others(own, (k for i, k in known.items() if i != page_id))
 
     def _host(self, host: str) -> dict[int, frozenset[str]]:
-        if self._ids is None:
-            self._ids = {}
-            for page_id, url in self._pages():
-                self._ids.setdefault(host_of(url), []).append(page_id)
-        if host not in self._paragraphs:
-            ids = self._ids.get(host, [])
-            read = len(ids) >= MIN_OTHER_PAGES  # with this page, enough to repeat a block
-            self._paragraphs[host] = {
-                i: page_paragraphs(Document.from_json(self._document(i))) for i in ids if read
-            }
-        return self._paragraphs[host]
+        if self._hosts is None:
+            self._hosts = {}
+            for page_id, url, shown in self._pages():
+                self._hosts.setdefault(host_of(url), []).append((page_id, shown))
+        if host not in self._shown:
+            pages = self._hosts.get(host, [])
+            read = len(pages) >= MIN_OTHER_PAGES  # with this page, enough to repeat a block
+            self._shown[host] = {i: self._stored(i, shown) for i, shown in pages if read}
+        return self._shown[host]
+
+    def _stored(self, page_id: int, shown: str | None) -> frozenset[str]:
+        """What the page showed when last read; for a page stored before that was kept,
+        its latest version's blocks."""
+        if shown is not None:
+            return frozenset(shown.split())
+        return section_keys(Document.from_json(self._document(page_id)))

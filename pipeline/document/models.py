@@ -79,6 +79,9 @@ class Document:
     kind: str = "page"  # "page", "listing", "feed", "pdf"
     # "thin": the main-content extractor missed the page, which is read whole instead
     extraction: str = ""
+    # Every block the page showed, content or not: what a site's template is told by
+    # (pipeline/changes/repeated.py). Neither stored with the version nor compared.
+    shown: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def text(self) -> str:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 from sotewatch.pipeline.changes.noise import apply_noise
 from sotewatch.pipeline.changes.repeated import (
     Repeated,
+    block_key,
     drop_repeated,
     host_of,
-    page_paragraphs,
     repeated_on_others,
+    section_keys,
 )
 from sotewatch.pipeline.config import DEFAULT_SOURCES, Settings, Source, load_sources
 from sotewatch.pipeline.document.models import THIN_NOTE, Document
@@ -66,7 +67,7 @@ class Preview:
 
 def preview_page(page: Page, source: Source, others: Iterable[frozenset[str]] = ()) -> Preview:
     """The Document the diff would see for `page`, and the texts left out of it;
-    `others`: the paragraphs of the site's other pages (`stored_site_pages`)."""
+    `others`: what the site's other pages show (`stored_site_pages`)."""
     family = family_for(page, source.family)
     scraper = get_scraper(family, scraper_options(source))
     raw = scraper.parse(page)
@@ -75,7 +76,7 @@ def preview_page(page: Page, source: Source, others: Iterable[frozenset[str]] = 
     if family in _HTML_FAMILIES:
         dropped += _chrome_and_not_content(page, raw, source)
     dropped += _noise(raw, document)
-    repeated = repeated_on_others(page_paragraphs(document), others)
+    repeated = repeated_on_others(section_keys(document), others)
     seen = drop_repeated(document, repeated)
     dropped += _repeated(document, seen, repeated)
     return Preview(seen, tuple(dropped))
@@ -131,26 +132,26 @@ def _repeated(document: Document, seen: Document, repeated: Repeated) -> list[Dr
     """Paragraphs left out as the site's template (pipeline/changes/repeated.py)."""
     after = {p for s in seen.sections for p in s.paragraphs}
     return [
-        Dropped(f"repeated on {repeated[p] + 1} pages of this site", _short(p))
+        Dropped(f"repeated on {repeated[block_key(p)] + 1} pages of this site", _short(p))
         for s in document.sections
         for p in s.paragraphs
-        if p not in after and p in repeated
+        if p not in after and block_key(p) in repeated
     ]
 
 
 def stored_site_pages(db: Path | None, url: str) -> list[frozenset[str]]:
-    """The paragraphs of the latest stored version of each other active page of `url`'s
-    host in the database at `db` (read only; none when there is no database)."""
+    """What each other active page of `url`'s host in the database at `db` showed when
+    last read (read only; none when there is no database), as `SiteBlocks` reads it."""
     if db is None or not db.is_file():
         return []
-    sql = """select p.url, s.document from pages p join snapshots s on s.id =
+    sql = """select p.url, p.shown, s.document from pages p join snapshots s on s.id =
              (select max(id) from snapshots where page_id = p.id) where p.status = 'active'"""
     with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
         rows = conn.execute(sql).fetchall()
     host = host_of(url)
     return [
-        page_paragraphs(Document.from_json(document))
-        for other, document in rows
+        frozenset(shown.split()) if shown is not None else section_keys(Document.from_json(doc))
+        for other, shown, doc in rows
         if other != url and host_of(other) == host
     ]
 

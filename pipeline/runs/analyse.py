@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sotewatch.pipeline.changes.diff import diff_documents
 from sotewatch.pipeline.changes.noise import apply_noise
-from sotewatch.pipeline.changes.repeated import Repeated, drop_repeated
+from sotewatch.pipeline.changes.repeated import Repeated, drop_repeated, shown_keys
 from sotewatch.pipeline.changes.softfail import soft_failure
 from sotewatch.pipeline.config import Source
 from sotewatch.pipeline.document.models import Change, Document, Link, content_hash
@@ -159,6 +159,7 @@ class Finding:
     thin: bool = False  # the page was read whole: its main content was not found
     upgrade: Upgrade | None = None
     pending: Pending | None = None
+    shown: frozenset[str] | None = None  # the keys of what the page shows, when read
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,7 @@ def _extract(
         thin=doc.extraction == "thin",
         upgrade=upgrade,
         pending=Pending(doc, previous) if compared else None,
+        shown=shown_keys(doc),
     )
 
 
@@ -267,6 +269,7 @@ def _unchanged(task: Task, doc: Document, key: str) -> Finding:
         input_key=key,
         thin=doc.extraction == "thin",
         upgrade=Upgrade.SAME if task.previous_by_other_code else None,
+        shown=shown_keys(doc),
     )
 
 

@@ -173,18 +173,17 @@ class Run:
             site=partial(self._site.repeated, job.page.id, job.page.url),
         )
         found = extract(task, self.store.snapshot_document, self.store.snapshot_body)
-        if found.pending is not None:
-            self._site.note(job.page.id, job.page.url, found.pending.document)
+        if found.shown is not None:
+            self._site.note(job.page.id, job.page.url, found.shown)
         return _Fetched(job, result, found, previous_id, task)
 
     def _compared(self, item: _Fetched) -> _Fetched:
         assert item.found is not None and item.task is not None
         return replace(item, found=compare(item.task, item.found, self.tagger))
 
-    def _stored_pages(self) -> list[tuple[int, str]]:
-        """(id, url) of the active pages with a stored version (for `SiteBlocks`)."""
-        pages = self.store.active_pages().values()
-        return [(p.id, p.url) for rows in pages for p in rows if p.id in self._latest]
+    def _stored_pages(self) -> list[tuple[int, str, str | None]]:
+        """(id, url, shown) of the active pages with a stored version (for `SiteBlocks`)."""
+        return [row for row in self.store.shown_pages() if row[0] in self._latest]
 
     def _latest_document(self, page_id: int) -> str:
         return self.store.snapshot_document(self._latest[page_id][0])
@@ -260,6 +259,7 @@ class Run:
             self.store.update_page(job.page.id, **page)
             return self.store.offered_links(job.page.id) if job.page.offers_links else []
         page |= {"title": found.title, "offers_links": int(bool(found.discovered))}
+        page |= {"shown": " ".join(sorted(found.shown or ()))}
         self.store.update_page(job.page.id, **page)
         return list(found.discovered)
 

@@ -359,3 +359,10 @@ def m008_code_key(db: sqlite_utils.Database) -> None:
     stored body, before comparing (pipeline/runs/reread.py). Empty for versions stored
     before: their code is not known, so they count as other code."""
     db.table("snapshots").add_column("code_key", str)
+
+
+def m009_shown(db: sqlite_utils.Database) -> None:
+    """`pages.shown`: the keys of every block the page showed when last read, content
+    or not (pipeline/changes/repeated.py): a site's template is what several of its
+    pages show. Empty for pages read before: their latest version's blocks stand in."""
+    db.table("pages").add_column("shown", str)

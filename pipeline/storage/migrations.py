@@ -26,6 +26,7 @@ from sotewatch.pipeline.storage.migration_steps import (
     m006_input_hash,
     m007_compact_json,
     m008_code_key,
+    m009_shown,
 )
 from sotewatch.pipeline.storage.transaction import immediate
 
@@ -38,6 +39,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("006_input_hash", m006_input_hash),
     ("007_compact_json", m007_compact_json),
     ("008_code_key", m008_code_key),
+    ("009_shown", m009_shown),
 ]
 
 

@@ -4,6 +4,7 @@ each source was last reached. `Store` (pipeline/storage/store.py) adds the write
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import fields
 from pathlib import Path
 
 import sqlite_utils
@@ -24,6 +25,10 @@ select source_id, max(at) as at from (
   select c.source_id, max(c.checked_at) from source_checks c join runs r on r.id = c.run_id
    where r.finished is not null group by c.source_id)
 group by source_id"""
+
+
+# A page row without `shown` (a few KB a page, read only for a changed page's site).
+_PAGE_COLUMNS = ", ".join(field.name for field in fields(PageRow))
 
 
 class Reads:
@@ -81,9 +86,15 @@ class Reads:
     def active_pages(self) -> dict[str, list[PageRow]]:
         """The active pages of every source, in id order."""
         pages: dict[str, list[PageRow]] = {}
-        for row in self.db.query("select * from pages where status = 'active' order by id"):
+        sql = f"select {_PAGE_COLUMNS} from pages where status = 'active' order by id"
+        for row in self.db.query(sql):
             pages.setdefault(row["source_id"], []).append(PageRow.from_row(row))
         return pages
+
+    def shown_pages(self) -> list[tuple[int, str, str | None]]:
+        """(id, url, the keys of what it showed when last read) of every active page."""
+        sql = "select id, url, shown from pages where status = 'active'"
+        return [tuple(row) for row in self.conn.execute(sql)]
 
     def tracked_urls(self) -> set[str]:
         return {url for (url,) in self.conn.execute("select url from pages")}
