@@ -66,7 +66,7 @@ def _rule(name: str, regex: str, *keywords: str) -> NoiseRule:
     """A rule matching `regex` only as a whole line or a segment between separators ("|", "·"),
     so "Lakia päivitetty 1.3.2024 koskemaan ..." inside a sentence is never touched."""
     flags = re.IGNORECASE | re.MULTILINE
-    return NoiseRule(name, _SEGMENT_START + regex + _SEGMENT_END, keywords, flags)
+    return NoiseRule(name, f"{_SEGMENT_START}(?:{regex}){_SEGMENT_END}", keywords, flags)
 
 
 GLOBAL_RULES: tuple[NoiseRule, ...] = (
@@ -93,18 +93,22 @@ GLOBAL_RULES: tuple[NoiseRule, ...] = (
     _rule(
         "visitor-counter",
         r"(?:kävijöitä|kävijämäärä|käyntejä|sivun\s+katselukerrat|katselukertoja|lukukertoja"
-        r"|besökare|antal\s+besök|visitors|page\s+views)\s*:?\s*\d[\d \u00a0]*",
+        r"|besökare|antal\s+besök|visningar|visitors|page\s+views|views)\s*:?\s*\d[\d \u00a0]*",
         "kävij",
         "käyntejä",
         "katselukert",
         "lukukert",
         "besök",
+        "visningar",
         "visitors",
         "views",
     ),
     _rule(
         "read-count",
-        r"(?:luettu|läst|read|viewed|katsottu|visad)\s+\d[\d \u00a0]*\s+(?:kertaa|gånger|times)"
+        r"(?:(?:sivua|sivu|artikkelia)\s+on\s+|(?:sidan|artikeln)\s+har\s+"
+        r"|this\s+(?:page|article)\s+has\s+been\s+)?"
+        r"(?:luettu|läst|read|viewed|katsottu|visad|visats)"
+        r"\s+\d[\d \u00a0]*\s+(?:kertaa|gånger|times)"
         r"|\d[\d \u00a0]*\s+(?:lukukertaa|katselukertaa|näyttökertaa|visningar|views|reads)",
         "kertaa",
         "gånger",
@@ -112,6 +116,15 @@ GLOBAL_RULES: tuple[NoiseRule, ...] = (
         "visningar",
         "views",
         "reads",
+    ),
+    _rule(
+        "comment-count",
+        r"\d+\s+(?:kommentti|kommenttia|kommentar|kommentarer|comments?|responses?)"
+        r"|(?:kommentit|kommentarer|comments|vastaukset)\s*\(\s*\d+\s*\)",
+        "komment",
+        "comment",
+        "respons",
+        "vastaukset",
     ),
     # "3 päivää sitten" reads differently tomorrow, wherever it stands: removed anywhere.
     NoiseRule(
@@ -226,7 +239,7 @@ def _clean_section(
 _KNOWN_RULES = (
     "updated-date-fi", "updated-label-fi", "published-date-fi", "updated-date-sv",
     "updated-label-sv", "published-date-sv", "updated-date-en", "visitor-counter",
-    "read-count", "relative-time", "form-token",
+    "read-count", "comment-count", "relative-time", "form-token",
 )  # fmt: skip
 _SUSPECT_CHARS = "0123456789:="
 _SUSPECT_WORDS = tuple(word.encode("latin-1") for word in ("päivitetty", "uppdaterad", "form-"))
