@@ -13,6 +13,7 @@ from sotewatch.scrapers._tree import Element
 
 _PROTECTED_LINK = "/cdn-cgi/l/email-protection"
 _FOUND = f'//*[@data-cfemail] | //a[contains(@href, "{_PROTECTED_LINK}")]'
+_MARKS = (b"data-cfemail", _PROTECTED_LINK.encode())
 
 
 def may_hide_emails(content: bytes, text: str) -> bool:
@@ -21,9 +22,6 @@ def may_hide_emails(content: bytes, text: str) -> bool:
     if content:
         return any(mark in content for mark in _MARKS)
     return any(mark.decode() in text for mark in _MARKS)
-
-
-_MARKS = (b"data-cfemail", _PROTECTED_LINK.encode())
 
 
 def reveal_emails(root: Element) -> None:

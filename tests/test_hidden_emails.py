@@ -41,7 +41,7 @@ def test_a_hidden_address_is_read_back_as_the_contacts_address() -> None:
         ("Tuula Hämäläinen", "tuula.h@pksotu.fi"),
     ]
     assert "[email protected]" not in doc.text
-    assert "mailto:tuula.h@pksotu.fi" not in [link.url for link in doc.links if link.kind == "page"]
+    assert not any("cdn-cgi" in link.url for link in doc.links)  # its key changes each fetch
 
 
 def test_a_page_reads_the_same_whatever_key_the_cdn_drew() -> None:

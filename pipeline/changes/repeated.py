@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 from urllib.parse import urlsplit
 
 from sotewatch.pipeline.document.contacts import parse_contacts
@@ -47,6 +48,19 @@ def shown_keys(doc: Document) -> frozenset[str]:
     """The keys of every block the page shows: its sections' and what its scraper read
     around them (`Document.shown`)."""
     return section_keys(doc) | {block_key(text) for text in doc.shown}
+
+
+def shown_column(keys: frozenset[str]) -> str:
+    """`keys` as `pages.shown` holds them."""
+    return " ".join(sorted(keys))
+
+
+def stored_keys(shown: str | None, document: Callable[[], str]) -> frozenset[str]:
+    """What a page showed when last read, from its `pages.shown`; for a page read before
+    that was kept, its latest version's blocks (`document` reads its JSON)."""
+    if shown is not None:
+        return frozenset(shown.split())
+    return section_keys(Document.from_json(document()))
 
 
 def host_of(url: str) -> str:
@@ -140,7 +154,9 @@ class SiteBlocks:
         """The blocks of `doc` and of its `previous` version that other pages of its host
         show."""
         known = self._host(host_of(url))
-        own = section_keys(doc) | section_keys(previous) if previous else section_keys(doc)
+        own = section_keys(doc)
+        if previous is not None:
+            own |= section_keys(previous)
         return repeated_on_others(own, (k for i, k in known.items() if i != page_id))
 
     def _host(self, host: str) -> dict[int, frozenset[str]]:
@@ -151,12 +167,7 @@ class SiteBlocks:
         if host not in self._shown:
             pages = self._hosts.get(host, [])
             read = len(pages) >= MIN_OTHER_PAGES  # with this page, enough to repeat a block
-            self._shown[host] = {i: self._stored(i, shown) for i, shown in pages if read}
+            self._shown[host] = {
+                i: stored_keys(shown, partial(self._document, i)) for i, shown in pages if read
+            }
         return self._shown[host]
-
-    def _stored(self, page_id: int, shown: str | None) -> frozenset[str]:
-        """What the page showed when last read; for a page stored before that was kept,
-        its latest version's blocks."""
-        if shown is not None:
-            return frozenset(shown.split())
-        return section_keys(Document.from_json(self._document(page_id)))

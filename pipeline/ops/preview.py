@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from sotewatch.pipeline.changes.repeated import (
     host_of,
     repeated_on_others,
     section_keys,
+    stored_keys,
 )
 from sotewatch.pipeline.config import DEFAULT_SOURCES, Settings, Source, load_sources
 from sotewatch.pipeline.document.models import THIN_NOTE, Document
@@ -150,7 +152,7 @@ def stored_site_pages(db: Path | None, url: str) -> list[frozenset[str]]:
         rows = conn.execute(sql).fetchall()
     host = host_of(url)
     return [
-        frozenset(shown.split()) if shown is not None else section_keys(Document.from_json(doc))
+        stored_keys(shown, partial(str, doc))  # the JSON is at hand already
         for other, shown, doc in rows
         if other != url and host_of(other) == host
     ]

@@ -101,9 +101,9 @@ class Task:
     same document, and only one that does not needs the previous JSON, which `extract`
     then reads. `previous_input`: the input key the latest version was read from (or
     last confirmed by): a page read to the same key is that version, and is not
-    extracted. `previous_by_other_code`: the latest version was
-    extracted by other code (an upgrade): it is read again from its stored body before
-    comparing (pipeline/runs/reread.py)."""
+    extracted. `previous_by_other_code`: the latest version was extracted by other code
+    (an upgrade): it is read again from its stored body before comparing
+    (pipeline/runs/reread.py)."""
 
     fetched: Page | FetchResult
     family: str

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from functools import cached_property, partial
 
 from sotewatch.pipeline.changes.diff import diff_documents
-from sotewatch.pipeline.changes.repeated import SiteBlocks
+from sotewatch.pipeline.changes.repeated import SiteBlocks, shown_column
 from sotewatch.pipeline.config import Settings, Source, SourcesConfig
 from sotewatch.pipeline.document.models import THIN_NOTE, Link
 from sotewatch.pipeline.fetching.fetch import Fetcher
@@ -259,7 +259,8 @@ class Run:
             self.store.update_page(job.page.id, **page)
             return self.store.offered_links(job.page.id) if job.page.offers_links else []
         page |= {"title": found.title, "offers_links": int(bool(found.discovered))}
-        page |= {"shown": " ".join(sorted(found.shown or ()))}
+        if found.shown is not None:
+            page["shown"] = shown_column(found.shown)
         self.store.update_page(job.page.id, **page)
         return list(found.discovered)
 
